@@ -1,0 +1,111 @@
+"""The workload profile: what one training configuration costs per unit of work on one device.
+
+A probe (``bench.probe``) measures it; ``bench.extrapolate`` turns it into a full-run time;
+``bench.scaling`` maps it onto another accelerator. It is plain data (no torch), stored in every record
+under ``"profile"``.
+
+Units are in the names. Per-batch figures are for one *training* batch of ``batch`` images; validation runs
+with batches of ``val_batch`` images (ultralytics uses twice the training batch for detection).
+
+Data versus compute (the split every cross-hardware estimate depends on):
+
+* ``data_seconds_per_batch``: the time the training loop *waited* for its next batch. On cpu and mps
+  ultralytics forces ``workers=0``, so this is the whole cost of loading, decoding and augmenting a batch,
+  paid in series with compute. On CUDA, worker processes prepare batches while the GPU computes: the wait is
+  only the part that compute did not hide, and ``data_load_seconds_per_batch`` (when known) is the full
+  loading cost per batch measured apart.
+* ``compute_seconds_per_batch``: from the start of a step to its end, device synchronized at both ends:
+  host-to-device copy, forward, loss, backward, optimizer step (every ``accumulate`` batches) and logging.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from bench.stats import Range
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Steady-state cost of one training batch in one data-pipeline phase (mosaic on, or off)."""
+
+    data_seconds_per_batch: Range
+    compute_seconds_per_batch: Range
+    batches_observed: int
+
+    @property
+    def seconds_per_batch(self) -> Range:
+        """Wall time per batch as measured (data wait + compute)."""
+        return self.data_seconds_per_batch + self.compute_seconds_per_batch
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Per-unit costs of one workload on one device. See the module docstring for the meaning of each part."""
+
+    device_type: str  # "cpu" | "cuda" | "mps"
+    device_name: str  # "NVIDIA Tesla T4", "Apple M4 Pro", "AMD EPYC 7B13", ...
+    precision: str  # "amp" (CUDA mixed precision) | "fp32"
+    model: str  # "yolov8n" ...
+    imgsz: int
+    batch: int
+    val_batch: int
+    workers: int  # dataloader worker processes actually used; 0 = loading in the training process
+    host_cpus: int  # logical CPUs of the host that fed the device
+    train_images: int  # images in one full training epoch
+    val_images: int  # images in one validation pass
+    mosaic: Phase  # batches while mosaic augmentation is on (all epochs but the last close_mosaic)
+    plain: Phase  # batches after close_mosaic turned mosaic off
+    val_data_seconds_per_batch: Range
+    val_compute_seconds_per_batch: Range
+    val_fixed_seconds: Range  # per validation pass: metrics, NMS bookkeeping, start and end of the pass
+    epoch_fixed_seconds: Range  # per epoch, outside train batches and validation: checkpoint save, metrics, csv
+    setup_seconds: float  # once: model build, dataset scan, dataloaders (measured on the probe's subset)
+    warmup_excess_seconds: float  # once: what the first batches cost above steady state
+    data_load_seconds_per_batch: Range | None = None  # full loading cost when workers overlap it (CUDA)
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def train_batches_per_epoch(self) -> float:
+        """Batches per epoch, fractional: the last, partial batch costs its share of images."""
+        return self.train_images / self.batch
+
+    @property
+    def val_batches_per_pass(self) -> float:
+        return self.val_images / self.val_batch
+
+    def val_seconds_per_pass(self) -> Range:
+        per_batch = self.val_data_seconds_per_batch + self.val_compute_seconds_per_batch
+        return per_batch.scale(self.val_batches_per_pass) + self.val_fixed_seconds
+
+    def with_dataset(self, train_images: int, val_images: int) -> Profile:
+        """The same per-unit costs for a dataset of another size."""
+        return replace(self, train_images=train_images, val_images=val_images)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Profile:
+        def rng(x: Any) -> Range:
+            return Range.from_dict(x)
+
+        def phase(x: dict[str, Any]) -> Phase:
+            return Phase(rng(x["data_seconds_per_batch"]), rng(x["compute_seconds_per_batch"]),
+                         int(x["batches_observed"]))
+
+        dl = d.get("data_load_seconds_per_batch")
+        return cls(
+            device_type=str(d["device_type"]), device_name=str(d["device_name"]), precision=str(d["precision"]),
+            model=str(d["model"]), imgsz=int(d["imgsz"]), batch=int(d["batch"]), val_batch=int(d["val_batch"]),
+            workers=int(d["workers"]), host_cpus=int(d["host_cpus"]),
+            train_images=int(d["train_images"]), val_images=int(d["val_images"]),
+            mosaic=phase(d["mosaic"]), plain=phase(d["plain"]),
+            val_data_seconds_per_batch=rng(d["val_data_seconds_per_batch"]),
+            val_compute_seconds_per_batch=rng(d["val_compute_seconds_per_batch"]),
+            val_fixed_seconds=rng(d["val_fixed_seconds"]), epoch_fixed_seconds=rng(d["epoch_fixed_seconds"]),
+            setup_seconds=float(d["setup_seconds"]), warmup_excess_seconds=float(d["warmup_excess_seconds"]),
+            data_load_seconds_per_batch=rng(dl) if dl else None,
+            notes=tuple(d.get("notes", ())),
+        )

@@ -1,0 +1,123 @@
+"""Statistics that say when not to trust them. Pure functions: numbers in, numbers out, nothing printed.
+
+An estimate is a :class:`Range`: a central value with a low and a high bound, in the unit its name gives.
+The statistics module never prints; warnings are returned as strings and the CLI shows them.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+#: IQR / median above which a series is called noisy (torch.utils.benchmark uses 0.1 for the same warning).
+IQR_WARN_THRESHOLD = 0.10
+
+
+@dataclass(frozen=True)
+class Range:
+    """A central value with its range. ``low <= median <= high`` always holds."""
+
+    median: float
+    low: float
+    high: float
+
+    def __post_init__(self) -> None:
+        if not (self.low <= self.median <= self.high):
+            raise ValueError(f"Range needs low <= median <= high, got {self.low}, {self.median}, {self.high}")
+
+    @classmethod
+    def exact(cls, value: float) -> Range:
+        return cls(value, value, value)
+
+    def scale(self, factor: float) -> Range:
+        """Multiply by a non-negative constant."""
+        if factor < 0:
+            raise ValueError("factor must be >= 0")
+        return Range(self.median * factor, self.low * factor, self.high * factor)
+
+    def __add__(self, other: Range) -> Range:
+        """Sum of two ranges, bounds added (a conservative sum: errors assumed to move together)."""
+        return Range(self.median + other.median, self.low + other.low, self.high + other.high)
+
+    def __mul__(self, other: Range) -> Range:
+        """Product of two non-negative ranges, bounds multiplied (conservative)."""
+        return Range(self.median * other.median, self.low * other.low, self.high * other.high)
+
+    def widen(self, rel: float) -> Range:
+        """Widen both bounds by a relative margin ``rel`` of the median (systematic uncertainty)."""
+        return Range(self.median, max(0.0, self.low - rel * self.median), self.high + rel * self.median)
+
+    @property
+    def rel_width(self) -> float:
+        """(high - low) / median; 0 for a zero median."""
+        return (self.high - self.low) / self.median if self.median else 0.0
+
+    def to_dict(self) -> dict[str, float]:
+        return {"median": self.median, "low": self.low, "high": self.high}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, float]) -> Range:
+        return cls(float(d["median"]), float(d["low"]), float(d["high"]))
+
+
+ZERO = Range(0.0, 0.0, 0.0)
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolated quantile (numpy's default 'linear' method), q in [0, 1]."""
+    if not values:
+        raise ValueError("quantile of an empty series")
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q
+    lo = math.floor(pos)
+    hi = math.ceil(pos)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def median(values: Sequence[float]) -> float:
+    return quantile(values, 0.5)
+
+
+def iqr(values: Sequence[float]) -> float:
+    return quantile(values, 0.75) - quantile(values, 0.25)
+
+
+def mean(values: Sequence[float]) -> float:
+    if not values:
+        raise ValueError("mean of an empty series")
+    return sum(values) / len(values)
+
+
+def bootstrap_mean(values: Sequence[float], *, low_q: float = 0.10, high_q: float = 0.90,
+                   n_resamples: int = 2000, seed: int = 0) -> Range:
+    """Range of the mean of ``values``: the mean itself, and the ``low_q``/``high_q`` quantiles of the
+    bootstrap distribution of the mean (Efron's percentile bootstrap, seeded so results are repeatable).
+
+    With one value the range is that value (nothing to resample: the caller should warn)."""
+    if not values:
+        raise ValueError("bootstrap of an empty series")
+    m = mean(values)
+    if len(values) == 1:
+        return Range.exact(m)
+    rng = random.Random(seed)
+    n = len(values)
+    means = [sum(rng.choice(values) for _ in range(n)) / n for _ in range(n_resamples)]
+    lo, hi = quantile(means, low_q), quantile(means, high_q)
+    return Range(m, min(lo, m), max(hi, m))
+
+
+def noise_warning(values: Sequence[float], what: str) -> str | None:
+    """A warning (or None) when the IQR of ``values`` exceeds ``IQR_WARN_THRESHOLD`` of their median."""
+    if len(values) < 4:
+        return None
+    med = median(values)
+    if med <= 0:
+        return None
+    ratio = iqr(values) / med
+    if ratio > IQR_WARN_THRESHOLD:
+        return (f"{what}: interquartile range is {ratio:.0%} of the median (threshold "
+                f"{IQR_WARN_THRESHOLD:.0%}); the machine was busy or throttling. Close other programs, "
+                f"plug in the laptop, or raise --budget for more samples.")
+    return None
