@@ -5,7 +5,8 @@ The model follows ultralytics' training loop (engine/trainer.py, 8.4):
     full run = setup + warm-up excess
              + (epochs - close_mosaic) x [train epoch with mosaic    + validation pass + epoch fixed]
              + min(close_mosaic, epochs) x [train epoch without mosaic + validation pass + epoch fixed]
-             + final evaluation (ultralytics validates best.pt once more after the last epoch)
+             + final evaluation (ultralytics validates best.pt once more after the last epoch: one validation
+               pass plus its fixed cost, loading and fusing the weights and the final plots)
 
     train epoch = (train images / batch) x (data wait + compute) per steady-state batch
     validation  = (val images / val batch) x (data + compute) per val batch + fixed cost of a pass
@@ -87,7 +88,7 @@ def estimate_run(profile: Profile, epochs: int = DEFAULT_EPOCHS, close_mosaic: i
     ep_m = epoch_seconds(profile, profile.mosaic)
     ep_p = epoch_seconds(profile, profile.plain)
     val = profile.val_seconds_per_pass()
-    once = Range.exact(profile.setup_seconds + profile.warmup_excess_seconds)
+    once = Range.exact(profile.setup_seconds + profile.warmup_excess_seconds + profile.final_fixed_seconds)
     full = once + ep_m.scale(n_mosaic) + ep_p.scale(n_plain) + val  # + val: final evaluation of best.pt
     per_epoch = (ep_m.scale(n_mosaic) + ep_p.scale(n_plain)).scale(1.0 / epochs)
 
@@ -95,6 +96,7 @@ def estimate_run(profile: Profile, epochs: int = DEFAULT_EPOCHS, close_mosaic: i
     parts = {
         "setup": profile.setup_seconds,
         "warmup": profile.warmup_excess_seconds,
+        "final": profile.final_fixed_seconds,
         "train_data": nb * (n_mosaic * profile.mosaic.data_seconds_per_batch.median
                             + n_plain * profile.plain.data_seconds_per_batch.median),
         "train_compute": nb * (n_mosaic * profile.mosaic.compute_seconds_per_batch.median

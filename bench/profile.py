@@ -63,6 +63,7 @@ class Profile:
     epoch_fixed_seconds: Range  # per epoch, outside train batches and validation: checkpoint save, metrics, csv
     setup_seconds: float  # once: model build, dataset scan, dataloaders (measured on the probe's subset)
     warmup_excess_seconds: float  # once: what the first batches cost above steady state
+    final_fixed_seconds: float = 0.0  # once, after the last epoch: final evaluation's cost beyond one val pass
     data_load_seconds_per_batch: Range | None = None  # full loading cost when workers overlap it (CUDA)
     torch_threads: int = 0  # intra-op threads torch used (cpu training); 0 = unknown
     gflops: float | None = None  # forward GFLOPs of the model for one image at imgsz (ultralytics' figure)
@@ -108,6 +109,7 @@ class Profile:
             val_compute_seconds_per_batch=rng(d["val_compute_seconds_per_batch"]),
             val_fixed_seconds=rng(d["val_fixed_seconds"]), epoch_fixed_seconds=rng(d["epoch_fixed_seconds"]),
             setup_seconds=float(d["setup_seconds"]), warmup_excess_seconds=float(d["warmup_excess_seconds"]),
+            final_fixed_seconds=float(d.get("final_fixed_seconds", 0.0)),
             data_load_seconds_per_batch=rng(dl) if dl else None,
             torch_threads=int(d.get("torch_threads", 0)),
             gflops=float(d["gflops"]) if d.get("gflops") is not None else None,

@@ -1,0 +1,220 @@
+"""The command line: thin adapters from parsed arguments to keyword calls (asv's style), plus the one place
+that turns errors into one line on stderr and an exit code (bench.errors documents the codes).
+
+    python -m bench run [--device auto|cpu|cuda|cuda:N|mps] [--full] [--json] ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from bench.errors import BenchError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line (no usage block) with exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_float(s: str) -> float:
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{s}' is not a number") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"{s} must be > 0")
+    return v
+
+
+def _positive_int(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{s}' is not an integer") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{s} must be >= 1")
+    return v
+
+
+def _nonneg_int(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{s}' is not an integer") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{s} must be >= 0")
+    return v
+
+
+def add_workload_args(p: argparse.ArgumentParser) -> None:
+    """Flags shared by `run` and `validate`: the training configuration and the synthetic dataset."""
+    from bench.extrapolate import DEFAULT_CLOSE_MOSAIC, DEFAULT_EPOCHS
+
+    p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
+    p.add_argument("--model", default="yolov8n", help="yolov8n|s|m|l|x, built from YAML with random weights")
+    p.add_argument("--imgsz", type=_positive_int, default=640, help="training image size (default 640)")
+    p.add_argument("--batch", type=_positive_int, default=16, help="batch size (default 16)")
+    p.add_argument("--workers", type=_nonneg_int, default=8,
+                   help="dataloader workers (ultralytics default 8; forced to 0 on cpu and mps)")
+    p.add_argument("--cache", default="false", choices=("false", "ram", "disk"), help="ultralytics image cache")
+    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=True,
+                   help="mixed precision on CUDA (ultralytics default; cpu and mps always train in FP32)")
+    p.add_argument("--epochs", type=_positive_int, default=DEFAULT_EPOCHS, help="epochs of the full run (50)")
+    p.add_argument("--close-mosaic", type=_nonneg_int, default=DEFAULT_CLOSE_MOSAIC,
+                   help="last epochs without mosaic augmentation (ultralytics default 10)")
+    p.add_argument("--data", type=Path, help="your YOLO data.yaml; default: a generated synthetic dataset")
+    p.add_argument("--train-images", type=_positive_int, default=4195, help="synthetic train images (4195)")
+    p.add_argument("--val-images", type=_positive_int, default=400, help="synthetic val images (400)")
+    p.add_argument("--test-images", type=_nonneg_int, default=398, help="synthetic test images (398)")
+    p.add_argument("--classes", type=_positive_int, default=3, help="synthetic classes (3)")
+    p.add_argument("--image-size", default="640x480", help="synthetic image WIDTHxHEIGHT in pixels (640x480)")
+    p.add_argument("--results", type=Path, default=Path("results"), help="results directory (results/)")
+    p.add_argument("--datasets", type=Path, default=Path("datasets"), help="where synthetic datasets live")
+    p.add_argument("--seed", type=_nonneg_int, default=0, help="training and dataset seed")
+
+
+def _synthetic(args: argparse.Namespace) -> Any:
+    from bench.dataset import SyntheticSpec
+    from bench.errors import UsageError
+
+    w, _, h = str(args.image_size).lower().partition("x")
+    if not (w.isdigit() and h.isdigit()):
+        raise UsageError(f"--image-size {args.image_size}: use WIDTHxHEIGHT in pixels, e.g. 640x480")
+    return SyntheticSpec(train=args.train_images, val=args.val_images, test=args.test_images, width=int(w),
+                         height=int(h), classes=args.classes, seed=args.seed)
+
+
+def run_options(args: argparse.Namespace, **over: Any) -> Any:
+    from bench.run import RunOptions
+
+    return RunOptions(
+        device=args.device, model=args.model, imgsz=args.imgsz, batch=args.batch, workers=args.workers,
+        cache=args.cache, amp=args.amp, epochs=args.epochs, close_mosaic=args.close_mosaic,
+        budget=getattr(args, "budget", 90.0), full=getattr(args, "full", False), data=args.data,
+        synthetic=_synthetic(args), results=args.results, datasets=args.datasets, seed=args.seed,
+        **over,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="bench", description="Measure YOLOv8 training here; extrapolate to a full run and "
+                                               "to cloud instances, with ranges and costs.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="time real YOLOv8 training on this machine (a short probe, or --full)")
+    add_workload_args(run)
+    run.add_argument("--budget", type=_positive_float, default=90.0,
+                     help="probe time budget in seconds, setup included (default 90)")
+    run.add_argument("--full", action="store_true", help="train the whole run of --epochs for real")
+    run.add_argument("--json", action="store_true", help="print the record as JSON on stdout")
+    run.set_defaults(func=cmd_run)
+    return parser
+
+
+# --------------------------------------------------------------------------------------------- commands
+def cmd_run(args: argparse.Namespace) -> int:
+    from bench import run
+
+    rec, path = run.execute(run_options(args))
+    print(format_summary(rec, path), file=sys.stderr)
+    if args.json:
+        print(json.dumps(rec, indent=1))
+    if rec["status"] == "interrupted":
+        return 128 + int(rec.get("interruption", {}).get("signal", 2))
+    if rec["status"] == "invalid":
+        return 3
+    return 0
+
+
+def _hours(s: float) -> str:
+    if s >= 3600:
+        return f"{s / 3600:.1f} h"
+    if s >= 60:
+        return f"{s / 60:.1f} min"
+    return f"{s:.1f} s"
+
+
+def _rng(d: dict[str, float] | None) -> str:
+    if not d:
+        return "n/a"
+    return f"{_hours(d['median'])} ({_hours(d['low'])} - {_hours(d['high'])})"
+
+
+def format_summary(rec: dict[str, Any], path: Path) -> str:
+    """The one-screen summary at the end of `bench run`."""
+    cfg, summ, prof = rec["config"], rec.get("summary") or {}, rec.get("profile") or {}
+    ds = cfg["dataset"]["counts"]
+    meas = rec.get("measurements") or {}
+    lines = [
+        "",
+        f"bench {rec['kind']} {rec['run_id']}: {rec['status'].upper()}"
+        + (f" ({rec['invalid_reason']})" if rec.get("invalid_reason") else ""),
+        f"  device      {rec['device']}: {rec['device_name']}, {'AMP' if cfg['amp'] else 'FP32'}, "
+        f"{cfg['workers']} dataloader workers, {cfg['torch_threads']} torch threads",
+        f"  workload    {cfg['model']} {cfg['imgsz']}px batch {cfg['batch']}, {ds['train_images']} train / "
+        f"{ds['val_images']} val images, {rec['epochs']} epochs (last {rec['close_mosaic']} without mosaic)",
+    ]
+    if summ.get("images_per_second"):
+        lines.append(f"  throughput  {summ['images_per_second']:.2f} images/s in steady state (data included)")
+    if prof:
+        m, p = prof["mosaic"], prof["plain"]
+        lines.append(f"  per batch   mosaic {m['data_seconds_per_batch']['median']:.3f}s data + "
+                     f"{m['compute_seconds_per_batch']['median']:.3f}s compute; no mosaic "
+                     f"{p['data_seconds_per_batch']['median']:.3f}s + {p['compute_seconds_per_batch']['median']:.3f}s"
+                     f"; data-wait share {summ.get('data_wait_share', 0):.1%}")
+    lines.append(f"  epoch       {_rng(rec.get('seconds_per_epoch'))}  (train + val + boundary, whole dataset)")
+    label = "full run" if rec["kind"] == "probe" else "full run (measured)"
+    lines.append(f"  {label:<11} {_rng(rec.get('full_run_seconds'))}  for {rec['epochs']} epochs")
+    host = summ.get("peak_host_rss_bytes") or 0
+    acc = summ.get("peak_accelerator_bytes") or 0
+    lines.append(f"  memory      peak host RSS {host / 2**30:.2f} GiB"
+                 + (f"; accelerator {acc / 2**30:.2f} GiB" if acc else "; accelerator n/a (cpu)"))
+    if meas.get("wall_seconds") is not None:
+        lines.append(f"  took        {meas['wall_seconds']:.0f}s of training"
+                     + (f" (budget {cfg['budget_seconds']:.0f}s)" if cfg.get("budget_seconds") else ""))
+    est = rec.get("estimate") or {}
+    if est:
+        lines.append("  measured    " + ", ".join(est.get("measured", [])))
+        lines.append("  assumed     " + "; ".join(est.get("extrapolated", [])))
+    for w in rec.get("warnings") or []:
+        lines.append(f"  warning     {w}")
+    lines.append(f"  record      {path}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------- entry point
+def _on_sigterm(signum: int, frame: object) -> None:
+    from bench.probe import Interrupted
+
+    raise Interrupted(signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    old = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return int(args.func(args))
+    except BenchError as e:
+        print(f"bench {args.command}: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print(f"bench {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:
+        from bench.probe import Interrupted
+
+        if isinstance(e, Interrupted):
+            print(f"bench {args.command}: interrupted by signal {e.signum}", file=sys.stderr)
+            return 128 + e.signum
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, old)

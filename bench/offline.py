@@ -1,0 +1,75 @@
+"""Keep ultralytics offline and out of the user's home. Call :func:`prepare` before importing ultralytics.
+
+Every network access ultralytics 8.4 makes during train()/val() and the switch that stops it
+(shared/reference/ultralytics-notes.md):
+
+* online check at import, PyPI update check, analytics events  -> ``YOLO_OFFLINE=1``
+* font download (check_font, called by every dataset check)    -> a TTF at $YOLO_CONFIG_DIR/Ultralytics/
+* AMP check on CUDA (downloads yolo26n.pt)                      -> :func:`patch_amp_check` (AMP stays on)
+* package auto-install                                          -> ``YOLO_AUTOINSTALL=False``
+* dataset download (``download:`` key)                          -> we always pass a checked, local data.yaml
+* weights by name                                               -> models are built from ``*.yaml`` (random weights)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+#: Font names ultralytics asks for (check_font): ASCII class names use the first, others the second.
+FONT_NAMES = ("Arial.ttf", "Arial.Unicode.ttf")
+
+
+def _bundled_font() -> Path | None:
+    """DejaVuSans from matplotlib (a core dependency): any TTF satisfies ultralytics' font check."""
+    try:
+        import matplotlib
+
+        p = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+        return p if p.exists() else None
+    except Exception:  # pragma: no cover - matplotlib is a dependency
+        return None
+
+
+def prepare(config_dir: Path) -> dict[str, str]:
+    """Set the environment so that importing and training with ultralytics touches no network and writes its
+    settings under ``config_dir`` (not the user's home). Returns the variables it set, for the record.
+
+    Must run before ``import ultralytics``: its settings path and online flag are read at import."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    env = {
+        "YOLO_OFFLINE": "1",
+        "YOLO_AUTOINSTALL": "False",
+        "YOLO_CONFIG_DIR": str(config_dir),
+        "YOLO_VERBOSE": os.environ.get("YOLO_VERBOSE", "False"),
+    }
+    os.environ.update(env)
+    fonts = config_dir / "Ultralytics"
+    fonts.mkdir(parents=True, exist_ok=True)
+    src = _bundled_font()
+    if src is not None:
+        for name in FONT_NAMES:
+            dst = fonts / name
+            if not dst.exists():
+                tmp = dst.with_name(f".{name}.{os.getpid()}.tmp")
+                shutil.copyfile(src, tmp)
+                os.replace(tmp, dst)
+    return env
+
+
+def patch_amp_check() -> None:
+    """Replace ultralytics' AMP check, which downloads weights, by one that keeps AMP on for CUDA.
+
+    The check guards against GPUs whose FP16 results are wrong; our loss guard (NaN/inf/zero losses mark a run
+    invalid) catches the same failure in the measurement itself. cpu and mps return False, as ultralytics does."""
+    import ultralytics.engine.trainer as trainer_module
+
+    def check_amp_offline(model: object) -> bool:
+        try:
+            device = next(model.parameters()).device  # type: ignore[attr-defined]
+        except Exception:
+            return False
+        return device.type not in {"cpu", "mps"}
+
+    trainer_module.check_amp = check_amp_offline  # type: ignore[assignment]

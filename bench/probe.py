@@ -1,0 +1,523 @@
+"""The measurement: real ultralytics training, timed with device-synchronized clocks.
+
+This is the only module that imports torch and ultralytics. It runs ``YOLO(model.yaml).train(...)`` with
+callbacks that record an event timeline (:mod:`bench.timeline` turns it into numbers) and proxies around the
+dataloaders that (in probe mode) end each phase when its share of the time budget is spent.
+
+Probe schedule (the default): ultralytics trains ``epochs=3, close_mosaic=2`` on a mirror of a subset of the
+dataset, and the probe stops after the second epoch, so it observes, each once:
+
+    epoch 0: mosaic batches (the first ones are warm-up) until 45% of the budget, then a validation pass,
+             checkpoint and metrics (the epoch boundary)
+    epoch 1: mosaic closed (ultralytics rebuilds the loader), batches until 80%, validation, boundary
+    final:   ultralytics' final evaluation of best.pt, as every run ends
+
+Each phase also takes a minimum number of batches, so a very slow machine overruns the budget rather than
+measure nothing (the summary says so). Batches come from the loader's persistent, endless iterator, so a
+phase is not limited by the subset's size, only by its time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.dataset import DatasetInfo, label_path
+from bench.errors import RunFailed, UsageError
+
+#: Deadlines of the probe's phases, as fractions of the budget measured from the start of the run.
+PHASE_DEADLINES = {"train0": 0.45, "val0": 0.55, "train1": 0.80, "val1": 0.90, "final": 1.0}
+#: Minimum batches per phase: warm-up plus at least a few steady batches to time.
+MIN_BATCHES = {"train0": 4, "val0": 1, "train1": 2, "val1": 1, "final": 1}
+#: Probe mirror: at most this many training batches' worth of images (mosaic needs variety, not volume).
+MIRROR_TRAIN_BATCHES = 16
+MIRROR_VAL_BATCHES = 4
+
+
+# --------------------------------------------------------------------------------------------- devices
+@dataclass(frozen=True)
+class Device:
+    """A resolved training device."""
+
+    spec: str  # what ultralytics gets: "cpu", "0", "1", "mps"
+    type: str  # "cpu" | "cuda" | "mps"
+    index: int | None
+    name: str  # human name: GPU name, Apple chip, CPU model
+
+
+def _cpu_name() -> str:
+    from bench.fingerprint import cpu_model
+
+    return cpu_model() or "unknown CPU"
+
+
+def resolve_device(requested: str) -> Device:
+    """Check ``--device`` against what this machine has. Raises UsageError naming what is available."""
+    import torch
+
+    req = requested.strip().lower()
+    cuda_n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    mps_ok = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+    available = ["cpu"] + (["cuda"] + [f"cuda:{i}" for i in range(cuda_n)] if cuda_n else []) + (
+        ["mps"] if mps_ok else [])
+    avail = ", ".join(available)
+    if req == "auto":
+        req = "cuda" if cuda_n else ("mps" if mps_ok else "cpu")
+    if req == "cpu":
+        return Device("cpu", "cpu", None, _cpu_name())
+    if req == "mps":
+        if not mps_ok:
+            why = ("this torch build has no MPS support" if not getattr(torch.backends.mps, "is_built", lambda: 0)()
+                   else "MPS needs Apple silicon and macOS 12.3 or newer")
+            raise UsageError(f"--device mps: MPS is not available here ({why}); available: {avail}")
+        from bench.fingerprint import apple_chip
+
+        return Device("mps", "mps", None, apple_chip() or "Apple GPU (MPS)")
+    if req == "cuda" or req.startswith("cuda:"):
+        idx_s = req.partition(":")[2] or "0"
+        if not idx_s.isdigit():
+            raise UsageError(f"--device {requested}: the CUDA index must be a number, as in cuda:0; "
+                             f"available: {avail}")
+        idx = int(idx_s)
+        if not cuda_n:
+            raise UsageError(f"--device {requested}: CUDA is not available here (torch {torch.__version__}, "
+                             f"no NVIDIA GPU visible); available: {avail}")
+        if idx >= cuda_n:
+            raise UsageError(f"--device {requested}: there are {cuda_n} CUDA device(s); available: {avail}")
+        return Device(str(idx), "cuda", idx, torch.cuda.get_device_name(idx))
+    raise UsageError(f"unknown device '{requested}': use auto, cpu, cuda, cuda:N or mps (available here: {avail})")
+
+
+def make_sync(device: Device) -> Callable[[], None]:
+    """A function that waits until the device has finished all queued work (no-op on cpu).
+
+    GPU kernels run asynchronously: a clock read without it times the launch, not the work."""
+    import torch
+
+    if device.type == "cuda":
+        idx = device.index or 0
+        return lambda: torch.cuda.synchronize(idx)
+    if device.type == "mps":
+        return torch.mps.synchronize
+    return lambda: None
+
+
+# --------------------------------------------------------------------------------------------- recording
+class Interrupted(Exception):  # noqa: N818 - it is a signal, not an error
+    """Raised by the signal handlers of the CLI (SIGTERM) and by the probe to stop at once."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"interrupted by signal {signum}")
+        self.signum = signum
+
+
+@dataclass
+class Recorder:
+    """Collects ``(name, t, a, b)`` events; ``t`` in seconds since ``t0``, read after ``sync()``.
+
+    The clock and the synchronization are injected (tests pass fakes)."""
+
+    sync: Callable[[], None]
+    clock: Callable[[], float] = time.perf_counter
+    t0: float = 0.0
+    events: list[list[Any]] = field(default_factory=list)
+    losses: list[dict[str, float]] = field(default_factory=list)
+
+    def start(self) -> None:
+        self.sync()
+        self.t0 = self.clock()
+
+    def now(self) -> float:
+        self.sync()
+        return self.clock() - self.t0
+
+    def mark(self, name: str, a: int = 0, b: int = 0) -> float:
+        t = self.now()
+        self.events.append([name, round(t, 6), a, b])
+        return t
+
+
+@dataclass
+class MemoryPeak:
+    """Peak host RSS (this process plus dataloader workers) and accelerator memory, sampled at batch ends."""
+
+    device: Device
+    host_rss_bytes: int = 0
+    accelerator_bytes: int = 0
+    accelerator_kind: str = ""
+
+    def reset(self) -> None:
+        import torch
+
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device.index or 0)
+
+    def sample(self) -> None:
+        import psutil
+        import torch
+
+        proc = psutil.Process()
+        rss = proc.memory_info().rss
+        with contextlib.suppress(Exception):
+            rss += sum(c.memory_info().rss for c in proc.children(recursive=True))
+        self.host_rss_bytes = max(self.host_rss_bytes, rss)
+        if self.device.type == "cuda":
+            idx = self.device.index or 0
+            self.accelerator_bytes = max(self.accelerator_bytes, int(torch.cuda.max_memory_reserved(idx)))
+            self.accelerator_kind = "cuda max_memory_reserved"
+        elif self.device.type == "mps":
+            # MPS has no peak counter: sample what the Metal driver holds for this process
+            self.accelerator_bytes = max(self.accelerator_bytes, int(torch.mps.driver_allocated_memory()))
+            self.accelerator_kind = "mps driver_allocated_memory (sampled at batch ends)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"peak_host_rss_bytes": self.host_rss_bytes, "peak_accelerator_bytes": self.accelerator_bytes,
+                "accelerator_measure": self.accelerator_kind or None}
+
+
+class BatchSource:
+    """Wraps a dataloader so the harness sees each batch's image count, and (probe mode) can end a phase early.
+
+    In probe mode batches come from the loader's persistent endless iterator (ultralytics' InfiniteDataLoader),
+    so a phase is bounded by ``stop()``, not by the length of the subset."""
+
+    def __init__(self, loader: Any, stop: Callable[[int], bool] | None = None, endless: bool = False) -> None:
+        self._loader = loader
+        self._stop = stop
+        self._endless = endless  # training: pull from the persistent iterator; validation: one pass at most
+        self.last_images = 0
+
+    def __len__(self) -> int:
+        return len(self._loader)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
+
+    def _images(self, batch: Any) -> int:
+        try:
+            return int(batch["img"].shape[0])
+        except Exception:
+            return 0
+
+    def __iter__(self) -> Iterator[Any]:
+        source: Iterator[Any] | None = None
+        if self._endless and self._stop is not None:
+            if getattr(self._loader, "iterator", "absent") is None:  # InfiniteDataLoader starts it lazily
+                self._loader.iterator = self._loader._get_iterator()
+            source = getattr(self._loader, "iterator", None)
+        if source is None:  # one pass of the loader
+            source = iter(self._loader)
+        n = 0
+        while self._stop is None or not self._stop(n):  # asked before fetching: no batch is loaded in vain
+            try:
+                batch = next(source)
+            except StopIteration:
+                return
+            self.last_images = self._images(batch)
+            n += 1
+            yield batch
+
+
+# --------------------------------------------------------------------------------------------- the run
+@dataclass(frozen=True)
+class TrainConfig:
+    model: str = "yolov8n"
+    imgsz: int = 640
+    batch: int = 16
+    workers: int = 8
+    cache: str | bool = False
+    amp: bool = True
+    epochs: int = 50
+    close_mosaic: int = 10
+    seed: int = 0
+
+
+@dataclass
+class RunResult:
+    """What one training run produced: raw events and losses, memory, facts about the trainer."""
+
+    events: list[list[Any]]
+    losses: list[dict[str, float]]
+    memory: dict[str, Any]
+    wall_seconds: float
+    trainer_epochs: int
+    plain_from_epoch: int
+    workers_used: int
+    amp_used: bool
+    torch_threads: int
+    gflops: float | None
+    val_batch: int
+    save_dir: str
+    interrupted: Interrupted | KeyboardInterrupt | None = None
+    error: str | None = None
+    error_detail: str | None = None  # where in the code the training failed (last frames of the traceback)
+    phase_log: list[str] = field(default_factory=list)
+
+
+def build_mirror(info: DatasetInfo, dest: Path, train_n: int, val_n: int) -> Path:
+    """A private YOLO dataset of symbolic links to the first images of each split (and their labels).
+
+    The probe trains on it so that ultralytics' label cache is written here, never into the user's dataset,
+    and so that scanning it takes a moment, not a minute. Returns the mirror's data.yaml."""
+    import yaml
+
+    for split, files in (("train", info.train_images[:train_n]), ("val", info.val_images[:val_n])):
+        (dest / "images" / split).mkdir(parents=True, exist_ok=True)
+        (dest / "labels" / split).mkdir(parents=True, exist_ok=True)
+        for i, img in enumerate(files):
+            name = f"{i:06d}_{img.name}"
+            _link(img.resolve(), dest / "images" / split / name)
+            lab = label_path(img)
+            if lab.exists():
+                _link(lab.resolve(), dest / "labels" / split / (Path(name).stem + ".txt"))
+    data = {"path": str(dest.resolve()), "train": "images/train", "val": "images/val",
+            "names": dict(enumerate(info.names))}
+    yml = dest / "data.yaml"
+    yml.write_text(yaml.safe_dump(data, sort_keys=False))
+    return yml
+
+
+def _link(src: Path, dst: Path) -> None:
+    try:
+        os.symlink(src, dst)
+    except OSError:  # no symlinks (Windows without privilege): copy
+        shutil.copyfile(src, dst)
+
+
+def run_training(
+    *,
+    device: Device,
+    config: TrainConfig,
+    data_yaml: Path,
+    save_dir: Path,
+    probe_budget_seconds: float | None,
+    config_dir: Path,
+    instrument: bool = True,
+    resume: Path | None = None,
+    log: Callable[[str], None] = lambda s: print(s, file=sys.stderr),
+    clock: Callable[[], float] = time.perf_counter,
+) -> RunResult:
+    """Train for real and time it. Probe mode when ``probe_budget_seconds`` is set, else the full ``epochs``.
+
+    Never raises for an interruption: the partial result comes back with ``interrupted`` set."""
+    from bench.offline import patch_amp_check, prepare
+
+    prepare(config_dir)
+    import torch
+    from ultralytics import YOLO
+
+    patch_amp_check()
+    sync = make_sync(device)
+    rec = Recorder(sync=sync, clock=clock)
+    mem = MemoryPeak(device)
+    probe = probe_budget_seconds is not None
+    trainer_epochs = 3 if probe else config.epochs
+    close_mosaic = 2 if probe else config.close_mosaic
+    plain_from = trainer_epochs - close_mosaic if close_mosaic else trainer_epochs
+    phase_log: list[str] = []
+    state: dict[str, Any] = {"trainer": None, "train_src": None, "val_src": None, "val_seen": 0,
+                             "phase": "setup", "phase_t": 0.0, "nbatch": 0}
+
+    def deadline(phase: str) -> float:
+        assert probe_budget_seconds is not None
+        return PHASE_DEADLINES[phase] * probe_budget_seconds
+
+    def say(msg: str) -> None:
+        t = rec.clock() - rec.t0
+        left = ""
+        if probe_budget_seconds is not None:
+            left = f" (~{max(0.0, probe_budget_seconds - t):.0f}s left)"
+        line = f"[{t:6.1f}s] {msg}{left}"
+        phase_log.append(line)
+        log(line)
+
+    def train_phase() -> str:
+        tr = state["trainer"]
+        return "train0" if tr.epoch < plain_from else "train1"
+
+    def val_phase() -> str:
+        tr = state["trainer"]
+        if state.get("in_final"):
+            return "final"
+        return "val0" if tr.epoch < plain_from else "val1"
+
+    def stop_train(n: int) -> bool:
+        ph = train_phase()
+        return n >= MIN_BATCHES[ph] and rec.now() >= deadline(ph)
+
+    def stop_val(n: int) -> bool:
+        ph = val_phase()
+        return n >= MIN_BATCHES[ph] and rec.now() >= deadline(ph)
+
+    # ---- callbacks (trainer events get the trainer, on_val_* the validator)
+    def on_pretrain_routine_end(tr: Any) -> None:
+        rec.mark("setup_end")
+        state["trainer"] = tr
+        say(f"setup done: {config.model} on {device.name}, {len(tr.train_loader.dataset)} train / "
+            f"{len(tr.test_loader.dataset)} val images, batch {tr.batch_size}, "
+            f"{tr.train_loader.num_workers} dataloader workers")
+
+    def on_train_start(tr: Any) -> None:
+        src = BatchSource(tr.train_loader, stop_train if probe else None, endless=True)
+        tr.train_loader = src
+        state["train_src"] = src
+        vsrc = BatchSource(tr.validator.dataloader, stop_val if probe else None)
+        tr.validator.dataloader = vsrc
+        state["val_src"] = vsrc
+
+    def on_train_epoch_start(tr: Any) -> None:
+        rec.mark("epoch_start", tr.epoch)
+        state["nbatch"] = 0
+        state["log_t"] = (rec.now(), 0)
+        kind = "mosaic" if tr.epoch < plain_from else "no mosaic"
+        say(f"epoch {tr.epoch + 1}/{trainer_epochs if not probe else 2}: training ({kind})")
+
+    def on_train_batch_start(tr: Any) -> None:
+        rec.mark("batch_start", tr.epoch, state["train_src"].last_images if state["train_src"] else 0)
+
+    def on_train_batch_end(tr: Any) -> None:
+        t = rec.mark("batch_end", tr.epoch, state["nbatch"])
+        state["nbatch"] += 1
+        try:
+            items = tr.loss_items
+            losses = ({k: float(v) for k, v in items.items()} if isinstance(items, dict)
+                      else {f"loss{i}": float(v) for i, v in enumerate(items)})
+        except Exception:
+            losses = {}
+        rec.losses.append(losses)
+        mem.sample()
+        n = state["nbatch"]
+        if n == 1 or n % 10 == 0 or (probe and n <= 10):
+            since = state.get("log_t")
+            per = f"{(t - since[0]) / (n - since[1]):.2f}s/batch" if since and n > since[1] else "first"
+            say(f"  batch {n}: {per}")
+            state["log_t"] = (t, n)
+
+    def on_train_epoch_end(tr: Any) -> None:
+        rec.mark("epoch_end", tr.epoch)
+
+    def on_val_start(v: Any) -> None:
+        rec.mark("val_start")
+        state["val_seen"] = 0
+        state["val_batches"] = 0
+        say("validation" if not state.get("in_final") else "final evaluation of best.pt")
+
+    def on_val_batch_start(v: Any) -> None:
+        rec.mark("val_batch_start", state["val_batches"])
+
+    def on_val_batch_end(v: Any) -> None:
+        seen = int(getattr(v, "seen", 0) or 0)
+        n = max(0, seen - state["val_seen"])
+        state["val_seen"] = seen
+        rec.mark("val_batch_end", state["val_batches"], n)
+        state["val_batches"] += 1
+
+    def on_val_end(v: Any) -> None:
+        rec.mark("val_end")
+
+    def on_fit_epoch_end(tr: Any) -> None:
+        rec.mark("fit_epoch_end", tr.epoch)
+        if probe and tr.epoch >= plain_from:
+            tr.stop = True  # the probe has seen both phases: go on to ultralytics' final evaluation
+            state["in_final"] = True
+        elif tr.epoch == trainer_epochs - 1:
+            state["in_final"] = True
+
+    model = YOLO(f"{config.model}.yaml" if not resume else str(resume))
+    gflops = _gflops(model, config.imgsz)
+    if instrument:
+        for name, fn in (
+            ("on_pretrain_routine_end", on_pretrain_routine_end), ("on_train_start", on_train_start),
+            ("on_train_epoch_start", on_train_epoch_start), ("on_train_batch_start", on_train_batch_start),
+            ("on_train_batch_end", on_train_batch_end), ("on_train_epoch_end", on_train_epoch_end),
+            ("on_val_start", on_val_start), ("on_val_batch_start", on_val_batch_start),
+            ("on_val_batch_end", on_val_batch_end), ("on_val_end", on_val_end),
+            ("on_fit_epoch_end", on_fit_epoch_end),
+        ):
+            model.add_callback(name, fn)
+    else:
+        model.add_callback("on_pretrain_routine_end", lambda tr: state.__setitem__("trainer", tr))
+
+    save_dir.parent.mkdir(parents=True, exist_ok=True)
+    args: dict[str, Any] = dict(
+        data=str(data_yaml), epochs=trainer_epochs, close_mosaic=close_mosaic, imgsz=config.imgsz,
+        batch=config.batch, workers=config.workers, cache=config.cache, amp=config.amp, device=device.spec,
+        project=str(save_dir.parent), name=save_dir.name, exist_ok=True, pretrained=False, seed=config.seed,
+        verbose=False,
+    )
+    if resume:
+        args = {"resume": True}
+    interrupted: Interrupted | KeyboardInterrupt | None = None
+    error: str | None = None
+    error_detail: str | None = None
+    mem.reset()
+    rec.start()
+    try:
+        model.train(**args)
+    except (KeyboardInterrupt, Interrupted) as e:
+        interrupted = e
+    except UsageError:
+        raise
+    except Exception as e:  # training itself failed: keep what was measured, say why
+        import traceback
+
+        error = f"{type(e).__name__}: {e}".splitlines()[0][:300]
+        frames = traceback.extract_tb(e.__traceback__)[-3:]
+        error_detail = "failed at " + " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                                                  for f in reversed(frames))
+    finally:
+        if instrument:
+            rec.mark("end")
+        wall = rec.now()
+        tr = state["trainer"]
+        if tr is not None:
+            for loader in (getattr(tr, "train_loader", None), getattr(tr, "test_loader", None)):
+                with contextlib.suppress(Exception):
+                    loader.close()  # type: ignore[union-attr]
+    tr = state["trainer"]
+    return RunResult(
+        events=rec.events, losses=rec.losses, memory=mem.to_dict(), wall_seconds=wall,
+        trainer_epochs=trainer_epochs, plain_from_epoch=plain_from,
+        workers_used=int(getattr(getattr(tr, "train_loader", None), "num_workers", 0) or 0) if tr else 0,
+        amp_used=bool(getattr(tr, "amp", False)) if tr else False,
+        torch_threads=torch.get_num_threads(), gflops=gflops,
+        val_batch=int(getattr(getattr(tr, "test_loader", None), "batch_size", 0) or config.batch * 2) if tr
+        else config.batch * 2,
+        save_dir=str(getattr(tr, "save_dir", save_dir)) if tr else str(save_dir),
+        interrupted=interrupted, error=error, error_detail=error_detail, phase_log=phase_log,
+    )
+
+
+def _gflops(model: Any, imgsz: int) -> float | None:
+    """Forward GFLOPs of one image at ``imgsz`` (ultralytics' thop-based figure), or None."""
+    try:
+        from ultralytics.utils.torch_utils import get_flops
+
+        g = float(get_flops(model.model, imgsz))
+        return g if g > 0 and math.isfinite(g) else None
+    except Exception:
+        return None
+
+
+def check_losses(losses: list[dict[str, float]]) -> str | None:
+    """Why a run is invalid, or None. NaN/inf losses, or a loss stuck at exactly 0 in every batch, are known
+    YOLOv8-on-MPS failures (ultralytics issues 9933, 7554): such a run may be fast because it computes nothing."""
+    for i, row in enumerate(losses):
+        for k, v in row.items():
+            if not math.isfinite(v):
+                return f"loss '{k}' was {v} at training batch {i + 1}: the device computed garbage"
+    if losses:
+        keys = set().union(*losses)
+        for k in sorted(keys):
+            vals = [row[k] for row in losses if k in row]
+            if vals and all(v == 0.0 for v in vals):
+                return f"loss '{k}' was exactly 0 in all {len(vals)} batches: the device computed nothing"
+    return None

@@ -1,0 +1,175 @@
+"""Versioned JSON records: one file per run, written atomically, never overwriting another.
+
+Layout of a results directory::
+
+    results/<run_id>.json              one record per `bench run` (probe or --full)
+    results/validation/<run_id>.json   one record per `bench validate`
+    results/runs/<run_id>/             ultralytics' own outputs (weights, results.csv); generated, ignored
+    results/report/                    what `bench report` writes
+
+Schema history (``SCHEMA_VERSION``; asv-style: loading upgrades old records step by step, refuses newer ones):
+
+* 1 (2026-11-28): first version.
+
+Top-level keys every record has (other tools and the notebook read them):
+``schema_version, run_id, kind, status, created_at, finished_at, device, device_name, fingerprint, config,
+epochs, close_mosaic, seconds_per_epoch, full_run_seconds`` (the last two: ``{median, low, high}`` in seconds,
+or null when nothing could be estimated), plus ``profile``, ``estimate``, ``measurements``, ``summary``,
+``warnings``, ``invalid_reason``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.errors import UsageError
+
+SCHEMA_VERSION = 1
+STATUSES = ("complete", "interrupted", "invalid")
+REQUIRED_KEYS = ("schema_version", "run_id", "status", "device", "fingerprint", "config", "epochs",
+                 "seconds_per_epoch", "full_run_seconds")
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def new_run_id(device_type: str, kind: str = "probe") -> str:
+    """``20261128T181500Z-cpu-probe-3f9a1c``: sortable by time, unique (random suffix), safe as a file name."""
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{device_type}-{kind}-{secrets.token_hex(3)}"
+
+
+def atomic_write_json(path: Path, data: Any, *, overwrite: bool = False) -> Path:
+    """Write JSON to ``path`` through a temporary file in the same directory, then link/rename it into place.
+
+    Readers never see a half-written file. With ``overwrite=False`` an existing file is never replaced
+    (``os.link`` fails if the target exists), so two runs cannot clobber each other's records."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1, allow_nan=False, default=_json_default)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise
+            except OSError:  # no hard links here: exclusive create, then replace (still atomic for readers)
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                os.close(fd)
+                os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    return path
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, Path):
+        return str(o)
+    if hasattr(o, "to_dict"):
+        return o.to_dict()
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+
+def write_record(results_dir: Path, record: dict[str, Any], subdir: str | None = None) -> Path:
+    """Validate and write one record as ``<results_dir>[/subdir]/<run_id>.json``; refuses to overwrite."""
+    missing = [k for k in REQUIRED_KEYS if k not in record]
+    if missing:
+        raise ValueError(f"record lacks {missing}")
+    if record["status"] not in STATUSES:
+        raise ValueError(f"record status {record['status']!r} not in {STATUSES}")
+    d = results_dir / subdir if subdir else results_dir
+    return atomic_write_json(d / f"{record['run_id']}.json", record)
+
+
+# --------------------------------------------------------------------------------------------- reading
+def _upgrade(rec: dict[str, Any]) -> dict[str, Any]:
+    """Bring an older record up to SCHEMA_VERSION, one step at a time (no older versions exist yet)."""
+    return rec
+
+
+@dataclass
+class Loaded:
+    """Records found in a results directory, and what was skipped with the reason for each."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # one line per file: "<file>: <why>"
+
+    def valid(self) -> list[dict[str, Any]]:
+        return [r for r in self.records if r.get("status") == "complete"]
+
+    def invalid(self) -> list[dict[str, Any]]:
+        return [r for r in self.records if r.get("status") == "invalid"]
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """Read and check one record. Raises UsageError with one line saying what is wrong with the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read ({e.strerror})") from None
+    try:
+        rec = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{path}: not valid JSON ({e.msg} at line {e.lineno}); truncated or corrupt") from None
+    if not isinstance(rec, dict) or "schema_version" not in rec or "run_id" not in rec:
+        raise UsageError(f"{path}: not a bench record (no schema_version/run_id)")
+    v = rec["schema_version"]
+    if not isinstance(v, int) or v < 1:
+        raise UsageError(f"{path}: schema_version {v!r} is not a positive integer")
+    if v > SCHEMA_VERSION:
+        raise UsageError(f"{path}: written by a newer bench (schema {v}, this bench reads up to {SCHEMA_VERSION});"
+                         f" upgrade bench to read it")
+    rec = _upgrade(rec)
+    missing = [k for k in REQUIRED_KEYS if k not in rec]
+    if missing:
+        raise UsageError(f"{path}: record lacks {', '.join(missing)}")
+    return rec
+
+
+def iter_record_files(directory: Path) -> Iterable[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("*.json") if not p.name.startswith("."))
+
+
+def load_records(directory: Path) -> Loaded:
+    """Every record in ``directory`` (not recursive), oldest first; bad files skipped with a reason each."""
+    out = Loaded()
+    for p in iter_record_files(directory):
+        try:
+            out.records.append(read_record(p))
+        except UsageError as e:
+            out.skipped.append(str(e))
+    out.records.sort(key=lambda r: (str(r.get("created_at", "")), str(r["run_id"])))
+    return out
+
+
+def find_record(directory: Path, run_id: str) -> dict[str, Any]:
+    """The record whose run_id is ``run_id`` (or a unique prefix of it)."""
+    p = directory / f"{run_id}.json"
+    if p.exists():
+        return read_record(p)
+    matches = [q for q in iter_record_files(directory) if q.stem.startswith(run_id)]
+    if len(matches) == 1:
+        return read_record(matches[0])
+    if not matches:
+        known = [q.stem for q in iter_record_files(directory)][-5:]
+        raise UsageError(f"--run {run_id}: no such record in {directory}"
+                         + (f"; newest: {', '.join(known)}" if known else "; run `python -m bench run` first"))
+    raise UsageError(f"--run {run_id}: ambiguous, matches {', '.join(q.stem for q in matches[:5])}")

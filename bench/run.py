@@ -1,0 +1,238 @@
+"""`bench run`: check the input, prepare the dataset, train (probe or full), derive, estimate, write the record.
+
+Everything the user can get wrong is checked before anything is written: numbers and names first, then the
+device (which needs torch), then the dataset. Only then is a run directory created.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import extrapolate, fingerprint, record
+from bench.dataset import DatasetInfo, SyntheticSpec, ensure_synthetic, load_dataset
+from bench.errors import RunFailed, UsageError
+from bench.stats import Range
+
+MODELS = ("yolov8n", "yolov8s", "yolov8m", "yolov8l", "yolov8x")
+CACHE_CHOICES = ("false", "ram", "disk")
+#: Default probe budget (seconds of training, setup included). Enough for a minimal sample on a slow 2-core CPU;
+#: on a laptop GPU it buys dozens of batches per phase.
+DEFAULT_BUDGET = 90.0
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    device: str = "auto"
+    model: str = "yolov8n"
+    imgsz: int = 640
+    batch: int = 16
+    workers: int = 8
+    cache: str = "false"
+    amp: bool = True
+    epochs: int = extrapolate.DEFAULT_EPOCHS
+    close_mosaic: int = extrapolate.DEFAULT_CLOSE_MOSAIC
+    budget: float = DEFAULT_BUDGET
+    full: bool = False
+    data: Path | None = None
+    synthetic: SyntheticSpec = SyntheticSpec()
+    results: Path = Path("results")
+    datasets: Path = Path("datasets")
+    seed: int = 0
+    resume: str | None = None
+
+
+def check_options(o: RunOptions) -> None:
+    """Reject impossible values before any work, each with one line naming the flag and what is allowed."""
+    model = o.model.removesuffix(".yaml")
+    if model not in MODELS:
+        raise UsageError(f"--model {o.model}: unknown model; use one of {', '.join(MODELS)}")
+    for flag, value in (("--imgsz", o.imgsz), ("--batch", o.batch), ("--epochs", o.epochs)):
+        if value < 1:
+            raise UsageError(f"{flag} {value}: must be a positive integer")
+    if o.imgsz % 32:
+        raise UsageError(f"--imgsz {o.imgsz}: must be a multiple of 32 (the model's largest stride), e.g. "
+                         f"{max(32, round(o.imgsz / 32) * 32)}")
+    if o.workers < 0:
+        raise UsageError(f"--workers {o.workers}: must be 0 or more")
+    if o.close_mosaic < 0:
+        raise UsageError(f"--close-mosaic {o.close_mosaic}: must be 0 or more")
+    if not o.budget > 0:
+        raise UsageError(f"--budget {o.budget}: must be a positive number of seconds")
+    if o.cache not in CACHE_CHOICES:
+        raise UsageError(f"--cache {o.cache}: use one of {', '.join(CACHE_CHOICES)}")
+    if o.data is not None and not o.data.is_file():
+        raise UsageError(f"--data {o.data}: no such file; give the path of a YOLO data.yaml")
+    if o.results.exists() and not o.results.is_dir():
+        raise UsageError(f"--results {o.results}: exists and is not a directory")
+
+
+def prepare_dataset(o: RunOptions, log: Callable[[str], None]) -> DatasetInfo:
+    if o.data is not None:
+        return load_dataset(o.data)
+    spec = o.synthetic
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == total or now - last[0] > 2.0:
+            last[0] = now
+            log(f"generating synthetic dataset {spec.key()}: {done}/{total} images")
+
+    t = time.monotonic()
+    info = ensure_synthetic(spec, o.datasets, progress=progress)
+    if time.monotonic() - t > 1:
+        log(f"dataset ready in {time.monotonic() - t:.0f}s: {info.root}")
+    return info
+
+
+def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=sys.stderr)
+            ) -> tuple[dict[str, Any], Path]:
+    """Run the whole `bench run` and return (record, path written). Raises UsageError for bad input."""
+    check_options(o)
+    from bench import probe  # imports torch: only now
+
+    device = probe.resolve_device(o.device)
+    info = prepare_dataset(o, log)
+    kind = "full" if o.full else "probe"
+    run_id = record.new_run_id(device.type, kind)
+    results = o.results.resolve()
+    save_dir = results / "runs" / run_id
+    created = record.utc_now()
+    cfg = probe.TrainConfig(model=o.model.removesuffix(".yaml"), imgsz=o.imgsz, batch=o.batch,
+                            workers=o.workers, cache=False if o.cache == "false" else o.cache, amp=o.amp,
+                            epochs=o.epochs, close_mosaic=o.close_mosaic, seed=o.seed)
+    if o.full:
+        data_yaml = info.yaml_path
+    else:
+        data_yaml = probe.build_mirror(info, save_dir / "data", train_n=o.batch * probe.MIRROR_TRAIN_BATCHES,
+                                       val_n=o.batch * 2 * probe.MIRROR_VAL_BATCHES)
+    log(f"{kind} run {run_id} on {device.name} ({device.type})"
+        + (f", budget {o.budget:.0f}s" if not o.full else f", {o.epochs} epochs"))
+    res = probe.run_training(device=device, config=cfg, data_yaml=data_yaml, save_dir=save_dir,
+                             probe_budget_seconds=None if o.full else o.budget,
+                             config_dir=results / "runs" / ".config", log=log)
+    import torch
+
+    rec = assemble(o, device_type=device.type, device_name=device.name, run_id=run_id, created=created,
+                   info=info, res=res, fp=fingerprint.collect(torch), kind=kind)
+    if not o.full:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(save_dir / "weights")  # a probe's random-init weights are of no use to anyone
+    path = record.write_record(results, rec)
+    return rec, path
+
+
+def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, created: str, info: DatasetInfo,
+             res: Any, fp: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The record of one run (see bench.record for the schema)."""
+    from bench import probe, timeline
+
+    warnings: list[str] = []
+    invalid = probe.check_losses(res.losses)
+    if res.error:
+        invalid = invalid or f"training failed: {res.error}"
+    status = "interrupted" if res.interrupted is not None else ("invalid" if invalid else "complete")
+    w = timeline.Workload(
+        device_type=device_type, device_name=device_name, precision="amp" if res.amp_used else "fp32",
+        model=o.model.removesuffix(".yaml"), imgsz=o.imgsz, batch=o.batch, val_batch=res.val_batch,
+        workers=res.workers_used, host_cpus=int(fp.get("cpu_logical") or 0), torch_threads=res.torch_threads,
+        gflops=res.gflops, plain_from_epoch=res.plain_from_epoch,
+        full_train_images=len(info.train_images), full_val_images=len(info.val_images),
+    )
+    derived = None
+    try:
+        derived = timeline.derive(res.events, w)
+        warnings.extend(derived.warnings)
+    except ValueError as e:
+        warnings.append(f"nothing to estimate from: {e}")
+    if res.error_detail:
+        warnings.append(res.error_detail)
+    estimate = None
+    if derived is not None:
+        estimate = extrapolate.estimate_run(derived.profile, o.epochs, o.close_mosaic)
+    tl = timeline.parse(res.events)
+    per_epoch: Range | None = estimate.seconds_per_epoch if estimate else None
+    full_run: Range | None = estimate.full_run_seconds if estimate else None
+    if kind == "full" and status == "complete" and tl.end is not None:
+        epochs_s = tl.epoch_seconds()
+        full_run = Range.exact(res.wall_seconds)
+        if epochs_s:
+            per_epoch = Range(sorted(epochs_s)[len(epochs_s) // 2], min(epochs_s), max(epochs_s))
+    if status == "invalid":
+        warnings.insert(0, f"INVALID: {invalid}")
+    budget_note = None
+    if kind == "probe" and tl.end is not None and tl.end > o.budget * 1.1:
+        budget_note = (f"the probe took {tl.end:.0f}s, over its {o.budget:.0f}s budget: each phase needs a minimum "
+                       f"number of batches and this machine is slow for this configuration")
+        warnings.append(budget_note)
+    measured = ["setup", "train batches (mosaic)", "train batches (no mosaic)", "validation batches",
+                "epoch boundary", "warm-up", "final evaluation"]
+    extrapolated = [f"{len(info.train_images)} train images per epoch from the observed batches",
+                    f"{len(info.val_images)} val images per pass from the observed val batches",
+                    f"{o.epochs} epochs ({max(0, o.epochs - o.close_mosaic)} with mosaic, "
+                    f"{min(o.close_mosaic, o.epochs)} without)"]
+    rec: dict[str, Any] = {
+        "schema_version": record.SCHEMA_VERSION,
+        "run_id": run_id,
+        "kind": kind,
+        "status": status,
+        "invalid_reason": invalid if status == "invalid" else None,
+        "created_at": created,
+        "finished_at": record.utc_now(),
+        "device": device_type,
+        "device_name": device_name,
+        "fingerprint": fp,
+        "config": {
+            "model": o.model.removesuffix(".yaml"), "imgsz": o.imgsz, "batch": o.batch, "val_batch": res.val_batch,
+            "workers_requested": o.workers, "workers": res.workers_used, "amp_requested": o.amp,
+            "amp": res.amp_used, "cache": o.cache, "epochs": o.epochs, "close_mosaic": o.close_mosaic,
+            "budget_seconds": None if kind == "full" else o.budget, "seed": o.seed,
+            "torch_threads": res.torch_threads, "gflops": res.gflops,
+            "dataset": info.to_record(),
+        },
+        "epochs": o.epochs,
+        "close_mosaic": o.close_mosaic,
+        "seconds_per_epoch": per_epoch.to_dict() if per_epoch else None,
+        "full_run_seconds": full_run.to_dict() if full_run else None,
+        "estimate": ({**estimate.to_dict(), "measured": measured, "extrapolated": extrapolated,
+                      "interval": "bootstrap p10-p90 of steady-state means, bounds added, widened by "
+                                  f"±{estimate.systematic:.0%} systematic (see bench validate)"}
+                     if estimate else None),
+        "profile": derived.profile.to_dict() if derived else None,
+        "summary": {
+            "images_per_second": derived.images_per_second if derived else None,
+            "data_wait_share": derived.data_wait_share if derived else None,
+            "parts_seconds": derived.parts_seconds if derived else None,
+            "warmup_batches": derived.warmup_batches if derived else None,
+            **res.memory,
+        },
+        "measurements": {
+            "wall_seconds": res.wall_seconds,
+            "trainer_epochs": res.trainer_epochs,
+            "plain_from_epoch": res.plain_from_epoch,
+            "events": res.events,
+            "losses": res.losses,
+            "epoch_seconds": tl.epoch_seconds(),
+            "save_dir": res.save_dir,
+        },
+        "warnings": warnings,
+    }
+    if res.interrupted is not None:
+        rec["interruption"] = {"signal": getattr(res.interrupted, "signum", 2), "at_seconds": res.wall_seconds}
+    return rec
+
+
+def options_dict(o: RunOptions) -> dict[str, Any]:
+    d = asdict(o)
+    d["synthetic"] = asdict(o.synthetic)
+    return d
+
+
+__all__ = ["RunFailed", "RunOptions", "check_options", "execute"]

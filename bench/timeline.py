@@ -1,0 +1,301 @@
+"""Turn the probe's event timeline into a :class:`~bench.profile.Profile`. Pure: no torch, no clock.
+
+The probe records ``(name, seconds since start, a, b)`` events, each read after synchronizing the device:
+
+    setup_end                       the trainer is built (model, dataset scan, dataloaders)
+    epoch_start e / epoch_end e     around the training batches of epoch e
+    batch_start e i / batch_end e i around step i (forward, loss, backward, optimizer, logging)
+    val_start / val_end             around a validation pass (during training, or the final evaluation)
+    val_batch_start i / val_batch_end i n   around validation batch i of n images
+    fit_epoch_end e                 after validation, metrics and checkpoint of epoch e
+    end                             train() returned
+
+The gap before a ``batch_start`` (since the previous ``batch_end``, or the epoch start) is the time the loop
+waited for data. Together the parts partition the whole timeline, so they add up to the wall time:
+
+    setup + sum over epochs (data + compute + val + epoch fixed) + final = end
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bench.profile import Phase, Profile
+from bench.stats import Range, bootstrap_mean, median, noise_warning
+
+Event = tuple[str, float, int, int]
+
+#: A leading batch is warm-up while it costs more than this times the steady median of its phase.
+WARMUP_FACTOR = 1.25
+#: At most this many leading batches of a phase are taken as warm-up.
+WARMUP_MAX_BATCHES = 5
+
+
+@dataclass
+class ValPass:
+    start: float
+    end: float
+    batches: list[tuple[float, float, int]] = field(default_factory=list)  # (data wait, compute, images)
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+    @property
+    def fixed_seconds(self) -> float:
+        return self.seconds - sum(d + c for d, c, _ in self.batches)
+
+
+@dataclass
+class Epoch:
+    index: int
+    start: float
+    batches: list[tuple[float, float, int]] = field(default_factory=list)  # (data wait, compute, images)
+    train_end: float | None = None
+    fit_end: float | None = None
+    next_start: float | None = None
+    vals: list[ValPass] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.train_end is not None and self.fit_end is not None
+
+    @property
+    def fixed_seconds(self) -> float:
+        """Epoch work outside train batches and validation: the tail after the last batch, metrics, checkpoint."""
+        assert self.train_end is not None and self.fit_end is not None
+        last_batch_end = self.start + sum(d + c for d, c, _ in self.batches)
+        tail = self.train_end - last_batch_end
+        after = (self.next_start - self.fit_end) if self.next_start is not None else 0.0
+        return tail + (self.fit_end - self.train_end - sum(v.seconds for v in self.vals)) + after
+
+
+@dataclass
+class Timeline:
+    """The parsed events of one probe or full run."""
+
+    setup_end: float
+    epochs: list[Epoch]
+    final_vals: list[ValPass]
+    end: float | None
+
+    @property
+    def last_fit_end(self) -> float | None:
+        done = [e for e in self.epochs if e.fit_end is not None]
+        return done[-1].fit_end if done else None
+
+    def parts(self) -> dict[str, float]:
+        """Partition of the wall time [0, end] into setup, data, compute, val, epoch fixed and final."""
+        out = {"setup": self.setup_end, "data": 0.0, "compute": 0.0, "val": 0.0, "epoch_fixed": 0.0, "final": 0.0}
+        if self.epochs:
+            out["setup"] = self.epochs[0].start
+        for e in self.epochs:
+            out["data"] += sum(d for d, _, _ in e.batches)
+            out["compute"] += sum(c for _, c, _ in e.batches)
+            if e.complete:
+                out["val"] += sum(v.seconds for v in e.vals)
+                out["epoch_fixed"] += e.fixed_seconds
+        lf = self.last_fit_end
+        if self.end is not None and lf is not None:
+            out["final"] = self.end - lf
+        return out
+
+    def epoch_seconds(self) -> list[float]:
+        """Wall time of each complete epoch, from its start to the next one's (or to its fit end)."""
+        return [((e.next_start if e.next_start is not None else e.fit_end) or 0.0) - e.start
+                for e in self.epochs if e.complete]
+
+
+def parse(events: Sequence[Sequence[object]]) -> Timeline:
+    """Parse raw events (as stored in a record) into epochs, batches and validation passes."""
+    setup_end = 0.0
+    epochs: list[Epoch] = []
+    final_vals: list[ValPass] = []
+    end: float | None = None
+    cur: Epoch | None = None
+    val: ValPass | None = None
+    mark = 0.0  # end of the previous batch (train or val): the data wait starts there
+    start_t, start_n = 0.0, 0
+    for raw in events:
+        name, t, a, b = str(raw[0]), float(raw[1]), int(raw[2]), int(raw[3])  # type: ignore[call-overload]
+        if name == "setup_end":
+            setup_end = t
+        elif name == "epoch_start":
+            if epochs and epochs[-1].fit_end is not None and epochs[-1].next_start is None:
+                epochs[-1].next_start = t
+            cur = Epoch(index=a, start=t)
+            epochs.append(cur)
+            mark = t
+        elif name == "batch_start":
+            start_t, start_n = t, b
+        elif name == "batch_end" and cur is not None:
+            cur.batches.append((start_t - mark, t - start_t, start_n))
+            mark = t
+        elif name == "epoch_end" and cur is not None:
+            cur.train_end = t
+        elif name == "val_start":
+            val = ValPass(start=t, end=t)
+            mark = t
+        elif name == "val_batch_start":
+            start_t = t
+        elif name == "val_batch_end" and val is not None:
+            val.batches.append((start_t - mark, t - start_t, b))
+            mark = t
+        elif name == "val_end" and val is not None:
+            val.end = t
+            if cur is not None and cur.fit_end is None:
+                cur.vals.append(val)
+            else:
+                final_vals.append(val)
+            val = None
+        elif name == "fit_epoch_end" and cur is not None and cur.fit_end is None:
+            cur.fit_end = t  # ultralytics fires it once more after the final evaluation: that one is not an epoch
+        elif name == "end":
+            end = t
+    return Timeline(setup_end=setup_end, epochs=epochs, final_vals=final_vals, end=end)
+
+
+def split_warmup(times: Sequence[float], *, first_is_warmup: bool) -> int:
+    """Number of leading entries of ``times`` that are warm-up: the first one when ``first_is_warmup``, and
+    any leading entry costing more than ``WARMUP_FACTOR`` x the median of the entries after it (judged only
+    while at least two entries would remain as steady state)."""
+    n = 1 if first_is_warmup and len(times) > 1 else 0
+    while n < min(WARMUP_MAX_BATCHES, len(times) - 2):
+        rest = times[n + 1:]
+        if times[n] > WARMUP_FACTOR * median(rest):
+            n += 1
+        else:
+            break
+    return n
+
+
+@dataclass(frozen=True)
+class PhaseStats:
+    phase: Phase
+    warmup_batches: int
+    warmup_excess_seconds: float
+    warnings: tuple[str, ...]
+
+
+def phase_stats(batches: Sequence[tuple[float, float, int]], *, batch: int, first_is_warmup: bool,
+                what: str) -> PhaseStats:
+    """Steady-state cost of one full batch of ``batch`` images in one phase (bootstrap range of the mean),
+    warm-up kept apart. A partial batch (fewer images, e.g. the end of a small dataset) counts per image."""
+    if not batches:
+        raise ValueError(f"no {what} batches were observed")
+
+    def full(x: float, n: int) -> float:
+        return x * batch / n if n > 0 else x
+
+    norm = [(full(d, n), full(c, n)) for d, c, n in batches]
+    totals = [d + c for d, c in norm]
+    n_warm = split_warmup(totals, first_is_warmup=first_is_warmup)
+    steady = norm[n_warm:]
+    data = bootstrap_mean([d for d, _ in steady])
+    compute = bootstrap_mean([c for _, c in steady])
+    excess = max(0.0, sum(totals[:n_warm]) - n_warm * (data.median + compute.median))
+    warnings = []
+    if len(steady) < 3:
+        warnings.append(f"{what}: only {len(steady)} steady-state batch(es) observed; the range is narrow "
+                        f"for lack of samples, not for lack of noise. Raise --budget for more.")
+    w = noise_warning([d + c for d, c in steady], f"{what} batch times")
+    if w:
+        warnings.append(w)
+    return PhaseStats(Phase(data, compute, len(steady)), n_warm, excess, tuple(warnings))
+
+
+@dataclass(frozen=True)
+class Derived:
+    """Everything the probe's timeline says, ready for the record."""
+
+    profile: Profile
+    parts_seconds: dict[str, float]
+    warmup_batches: dict[str, int]
+    warnings: tuple[str, ...]
+    images_per_second: float  # steady-state training throughput, data included
+    data_wait_share: float  # data wait / (data wait + compute), steady state, mosaic phase
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What the probe ran, and the dataset a full run would train on (the profile is scaled to it)."""
+
+    device_type: str
+    device_name: str
+    precision: str
+    model: str
+    imgsz: int
+    batch: int
+    val_batch: int
+    workers: int
+    host_cpus: int
+    torch_threads: int
+    gflops: float | None
+    plain_from_epoch: int  # first epoch index without mosaic in the probe's own schedule
+    full_train_images: int
+    full_val_images: int
+
+
+def derive(events: Sequence[Sequence[object]], w: Workload) -> Derived:
+    """Profile of the workload from a probe's (or full run's) events."""
+    tl = parse(events)
+    mosaic_b = [b for e in tl.epochs if e.index < w.plain_from_epoch for b in e.batches]
+    plain_b = [b for e in tl.epochs if e.index >= w.plain_from_epoch for b in e.batches]
+    if not mosaic_b and not plain_b:
+        raise ValueError("no training batch was observed")
+    warnings: list[str] = []
+    stats: dict[str, PhaseStats] = {}
+    for name, batches in (("mosaic", mosaic_b), ("plain", plain_b)):
+        if batches:
+            stats[name] = phase_stats(batches, batch=w.batch, first_is_warmup=(name == "mosaic" or not mosaic_b), what=name)
+            warnings.extend(stats[name].warnings)
+    if "plain" not in stats:
+        warnings.append("no epoch without mosaic was observed: its cost is taken from the mosaic phase")
+        stats["plain"] = stats["mosaic"]
+    if "mosaic" not in stats:
+        stats["mosaic"] = stats["plain"]
+
+    vals = [v for e in tl.epochs for v in e.vals]
+    val_batches = [b for v in vals for b in v.batches if b[2] > 0]
+    if val_batches:
+        # per image, then back to a full validation batch (the last batch of a pass is often partial)
+        vd = bootstrap_mean([d / n for d, _, n in val_batches]).scale(w.val_batch)
+        vc = bootstrap_mean([c / n for _, c, n in val_batches]).scale(w.val_batch)
+        vfix = bootstrap_mean([v.fixed_seconds for v in vals])
+    else:
+        vd = vc = vfix = Range.exact(0.0)
+        warnings.append("no validation batch was observed: validation time is unknown and counted as 0")
+    complete = [e for e in tl.epochs if e.complete]
+    efix = bootstrap_mean([e.fixed_seconds for e in complete]) if complete else Range.exact(0.0)
+
+    parts = tl.parts()
+    final_fixed = 0.0
+    if tl.final_vals and tl.end is not None and tl.last_fit_end is not None:
+        # the final section minus what its batches would cost at the steady validation rate: loading and fusing
+        # best.pt, the plots of the final evaluation, the results plots
+        per_image = (vd.median + vc.median) / w.val_batch
+        steady_pass = per_image * sum(n for v in tl.final_vals for _, _, n in v.batches)
+        final_fixed = max(0.0, (tl.end - tl.last_fit_end) - steady_pass)
+
+    warmup = stats["mosaic"].warmup_excess_seconds + (
+        stats["plain"].warmup_excess_seconds if stats["plain"] is not stats["mosaic"] else 0.0)
+    profile = Profile(
+        device_type=w.device_type, device_name=w.device_name, precision=w.precision, model=w.model,
+        imgsz=w.imgsz, batch=w.batch, val_batch=w.val_batch, workers=w.workers, host_cpus=w.host_cpus,
+        train_images=w.full_train_images, val_images=w.full_val_images,
+        mosaic=stats["mosaic"].phase, plain=stats["plain"].phase,
+        val_data_seconds_per_batch=vd, val_compute_seconds_per_batch=vc, val_fixed_seconds=vfix,
+        epoch_fixed_seconds=efix, setup_seconds=parts["setup"], warmup_excess_seconds=warmup,
+        final_fixed_seconds=final_fixed, torch_threads=w.torch_threads, gflops=w.gflops,
+    )
+    m = stats["mosaic"].phase
+    per_batch = m.data_seconds_per_batch.median + m.compute_seconds_per_batch.median
+    return Derived(
+        profile=profile,
+        parts_seconds=parts,
+        warmup_batches={k: v.warmup_batches for k, v in stats.items()},
+        warnings=tuple(dict.fromkeys(warnings)),
+        images_per_second=w.batch / per_batch if per_batch > 0 else 0.0,
+        data_wait_share=m.data_seconds_per_batch.median / per_batch if per_batch > 0 else 0.0,
+    )
