@@ -36,7 +36,7 @@ from bench.errors import RunFailed, UsageError
 #: Deadlines of the probe's phases, as fractions of the budget measured from the start of the run.
 PHASE_DEADLINES = {"train0": 0.45, "val0": 0.55, "train1": 0.80, "val1": 0.90, "final": 1.0}
 #: Minimum batches per phase: warm-up plus at least a few steady batches to time.
-MIN_BATCHES = {"train0": 4, "val0": 1, "train1": 2, "val1": 1, "final": 1}
+MIN_BATCHES = {"train0": 3, "val0": 1, "train1": 2, "val1": 1, "final": 1}
 #: Probe mirror: at most this many training batches' worth of images (mosaic needs variety, not volume).
 MIRROR_TRAIN_BATCHES = 16
 MIRROR_VAL_BATCHES = 4
@@ -111,6 +111,10 @@ def make_sync(device: Device) -> Callable[[], None]:
 
 
 # --------------------------------------------------------------------------------------------- recording
+class _ProbeDone(Exception):  # noqa: N818
+    """Raised from a callback to end a probe that has measured enough (skips ultralytics' remaining work)."""
+
+
 class Interrupted(Exception):  # noqa: N818 - it is a signal, not an error
     """Raised by the signal handlers of the CLI (SIGTERM) and by the probe to stop at once."""
 
@@ -260,6 +264,7 @@ class RunResult:
     error: str | None = None
     error_detail: str | None = None  # where in the code the training failed (last frames of the traceback)
     phase_log: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # parts of a full run the probe left out, and why
 
 
 def build_mirror(info: DatasetInfo, dest: Path, train_n: int, val_n: int) -> Path:
@@ -324,6 +329,7 @@ def run_training(
     plain_from = trainer_epochs - close_mosaic if close_mosaic else trainer_epochs
     phase_log: list[str] = []
     state: dict[str, Any] = {"trainer": None, "train_src": None, "val_src": None, "val_seen": 0,
+                             "val_passes": 0, "skipped": [],
                              "phase": "setup", "phase_t": 0.0, "nbatch": 0}
 
     def deadline(phase: str) -> float:
@@ -366,6 +372,13 @@ def run_training(
             f"{tr.train_loader.num_workers} dataloader workers")
 
     def on_train_start(tr: Any) -> None:
+        if probe:
+            # ultralytics plots the first 3 batches of the run and of the first no-mosaic epoch (each plot costs
+            # seconds on a CPU). The probe pays for one of each and extrapolates the rest (bench.timeline).
+            nb = len(tr.train_loader)
+            tr.plot_idx = [0, plain_from * nb]
+        state["plot_idx"] = set(tr.plot_idx) if tr.args.plots else set()
+        state["nb"] = len(tr.train_loader)
         src = BatchSource(tr.train_loader, stop_train if probe else None, endless=True)
         tr.train_loader = src
         state["train_src"] = src
@@ -384,7 +397,8 @@ def run_training(
         rec.mark("batch_start", tr.epoch, state["train_src"].last_images if state["train_src"] else 0)
 
     def on_train_batch_end(tr: Any) -> None:
-        t = rec.mark("batch_end", tr.epoch, state["nbatch"])
+        ni = state["nbatch"] + state["nb"] * tr.epoch  # ultralytics' global batch index
+        t = rec.mark("batch_end", tr.epoch, 1 if ni in state["plot_idx"] else 0)  # 1: this batch drew a plot
         state["nbatch"] += 1
         try:
             items = tr.loss_items
@@ -402,10 +416,15 @@ def run_training(
             state["log_t"] = (t, n)
 
     def on_train_epoch_end(tr: Any) -> None:
-        rec.mark("epoch_end", tr.epoch)
+        t = rec.mark("epoch_end", tr.epoch)
+        if probe and tr.epoch >= plain_from and t >= deadline("val1") and state["val_passes"] > 0:
+            # out of budget: one validation pass was already timed, and validation does not depend on mosaic
+            tr.args.val = False
+            state["skipped"].append("second validation pass (budget spent)")
 
     def on_val_start(v: Any) -> None:
         rec.mark("val_start")
+        state["val_passes"] += 1
         state["val_seen"] = 0
         state["val_batches"] = 0
         say("validation" if not state.get("in_final") else "final evaluation of best.pt")
@@ -424,8 +443,13 @@ def run_training(
         rec.mark("val_end")
 
     def on_fit_epoch_end(tr: Any) -> None:
-        rec.mark("fit_epoch_end", tr.epoch)
+        t = rec.mark("fit_epoch_end", tr.epoch)
+        if state.get("in_final"):
+            return  # ultralytics fires it again after the final evaluation
         if probe and tr.epoch >= plain_from:
+            if t >= deadline("final"):
+                state["skipped"].append("final evaluation (budget spent; estimated as one validation pass)")
+                raise _ProbeDone
             tr.stop = True  # the probe has seen both phases: go on to ultralytics' final evaluation
             state["in_final"] = True
         elif tr.epoch == trainer_epochs - 1:
@@ -462,6 +486,8 @@ def run_training(
     rec.start()
     try:
         model.train(**args)
+    except _ProbeDone:
+        pass
     except (KeyboardInterrupt, Interrupted) as e:
         interrupted = e
     except UsageError:
@@ -493,6 +519,7 @@ def run_training(
         else config.batch * 2,
         save_dir=str(getattr(tr, "save_dir", save_dir)) if tr else str(save_dir),
         interrupted=interrupted, error=error, error_detail=error_detail, phase_log=phase_log,
+        skipped=state["skipped"],
     )
 
 

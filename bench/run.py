@@ -144,6 +144,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
         model=o.model.removesuffix(".yaml"), imgsz=o.imgsz, batch=o.batch, val_batch=res.val_batch,
         workers=res.workers_used, host_cpus=int(fp.get("cpu_logical") or 0), torch_threads=res.torch_threads,
         gflops=res.gflops, plain_from_epoch=res.plain_from_epoch,
+        full_run_plots=3 if (o.close_mosaic == 0 or o.close_mosaic >= o.epochs) else 6,
         full_train_images=len(info.train_images), full_val_images=len(info.val_images),
     )
     derived = None
@@ -173,7 +174,11 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
                        f"number of batches and this machine is slow for this configuration")
         warnings.append(budget_note)
     measured = ["setup", "train batches (mosaic)", "train batches (no mosaic)", "validation batches",
-                "epoch boundary", "warm-up", "final evaluation"]
+                "epoch boundary", "warm-up", "training-sample plots"]
+    if not any(x.startswith("final") for x in res.skipped):
+        measured.append("final evaluation")
+    for x in res.skipped:
+        warnings.append(f"not measured: {x}")
     extrapolated = [f"{len(info.train_images)} train images per epoch from the observed batches",
                     f"{len(info.val_images)} val images per pass from the observed val batches",
                     f"{o.epochs} epochs ({max(0, o.epochs - o.close_mosaic)} with mosaic, "

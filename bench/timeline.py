@@ -4,7 +4,8 @@ The probe records ``(name, seconds since start, a, b)`` events, each read after 
 
     setup_end                       the trainer is built (model, dataset scan, dataloaders)
     epoch_start e / epoch_end e     around the training batches of epoch e
-    batch_start e i / batch_end e i around step i (forward, loss, backward, optimizer, logging)
+    batch_start e n / batch_end e p around one step on n images (forward, loss, backward, optimizer, logging);
+                                    p = 1 when ultralytics also drew its training-sample plot in that step
     val_start / val_end             around a validation pass (during training, or the final evaluation)
     val_batch_start i / val_batch_end i n   around validation batch i of n images
     fit_epoch_end e                 after validation, metrics and checkpoint of epoch e
@@ -51,7 +52,7 @@ class ValPass:
 class Epoch:
     index: int
     start: float
-    batches: list[tuple[float, float, int]] = field(default_factory=list)  # (data wait, compute, images)
+    batches: list[tuple[float, float, int, int]] = field(default_factory=list)  # (data, compute, images, plot)
     train_end: float | None = None
     fit_end: float | None = None
     next_start: float | None = None
@@ -65,7 +66,7 @@ class Epoch:
     def fixed_seconds(self) -> float:
         """Epoch work outside train batches and validation: the tail after the last batch, metrics, checkpoint."""
         assert self.train_end is not None and self.fit_end is not None
-        last_batch_end = self.start + sum(d + c for d, c, _ in self.batches)
+        last_batch_end = self.start + sum(b[0] + b[1] for b in self.batches)
         tail = self.train_end - last_batch_end
         after = (self.next_start - self.fit_end) if self.next_start is not None else 0.0
         return tail + (self.fit_end - self.train_end - sum(v.seconds for v in self.vals)) + after
@@ -91,8 +92,8 @@ class Timeline:
         if self.epochs:
             out["setup"] = self.epochs[0].start
         for e in self.epochs:
-            out["data"] += sum(d for d, _, _ in e.batches)
-            out["compute"] += sum(c for _, c, _ in e.batches)
+            out["data"] += sum(b[0] for b in e.batches)
+            out["compute"] += sum(b[1] for b in e.batches)
             if e.complete:
                 out["val"] += sum(v.seconds for v in e.vals)
                 out["epoch_fixed"] += e.fixed_seconds
@@ -130,7 +131,7 @@ def parse(events: Sequence[Sequence[object]]) -> Timeline:
         elif name == "batch_start":
             start_t, start_n = t, b
         elif name == "batch_end" and cur is not None:
-            cur.batches.append((start_t - mark, t - start_t, start_n))
+            cur.batches.append((start_t - mark, t - start_t, start_n, b))
             mark = t
         elif name == "epoch_end" and cur is not None:
             cur.train_end = t
@@ -173,36 +174,56 @@ def split_warmup(times: Sequence[float], *, first_is_warmup: bool) -> int:
 @dataclass(frozen=True)
 class PhaseStats:
     phase: Phase
-    warmup_batches: int
-    warmup_excess_seconds: float
+    warmup_batches: int  # leading batches left out of the steady state
+    warmup_excess_seconds: float  # what the left-out batches cost above steady state (plots excluded)
+    plot_excess_seconds: tuple[float, ...]  # per plotted batch: its compute above steady state
     warnings: tuple[str, ...]
 
 
-def phase_stats(batches: Sequence[tuple[float, float, int]], *, batch: int, first_is_warmup: bool,
+def phase_stats(batches: Sequence[tuple[float, float, int, int]], *, batch: int, first_is_warmup: bool,
                 what: str) -> PhaseStats:
-    """Steady-state cost of one full batch of ``batch`` images in one phase (bootstrap range of the mean),
-    warm-up kept apart. A partial batch (fewer images, e.g. the end of a small dataset) counts per image."""
+    """Steady-state cost of one full batch of ``batch`` images in one phase (bootstrap range of the mean).
+
+    Kept out of the steady state: the run's first batch (``first_is_warmup``), leading batches that cost more
+    than ``WARMUP_FACTOR`` x the rest, and batches in which ultralytics drew a plot (compute only: plotting
+    runs inside the step; the data wait of those batches is clean). A first batch whose data wait is slow
+    (a rebuilt loader) is kept out of the data sample. A partial batch (fewer images) counts per image."""
     if not batches:
         raise ValueError(f"no {what} batches were observed")
 
     def full(x: float, n: int) -> float:
         return x * batch / n if n > 0 else x
 
-    norm = [(full(d, n), full(c, n)) for d, c, n in batches]
-    totals = [d + c for d, c in norm]
-    n_warm = split_warmup(totals, first_is_warmup=first_is_warmup)
-    steady = norm[n_warm:]
-    data = bootstrap_mean([d for d, _ in steady])
-    compute = bootstrap_mean([c for _, c in steady])
-    excess = max(0.0, sum(totals[:n_warm]) - n_warm * (data.median + compute.median))
+    norm = [(full(d, n), full(c, n), bool(p)) for d, c, n, p in batches]
+    # compute: drop the warm-up and the plotted batches
+    lead = 1 if first_is_warmup and len(norm) > 1 else 0
+    rest = [i for i in range(lead, len(norm)) if not norm[i][2]]
+    if not rest:  # every batch plotted: use them all rather than nothing
+        rest = list(range(lead, len(norm))) or list(range(len(norm)))
+    extra = split_warmup([norm[i][0] + norm[i][1] for i in rest], first_is_warmup=False)
+    steady_idx = rest[extra:]
+    warm_idx = sorted(set(range(len(norm))) - set(steady_idx) - {i for i in range(len(norm)) if norm[i][2]})
+    compute = bootstrap_mean([norm[i][1] for i in steady_idx])
+    # data: every batch but a slow first one
+    data_idx = list(range(len(norm)))
+    if len(norm) > 2 and norm[0][0] > WARMUP_FACTOR * median([d for d, _, _ in norm[1:]]):
+        data_idx = data_idx[1:]
+    data = bootstrap_mean([norm[i][0] for i in data_idx])
+    plots = tuple(max(0.0, norm[i][1] - compute.median) for i in range(len(norm))
+                  if norm[i][2] and i not in warm_idx and not (i == 0 and first_is_warmup))
+    excess = sum(norm[i][1] - compute.median for i in warm_idx) + sum(
+        norm[i][0] - data.median for i in range(len(norm)) if i not in data_idx)
+    if first_is_warmup and norm and norm[0][2] and 0 not in warm_idx:
+        excess += norm[0][1] - compute.median  # the run's first batch: warm-up and plot together
     warnings = []
-    if len(steady) < 3:
-        warnings.append(f"{what}: only {len(steady)} steady-state batch(es) observed; the range is narrow "
+    if len(steady_idx) < 3:
+        warnings.append(f"{what}: only {len(steady_idx)} steady-state batch(es) observed; the range is narrow "
                         f"for lack of samples, not for lack of noise. Raise --budget for more.")
-    w = noise_warning([d + c for d, c in steady], f"{what} batch times")
+    w = noise_warning([norm[i][0] + norm[i][1] for i in steady_idx], f"{what} batch times")
     if w:
         warnings.append(w)
-    return PhaseStats(Phase(data, compute, len(steady)), n_warm, excess, tuple(warnings))
+    n_warm = len(norm) - len(steady_idx)
+    return PhaseStats(Phase(data, compute, len(steady_idx)), n_warm, max(0.0, excess), plots, tuple(warnings))
 
 
 @dataclass(frozen=True)
@@ -235,6 +256,7 @@ class Workload:
     plain_from_epoch: int  # first epoch index without mosaic in the probe's own schedule
     full_train_images: int
     full_val_images: int
+    full_run_plots: int = 6  # training-sample plots a full run draws (ultralytics: 3 at the start, 3 at close_mosaic)
 
 
 def derive(events: Sequence[Sequence[object]], w: Workload) -> Derived:
@@ -278,8 +300,16 @@ def derive(events: Sequence[Sequence[object]], w: Workload) -> Derived:
         steady_pass = per_image * sum(n for v in tl.final_vals for _, _, n in v.batches)
         final_fixed = max(0.0, (tl.end - tl.last_fit_end) - steady_pass)
 
-    warmup = stats["mosaic"].warmup_excess_seconds + (
-        stats["plain"].warmup_excess_seconds if stats["plain"] is not stats["mosaic"] else 0.0)
+    phases = [stats["mosaic"]] + ([stats["plain"]] if stats["plain"] is not stats["mosaic"] else [])
+    warmup = sum(ph.warmup_excess_seconds for ph in phases)
+    plot_costs = [x for ph in phases for x in ph.plot_excess_seconds]
+    plotted = sum(1 for e in tl.epochs for b in e.batches if b[3])
+    missing_plots = max(0, w.full_run_plots - plotted)
+    if plot_costs:
+        # the probe draws one plot per phase; a full run draws more, each costing about the same
+        warmup += sum(plot_costs) + missing_plots * (sum(plot_costs) / len(plot_costs))
+    elif missing_plots:
+        warnings.append(f"the cost of {missing_plots} training-sample plots was not measured apart (counted as 0)")
     profile = Profile(
         device_type=w.device_type, device_name=w.device_name, precision=w.precision, model=w.model,
         imgsz=w.imgsz, batch=w.batch, val_batch=w.val_batch, workers=w.workers, host_cpus=w.host_cpus,

@@ -1,0 +1,498 @@
+"""SageMaker instance catalog: specifications and on-demand *training* prices, shipped as data.
+
+The figures live in ``bench/data/instances.json`` (instances, prices, spot facts per family) and
+``bench/data/accelerators.json`` (relative training speed of each accelerator, used by ``bench.scaling``),
+not in code. Every price carries its source id (described in the catalog's ``sources`` table), the date it
+was read and a confidence; the facts and their original sources are collected in
+``shared/reference/sagemaker-prices.md`` and ``shared/reference/gpu-throughput.md``.
+
+Prices are USD per instance-hour, on-demand, for SageMaker *training* jobs. A report should store the price it
+used (prices change; recomputing an old report from today's catalog gives another answer), and print the
+catalog date. :func:`refresh_prices` reads current prices from the AWS Price List API (needs credentials and
+``boto3``); :func:`save_catalog` writes a catalog atomically so a refreshed copy can be kept and passed back to
+:func:`load_catalog`.
+
+This is the only module of the estimate chain that reads files (the two JSON tables); everything else is pure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from bench.errors import UsageError
+from bench.stats import Range
+
+#: Catalog file format version (1: first version).
+CATALOG_SCHEMA = 1
+
+#: Source id stamped on prices read by :func:`refresh_prices`.
+PRICE_LIST_SOURCE = "aws-price-list-api"
+
+#: The AWS Price List API is served from us-east-1 (and ap-south-1) whatever region the prices are for.
+PRICING_API_REGION = "us-east-1"
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")  # ISO date, or year-month for a monthly bill
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")  # us-east-1, eu-west-1, ap-southeast-2 ...
+
+_NO_CREDENTIALS = ("no AWS credentials configured; the shipped catalog (as of {as_of}) stays in use. "
+                   "Configure credentials (aws configure) to refresh prices.")
+
+
+@dataclass(frozen=True)
+class Price:
+    """On-demand SageMaker training price of one instance in one region.
+
+    ``usd_per_hour``: USD per instance-hour. ``source``: id into :attr:`Catalog.sources`. ``as_of``: the date the
+    figure was read (ISO ``YYYY-MM-DD``, or ``YYYY-MM`` for a monthly bill). ``confidence``: ``high``,
+    ``medium-high``, ``medium`` or ``low``, as the reference grades it. ``derived``: computed (for example
+    with the reference's EC2 consistency rule), not read from a price list.
+    """
+
+    usd_per_hour: float
+    source: str
+    as_of: str
+    confidence: str
+    derived: bool = False
+
+
+@dataclass(frozen=True)
+class SpotDiscount:
+    """Managed-spot saving proxy for a family in a region: a fraction of the on-demand price (0.6 = 60% off).
+
+    No SageMaker spot price list exists; EC2 spot prices are the proxy (shared/reference/sagemaker-prices.md).
+    """
+
+    discount: Range
+    source: str
+    basis: str
+
+
+@dataclass(frozen=True)
+class Family:
+    """Facts shared by every size of an instance family (g4dn, g5, ...)."""
+
+    name: str
+    local_nvme: bool  # True: local NVMe, no separately billed ML storage volume
+    spot_discount: dict[str, SpotDiscount] = field(default_factory=dict)  # region -> proxy
+    interruption: dict[str, dict[str, str]] = field(default_factory=dict)  # region -> EC2 type -> bucket
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One SageMaker training instance type.
+
+    ``accelerator`` is a key into ``accelerators.json`` (None for CPU-only instances);
+    ``accelerator_memory_gib`` is the memory of *one* accelerator; ``vcpus`` are hyperthreads;
+    ``local_nvme`` True means no separately billed ML storage volume; ``prices`` maps region -> :class:`Price`.
+    """
+
+    name: str
+    accelerator: str | None
+    accelerator_count: int
+    accelerator_memory_gib: float
+    vcpus: int
+    ram_gib: float
+    local_nvme: bool
+    prices: dict[str, Price]
+    family: str
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.accelerator is not None and self.accelerator_count > 0
+
+    def price(self, region: str) -> Price:
+        """The on-demand training price in ``region``; :class:`UsageError` naming the regions that have one."""
+        if region in self.prices:
+            return self.prices[region]
+        newest = max((p.as_of for p in self.prices.values()), default="unknown")
+        known = ", ".join(self.prices) or "none"
+        raise UsageError(f"{self.name} has no price for {region} in the catalog (as of {newest}); "
+                         f"regions with a price: {known}")
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    """One row of ``accelerators.json``: speed relative to a T4 with AMP, and peak specifications.
+
+    ``t4_amp_ratio``: convnet training throughput divided by a T4's, both with AMP (for ``kind == "mps"``: the
+    ultralytics MPS run in FP32 against the T4 with AMP). ``patterns``/``exclude``: case-insensitive regular
+    expressions matched against a torch device name. Units: TFLOPS (dense), GB/s, GiB.
+    """
+
+    key: str
+    kind: str  # "cuda" | "mps"
+    t4_amp_ratio: Range
+    basis: str
+    fp32_tflops: float | None
+    tensor_tflops: float | None
+    bandwidth_gb_s: float | None
+    memory_gib: float | None
+    patterns: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+    spec_note: str = ""
+
+    def matches(self, device_name: str) -> bool:
+        name = " ".join(device_name.lower().split())
+        return (any(re.search(p, name) for p in self.patterns)
+                and not any(re.search(p, name) for p in self.exclude))
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The instance catalog: ``as_of`` (date of the newest price list read), instances by name, the ``sources``
+    table (id -> {"description", "date"}), per-family facts, and the file it came from (None: the packaged one)."""
+
+    as_of: str
+    instances: dict[str, Instance]
+    sources: dict[str, dict[str, Any]]
+    path: Path | None = None
+    families: dict[str, Family] = field(default_factory=dict)
+
+    def get(self, name: str) -> Instance:
+        """An instance by name; ``g4dn.xlarge`` is accepted for ``ml.g4dn.xlarge``."""
+        key = name if name.startswith("ml.") else f"ml.{name}"
+        if key in self.instances:
+            return self.instances[key]
+        raise UsageError(f"unknown instance {name!r} (catalog as of {self.as_of}); known instances: "
+                         f"{', '.join(self.instances)}")
+
+    def regions(self) -> list[str]:
+        """Every region at least one instance has a price for, us-east-1 first then alphabetical."""
+        found = {r for inst in self.instances.values() for r in inst.prices}
+        return sorted(found, key=lambda r: (r != "us-east-1", r))
+
+    def check_region(self, region: str) -> str:
+        """``region`` itself if the catalog has prices for it, else :class:`UsageError` listing those it has."""
+        if region not in self.regions():
+            raise UsageError(f"no prices for region {region!r} in the catalog (as of {self.as_of}); "
+                             f"regions with prices: {', '.join(self.regions())}")
+        return region
+
+    def spot_discount(self, instance: Instance, region: str) -> SpotDiscount | None:
+        """The family's EC2 spot discount proxy in ``region``, or None where the reference gives none."""
+        fam = self.families.get(instance.family)
+        return fam.spot_discount.get(region) if fam else None
+
+    def interruption_buckets(self, instance: Instance, region: str) -> dict[str, str]:
+        """EC2 Spot Instance Advisor buckets known for the family in ``region`` (EC2 type -> bucket)."""
+        fam = self.families.get(instance.family)
+        return dict(fam.interruption.get(region, {})) if fam else {}
+
+
+# --------------------------------------------------------------------------------------------- loading
+
+
+def _read_json(path: Path | None, packaged: str, what: str) -> tuple[Any, str]:
+    where = str(path) if path is not None else f"bench/{packaged} (packaged)"
+    try:
+        text = path.read_text(encoding="utf-8") if path is not None else \
+            resources.files("bench").joinpath(packaged).read_text(encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"{where}: cannot read the {what} ({e.strerror or e})") from e
+    try:
+        return json.loads(text), where
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{where}: not a valid {what}: JSON error at line {e.lineno}: {e.msg}") from e
+
+
+def _as_date(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not _DATE_RE.match(value):
+        raise ValueError(f"{what}: as_of must be a date YYYY-MM-DD (or YYYY-MM), got {value!r}")
+    return value
+
+
+def _range(d: Mapping[str, Any]) -> Range:
+    return Range(float(d["median"]), float(d["low"]), float(d["high"]))
+
+
+def _parse_catalog(data: Any, path: Path | None) -> Catalog:
+    if not isinstance(data, dict):
+        raise ValueError("top level must be an object")
+    if data.get("schema") != CATALOG_SCHEMA:
+        raise ValueError(f"schema {data.get('schema')!r} is not supported (expected {CATALOG_SCHEMA})")
+    sources = {str(k): dict(v) for k, v in data["sources"].items()}
+    families: dict[str, Family] = {}
+    for fname, f in data.get("families", {}).items():
+        spot = {}
+        for region, s in f.get("spot_discount", {}).items():
+            if s["source"] not in sources:
+                raise ValueError(f"family {fname}: spot source {s['source']!r} is not in sources")
+            spot[region] = SpotDiscount(_range(s), str(s["source"]), str(s.get("basis", "")))
+        buckets = {region: {ec2: str(b["bucket"]) for ec2, b in types.items()}
+                   for region, types in f.get("interruption", {}).items()}
+        families[fname] = Family(fname, bool(f["local_nvme"]), spot, buckets)
+    instances: dict[str, Instance] = {}
+    for name, d in data["instances"].items():
+        if not name.startswith("ml."):
+            raise ValueError(f"instance {name!r}: names start with 'ml.'")
+        fam = str(d["family"])
+        prices = {}
+        for region, p in d["prices"].items():
+            if not _REGION_RE.match(region):
+                raise ValueError(f"{name}: {region!r} is not a region code")
+            if p["source"] not in sources:
+                raise ValueError(f"{name} {region}: price source {p['source']!r} is not in sources")
+            usd = float(p["usd_per_hour"])
+            if usd <= 0:
+                raise ValueError(f"{name} {region}: usd_per_hour must be > 0")
+            prices[region] = Price(usd, str(p["source"]), _as_date(p["as_of"], f"{name} {region}"),
+                                   str(p["confidence"]), bool(p.get("derived", False)))
+        local_nvme = d.get("local_nvme", families[fam].local_nvme if fam in families else False)
+        accel = d["accelerator"]
+        instances[name] = Instance(
+            name=name, accelerator=None if accel is None else str(accel),
+            accelerator_count=int(d["accelerator_count"]), accelerator_memory_gib=float(d["accelerator_memory_gib"]),
+            vcpus=int(d["vcpus"]), ram_gib=float(d["ram_gib"]), local_nvme=bool(local_nvme), prices=prices,
+            family=fam)
+    return Catalog(as_of=_as_date(data["as_of"], "catalog"), instances=instances, sources=sources, path=path,
+                   families=families)
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    """Load the catalog: the packaged ``bench/data/instances.json`` by default, or a user-supplied file (for
+    example one written by :func:`save_catalog` after a refresh). A malformed file -> one-line :class:`UsageError`.
+    """
+    data, where = _read_json(path, "data/instances.json", "instance catalog")
+    try:
+        return _parse_catalog(data, path)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        detail = f"missing field {e}" if isinstance(e, KeyError) else str(e)
+        raise UsageError(f"{where}: not a valid instance catalog: {detail}") from e
+
+
+def load_accelerators(path: Path | None = None) -> dict[str, Accelerator]:
+    """Load ``bench/data/accelerators.json`` (or ``path``): accelerator key -> :class:`Accelerator`."""
+    data, where = _read_json(path, "data/accelerators.json", "accelerator table")
+    try:
+        out = {}
+        for key, a in data["accelerators"].items():
+            out[str(key)] = Accelerator(
+                key=str(key), kind=str(a["kind"]), t4_amp_ratio=_range(a["t4_amp_ratio"]), basis=str(a["basis"]),
+                fp32_tflops=a.get("fp32_tflops"), tensor_tflops=a.get("tensor_tflops"),
+                bandwidth_gb_s=a.get("bandwidth_gb_s"), memory_gib=a.get("memory_gib"),
+                patterns=tuple(a["patterns"]), exclude=tuple(a.get("exclude", ())), spec_note=a.get("spec_note", ""))
+            for p in (*out[key].patterns, *out[key].exclude):
+                re.compile(p)
+        return out
+    except (KeyError, TypeError, ValueError, AttributeError, re.error) as e:
+        detail = f"missing field {e}" if isinstance(e, KeyError) else str(e)
+        raise UsageError(f"{where}: not a valid accelerator table: {detail}") from e
+
+
+# --------------------------------------------------------------------------------------------- saving
+
+
+def catalog_to_dict(catalog: Catalog) -> dict[str, Any]:
+    """The JSON document of ``catalog`` (the format :func:`load_catalog` reads)."""
+    def rng(r: Range) -> dict[str, float]:
+        return r.to_dict()
+
+    families = {
+        f.name: {
+            "local_nvme": f.local_nvme,
+            "spot_discount": {reg: {**rng(s.discount), "source": s.source, "basis": s.basis}
+                              for reg, s in f.spot_discount.items()},
+            "interruption": {reg: {ec2: {"bucket": b} for ec2, b in types.items()}
+                             for reg, types in f.interruption.items()},
+        }
+        for f in catalog.families.values()
+    }
+    instances = {}
+    for inst in catalog.instances.values():
+        prices: dict[str, Any] = {}
+        for region, p in inst.prices.items():
+            prices[region] = {"usd_per_hour": p.usd_per_hour, "source": p.source, "as_of": p.as_of,
+                              "confidence": p.confidence}
+            if p.derived:
+                prices[region]["derived"] = True
+        instances[inst.name] = {
+            "family": inst.family, "accelerator": inst.accelerator, "accelerator_count": inst.accelerator_count,
+            "accelerator_memory_gib": inst.accelerator_memory_gib, "vcpus": inst.vcpus, "ram_gib": inst.ram_gib,
+            "local_nvme": inst.local_nvme, "prices": prices,
+        }
+    return {"schema": CATALOG_SCHEMA, "as_of": catalog.as_of, "sources": catalog.sources, "families": families,
+            "instances": instances}
+
+
+def save_catalog(catalog: Catalog, path: Path) -> None:
+    """Write ``catalog`` as JSON to ``path`` atomically (a temporary file in the same folder, then os.replace)."""
+    path = Path(path)
+    text = json.dumps(catalog_to_dict(catalog), indent=2) + "\n"
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
+                                         suffix=".tmp", delete=False) as f:
+            tmp = f.name
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise UsageError(f"{path}: cannot write the catalog ({e.strerror or e})") from e
+
+
+# --------------------------------------------------------------------------------------------- display
+
+
+def format_catalog(catalog: Catalog, region: str) -> str:
+    """A text table of the catalog's instances and their price in ``region`` (for ``bench prices``)."""
+    catalog.check_region(region)
+    origin = str(catalog.path) if catalog.path is not None else "packaged"
+    lines = [f"SageMaker training instances, on-demand USD per instance-hour, region {region} "
+             f"(catalog as of {catalog.as_of}, {origin})"]
+    header = ("instance", "accelerator", "GiB/accel", "vCPU", "RAM GiB", "USD/h", "source", "as of", "confidence")
+    rows: list[tuple[str, ...]] = [header]
+    used: list[str] = []
+    for inst in catalog.instances.values():
+        accel = f"{inst.accelerator_count} x {inst.accelerator}" if inst.is_gpu else "-"
+        mem = f"{inst.accelerator_memory_gib:g}" if inst.is_gpu else "-"
+        p = inst.prices.get(region)
+        if p is None:
+            price: tuple[str, ...] = ("-", "no price", "", "")
+        else:
+            price = (f"{p.usd_per_hour:.4f}" + ("*" if p.derived else ""), p.source, p.as_of, p.confidence)
+            if p.source not in used:
+                used.append(p.source)
+        rows.append((inst.name, accel, mem, str(inst.vcpus), f"{inst.ram_gib:g}", *price))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    right = {2, 3, 4, 5}
+    for r in rows:
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))]
+        lines.append("  ".join(cells).rstrip())
+    if any(p.derived for inst in catalog.instances.values() for r, p in inst.prices.items() if r == region):
+        lines.append("* derived from the EC2 price with the reference's consistency rule, not read from a price list")
+    lines.append("sources:")
+    for sid in used:
+        s = catalog.sources.get(sid, {})
+        lines.append(f"  {sid}: {s.get('description', '?')} ({s.get('date') or 'undated'})")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------- refresh
+
+
+def _pricing_client(catalog: Catalog) -> Any:
+    """A boto3 Price List client, or UsageError when boto3 or credentials are missing (checked before any call)."""
+    try:
+        import boto3
+    except ImportError as e:
+        raise UsageError(f"boto3 is not installed (pip install 'bench[aws]'); the shipped catalog (as of "
+                         f"{catalog.as_of}) stays in use.") from e
+    session = boto3.Session()
+    if session.get_credentials() is None:
+        raise UsageError(_NO_CREDENTIALS.format(as_of=catalog.as_of))
+    return session.client("pricing", region_name=PRICING_API_REGION)
+
+
+def _aws_errors() -> tuple[type[BaseException], ...]:
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:
+        return ()
+    return (BotoCoreError, ClientError)
+
+
+def price_list_filters(instance_name: str, region: str) -> list[dict[str, str]]:
+    """The get_products filters for one instance's on-demand *training* price (shared/reference/sagemaker-prices.md)."""
+    return [
+        {"Type": "TERM_MATCH", "Field": "productFamily", "Value": "ML Instance"},
+        {"Type": "TERM_MATCH", "Field": "regionCode", "Value": region},
+        {"Type": "TERM_MATCH", "Field": "instanceName", "Value": instance_name},
+        {"Type": "TERM_MATCH", "Field": "platoinstancetype", "Value": "Training"},
+    ]
+
+
+def _on_demand_usd(product: Mapping[str, Any], instance_name: str) -> list[float]:
+    """Hourly USD prices in one Price List product (terms.OnDemand.*.priceDimensions.*.pricePerUnit.USD)."""
+    attrs = product.get("product", {}).get("attributes", {})
+    usage = str(attrs.get("usagetype", ""))
+    if usage and ("Train" not in usage or "Spot" in usage):
+        return []  # defensive: the filter should already have removed hosting, notebook and spot products
+    name = attrs.get("instanceName") or attrs.get("instanceType")
+    if name and name != instance_name:
+        return []
+    out = []
+    for term in product.get("terms", {}).get("OnDemand", {}).values():
+        for dim in term.get("priceDimensions", {}).values():
+            if str(dim.get("unit", "Hrs")).lower() not in {"hrs", "hours", "hour"}:
+                continue
+            usd = float(dim["pricePerUnit"]["USD"])
+            if usd > 0:
+                out.append(usd)
+    return out
+
+
+def _fetch_price(client: Any, instance_name: str, region: str, errors: tuple[type[BaseException], ...],
+                 as_of: str) -> float | None:
+    found: set[float] = set()
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"ServiceCode": "AmazonSageMaker", "FormatVersion": "aws_v1", "MaxResults": 100,
+                                  "Filters": price_list_filters(instance_name, region)}
+        if token:
+            kwargs["NextToken"] = token
+        try:
+            response = client.get_products(**kwargs)
+        except errors as e:
+            if type(e).__name__ == "NoCredentialsError":
+                raise UsageError(_NO_CREDENTIALS.format(as_of=as_of)) from e
+            raise UsageError(f"AWS Price List API failed ({e}); the shipped catalog (as of {as_of}) stays in use. "
+                             f"The credentials need the pricing:GetProducts permission.") from e
+        for item in response.get("PriceList", []):
+            try:
+                product = json.loads(item) if isinstance(item, str) else item
+                found.update(_on_demand_usd(product, instance_name))
+            except (ValueError, KeyError, TypeError, AttributeError) as e:
+                raise UsageError(f"AWS Price List API: unreadable product for {instance_name} ({e})") from e
+        token = response.get("NextToken")
+        if not token:
+            break
+    if len(found) > 1:
+        raise UsageError(f"AWS Price List API returned {len(found)} different training prices for {instance_name} "
+                         f"in {region} ({', '.join(f'{x:g}' for x in sorted(found))}); the catalog was not changed")
+    return found.pop() if found else None
+
+
+def refresh_prices(catalog: Catalog, region: str, *, client: Any = None, today: date | None = None) -> Catalog:
+    """A copy of ``catalog`` with every instance's on-demand training price in ``region`` read from the AWS
+    Price List API (``boto3`` pricing client in us-east-1, ``get_products`` paginated).
+
+    Updated prices get source ``aws-price-list-api``, confidence ``high`` and ``as_of`` = ``today`` (injected for
+    tests; default: the current date), which also becomes the catalog date. Instances the API does not list in
+    ``region`` keep their shipped price and date. ``client``: an object with ``get_products(**kwargs)`` (tests pass
+    a fake; None: a real client, after checking that boto3 and credentials exist, before any network call).
+    """
+    if not _REGION_RE.match(region):
+        raise UsageError(f"{region!r} is not an AWS region code (for example us-east-1)")
+    if client is None:
+        client = _pricing_client(catalog)
+    stamp = (today or date.today()).isoformat()
+    errors = _aws_errors()
+    instances: dict[str, Instance] = {}
+    updated = 0
+    for name, inst in catalog.instances.items():
+        usd = _fetch_price(client, name, region, errors, catalog.as_of)
+        if usd is None:
+            instances[name] = inst
+            continue
+        instances[name] = replace(inst, prices={**inst.prices, region: Price(usd, PRICE_LIST_SOURCE, stamp, "high")})
+        updated += 1
+    if not updated:
+        raise UsageError(f"the AWS Price List API returned no SageMaker training price for any catalog instance in "
+                         f"{region}; the shipped catalog (as of {catalog.as_of}) stays in use")
+    sources = {**catalog.sources, PRICE_LIST_SOURCE: {
+        "description": "AWS Price List API (get_products, ServiceCode AmazonSageMaker, on-demand training)",
+        "date": stamp}}
+    return replace(catalog, as_of=stamp, instances=instances, sources=sources)

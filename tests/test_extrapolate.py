@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+
+from bench.extrapolate import epoch_parts, epoch_split, estimate_run
+from bench.profile import Profile
+from bench.stats import Range
+from tests.conftest import make_profile, r
+
+
+def test_epoch_split_follows_ultralytics_close_mosaic() -> None:
+    assert epoch_split(50, 10) == (40, 10)
+    assert epoch_split(5, 10) == (0, 5)  # close_mosaic >= epochs: mosaic off from the start
+    assert epoch_split(50, 0) == (50, 0)
+
+
+def test_full_run_worked_by_hand(profile: Profile) -> None:
+    # train: 160/16 = 10 batches; mosaic 10 s/batch -> 100 s, plain 9.5 s/batch -> 95 s
+    # val pass: 64/32 = 2 batches x 4 s + 1 s fixed = 9 s; epoch fixed 2 s
+    # epoch mosaic = 100 + 9 + 2 = 111 s; plain = 95 + 9 + 2 = 106 s
+    # run of 5 epochs, close_mosaic 2: 3 x 111 + 2 x 106 = 545; + setup 5 + warm-up 7 + final 3 + final val 9
+    est = estimate_run(profile, epochs=5, close_mosaic=2, systematic=0.0)
+    assert est.seconds_per_epoch_mosaic.median == pytest.approx(111.0)
+    assert est.seconds_per_epoch_plain.median == pytest.approx(106.0)
+    assert est.full_run_seconds.median == pytest.approx(545 + 5 + 7 + 3 + 9)
+    assert est.seconds_per_epoch.median == pytest.approx(545 / 5)
+    assert sum(est.parts_seconds.values()) == pytest.approx(est.full_run_seconds.median)
+
+
+def test_systematic_margin_widens_symmetrically(profile: Profile) -> None:
+    est = estimate_run(profile, epochs=5, close_mosaic=2, systematic=0.05)
+    m = est.full_run_seconds.median
+    assert est.full_run_seconds.low == pytest.approx(m * 0.95)
+    assert est.full_run_seconds.high == pytest.approx(m * 1.05)
+
+
+def test_ranges_propagate_from_batches() -> None:
+    p = make_profile(mosaic=make_profile().mosaic.__class__(r(1.0, 0.1), r(9.0, 0.1), 5))
+    est = estimate_run(p, epochs=1, close_mosaic=0, systematic=0.0)
+    # only the mosaic batches carry +-10%: 10 batches x 10 s x 10% = +-10 s
+    assert est.full_run_seconds.high - est.full_run_seconds.median == pytest.approx(10.0)
+    assert est.full_run_seconds.median - est.full_run_seconds.low == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 10, 11, 50, 300])
+def test_more_epochs_never_shorter(profile: Profile, epochs: int) -> None:
+    a = estimate_run(profile, epochs=epochs, close_mosaic=10)
+    b = estimate_run(profile, epochs=epochs + 1, close_mosaic=10)
+    assert b.full_run_seconds.median > a.full_run_seconds.median
+    assert b.full_run_seconds.low >= a.full_run_seconds.low
+
+
+def test_bigger_dataset_scales_train_and_val(profile: Profile) -> None:
+    big = profile.with_dataset(train_images=1600, val_images=640)
+    assert epoch_parts(big, big.mosaic)["compute"] == pytest.approx(10 * epoch_parts(profile, profile.mosaic)["compute"])
+    assert big.val_seconds_per_pass().median == pytest.approx(20 * 4.0 + 1.0)
+
+
+def test_invalid_arguments(profile: Profile) -> None:
+    with pytest.raises(ValueError):
+        estimate_run(profile, epochs=0)
+    with pytest.raises(ValueError):
+        estimate_run(profile, systematic=-1)
+
+
+def test_range_type() -> None:
+    assert isinstance(estimate_run(make_profile()).full_run_seconds, Range)

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import pytest
+
+from bench.stats import Range, bootstrap_mean, iqr, mean, median, noise_warning, quantile
+
+
+def test_quantile_matches_numpy_linear() -> None:
+    xs = [1.0, 2.0, 3.0, 4.0]
+    assert quantile(xs, 0.5) == 2.5
+    assert quantile(xs, 0.25) == 1.75  # numpy.quantile([1,2,3,4], .25) == 1.75
+    assert iqr(xs) == 1.5
+    assert median([3.0, 1.0, 2.0]) == 2.0
+
+
+def test_bootstrap_mean_brackets_mean_and_is_repeatable() -> None:
+    xs = [10.0, 10.5, 9.5, 10.2, 9.8, 10.1]
+    a, b = bootstrap_mean(xs), bootstrap_mean(xs)
+    assert a == b
+    assert a.median == pytest.approx(mean(xs))
+    assert 9.5 < a.low < a.median < a.high < 10.5
+
+
+def test_bootstrap_single_value_is_exact() -> None:
+    assert bootstrap_mean([4.0]) == Range.exact(4.0)
+
+
+def test_range_arithmetic() -> None:
+    a = Range(2.0, 1.0, 3.0)
+    assert a + a == Range(4.0, 2.0, 6.0)
+    assert a.scale(2) == Range(4.0, 2.0, 6.0)
+    assert a.widen(0.5) == Range(2.0, 0.0, 4.0)
+    assert Range.from_dict(a.to_dict()) == a
+    with pytest.raises(ValueError):
+        Range(1.0, 2.0, 3.0)
+
+
+def test_noise_warning_threshold() -> None:
+    assert noise_warning([10.0, 10.1, 9.9, 10.0, 10.05], "x") is None
+    w = noise_warning([5.0, 10.0, 15.0, 20.0, 10.0], "batch times")
+    assert w is not None and "batch times" in w and "interquartile" in w

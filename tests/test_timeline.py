@@ -1,0 +1,161 @@
+"""The timeline parser and the derivation of a profile, on event series built by hand (numbers in comments)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.timeline import Workload, derive, parse, split_warmup
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.events: list[list[object]] = []
+
+    def wait(self, s: float) -> None:
+        self.t += s
+
+    def mark(self, name: str, a: int = 0, b: int = 0) -> None:
+        self.events.append([name, round(self.t, 9), a, b])
+
+
+def val_pass(c: Clock, batches: list[tuple[float, float, int]], fixed: float) -> None:
+    c.mark("val_start")
+    for i, (d, comp, n) in enumerate(batches):
+        c.wait(d)
+        c.mark("val_batch_start", i)
+        c.wait(comp)
+        c.mark("val_batch_end", i, n)
+    c.wait(fixed)
+    c.mark("val_end")
+
+
+def epoch(c: Clock, e: int, batches: list[tuple[float, float]], tail: float, boundary: float,
+          val: list[tuple[float, float, int]], plotted: tuple[int, ...] = ()) -> None:
+    c.mark("epoch_start", e)
+    for i, (d, comp) in enumerate(batches):
+        c.wait(d)
+        c.mark("batch_start", e, 16)
+        c.wait(comp)
+        c.mark("batch_end", e, 1 if i in plotted else 0)
+    c.wait(tail)
+    c.mark("epoch_end", e)
+    val_pass(c, val, 0.05)
+    c.wait(boundary)
+    c.mark("fit_epoch_end", e)
+
+
+def probe_events() -> list[list[object]]:
+    c = Clock()
+    c.wait(3.0)
+    c.mark("setup_end")
+    # epoch 0 (mosaic): a warm-up batch of 0.2 + 5.0 s, then steady 0.2 + 2.0 on average
+    epoch(c, 0, [(0.2, 5.0), (0.2, 2.0), (0.2, 2.1), (0.2, 1.9), (0.2, 2.0)], tail=0.01, boundary=0.49,
+          val=[(0.1, 1.0, 32), (0.1, 1.0, 32)])
+    # epoch 1 (no mosaic): 0.1 + 2.0
+    epoch(c, 1, [(0.1, 2.0), (0.1, 2.0), (0.1, 2.0)], tail=0.01, boundary=0.49, val=[(0.1, 1.0, 32)])
+    # final evaluation: one val batch, then 1.5 s of loading, plots
+    val_pass(c, [(0.1, 1.0, 32)], 1.0)
+    c.mark("fit_epoch_end", 2)  # ultralytics fires it again after final_eval
+    c.wait(0.45)
+    c.mark("end")
+    return c.events
+
+
+WORKLOAD = Workload(device_type="cpu", device_name="Test CPU", precision="fp32", model="yolov8n", imgsz=640,
+                    batch=16, val_batch=32, workers=0, host_cpus=2, torch_threads=1, gflops=8.7,
+                    plain_from_epoch=1, full_train_images=1600, full_val_images=320)
+
+
+def test_parts_partition_the_wall_time_exactly() -> None:
+    ev = probe_events()
+    tl = parse(ev)
+    parts = tl.parts()
+    assert tl.end is not None
+    assert sum(parts.values()) == pytest.approx(tl.end, abs=1e-9)
+    assert parts["setup"] == pytest.approx(3.0)
+    assert parts["data"] == pytest.approx(5 * 0.2 + 3 * 0.1)
+    assert parts["compute"] == pytest.approx(5.0 + 2.0 + 2.1 + 1.9 + 2.0 + 3 * 2.0)
+    # val: epoch 0 = 2 x 1.1 + 0.05; epoch 1 = 1.1 + 0.05
+    assert parts["val"] == pytest.approx(2.25 + 1.15)
+    # epoch fixed: tail 0.01 + boundary 0.49 per epoch
+    assert parts["epoch_fixed"] == pytest.approx(1.0)
+    # final: 1.1 + 1.0 + 0.45 after the last training epoch's fit end
+    assert parts["final"] == pytest.approx(2.55)
+
+
+def test_final_fit_epoch_end_does_not_overwrite_the_epoch() -> None:
+    tl = parse(probe_events())
+    assert len(tl.epochs) == 2
+    assert len(tl.final_vals) == 1
+    assert tl.epochs[1].fixed_seconds == pytest.approx(0.5)
+
+
+def test_warmup_is_kept_out_of_steady_state() -> None:
+    d = derive(probe_events(), WORKLOAD)
+    p = d.profile
+    assert d.warmup_batches == {"mosaic": 1, "plain": 0}
+    assert p.mosaic.compute_seconds_per_batch.median == pytest.approx(2.0)  # (2.0 + 2.1 + 1.9 + 2.0) / 4
+    assert p.mosaic.data_seconds_per_batch.median == pytest.approx(0.2)
+    assert p.mosaic.batches_observed == 4
+    assert p.plain.compute_seconds_per_batch.median == pytest.approx(2.0)
+    # warm-up excess: 5.2 - 2.2 = 3.0
+    assert p.warmup_excess_seconds == pytest.approx(3.0)
+    assert p.setup_seconds == pytest.approx(3.0)
+    assert p.val_compute_seconds_per_batch.median == pytest.approx(1.0)
+    assert p.val_data_seconds_per_batch.median == pytest.approx(0.1)
+    assert p.val_fixed_seconds.median == pytest.approx(0.05)
+    assert p.epoch_fixed_seconds.median == pytest.approx(0.5)
+    # final: 2.55 s minus one val batch at the steady rate (1.1 s) = 1.45 s
+    assert p.final_fixed_seconds == pytest.approx(1.45)
+    assert p.train_images == 1600 and p.val_images == 320
+    assert d.images_per_second == pytest.approx(16 / 2.2)
+    assert d.data_wait_share == pytest.approx(0.2 / 2.2)
+
+
+def test_partial_batches_count_per_image() -> None:
+    c = Clock()
+    c.mark("setup_end")
+    c.mark("epoch_start", 0)
+    for i, (n, comp) in enumerate([(16, 2.0), (16, 2.0), (16, 2.0), (8, 1.0)]):
+        c.mark("batch_start", 0, n)
+        c.wait(comp)
+        c.mark("batch_end", 0, 0)
+    c.mark("epoch_end", 0)
+    c.mark("fit_epoch_end", 0)
+    c.mark("end")
+    d = derive(c.events, WORKLOAD)
+    assert d.profile.mosaic.compute_seconds_per_batch.median == pytest.approx(2.0)  # 1.0 s for 8 images -> 2.0
+
+
+def test_split_warmup() -> None:
+    assert split_warmup([9.0, 5.0, 2.0, 2.0, 2.0], first_is_warmup=False) == 2
+    assert split_warmup([2.0, 2.0, 2.0], first_is_warmup=True) == 1
+    assert split_warmup([2.0, 2.1, 1.9, 2.0], first_is_warmup=False) == 0
+    assert split_warmup([9.0, 2.0], first_is_warmup=False) == 0  # never leaves fewer than two steady batches
+
+
+def test_no_batches_is_an_error() -> None:
+    with pytest.raises(ValueError):
+        derive([["setup_end", 1.0, 0, 0], ["end", 2.0, 0, 0]], WORKLOAD)
+
+
+def test_interrupted_timeline_still_parses() -> None:
+    ev = probe_events()[:12]  # cut in the middle of epoch 0
+    tl = parse(ev)
+    assert tl.end is None and len(tl.epochs) == 1 and not tl.epochs[0].complete
+    d = derive(ev, WORKLOAD)
+    assert d.profile.mosaic.batches_observed >= 1
+
+
+def test_plotted_batches_are_one_offs_extrapolated_to_the_full_run() -> None:
+    c = Clock()
+    c.mark("setup_end")
+    # epoch 0: the first batch warms up and plots (6 s), then steady 2 s; epoch 1: its first batch plots (+1.5 s)
+    epoch(c, 0, [(0.1, 6.0), (0.1, 2.0), (0.1, 2.0), (0.1, 2.0)], 0.0, 0.0, [(0.1, 1.0, 32)], plotted=(0,))
+    epoch(c, 1, [(0.1, 3.5), (0.1, 2.0), (0.1, 2.0)], 0.0, 0.0, [(0.1, 1.0, 32)], plotted=(0,))
+    c.mark("end")
+    d = derive(c.events, WORKLOAD)
+    assert d.profile.plain.compute_seconds_per_batch.median == pytest.approx(2.0)
+    # one-offs: first batch 6 - 2 = 4 s; plain plot 1.5 s measured; 4 more plots of a full run at 1.5 s each
+    assert d.profile.warmup_excess_seconds == pytest.approx(4.0 + 1.5 + 4 * 1.5)
