@@ -159,7 +159,8 @@ class Catalog:
 
     def get(self, name: str) -> Instance:
         """An instance by name; ``g4dn.xlarge`` is accepted for ``ml.g4dn.xlarge``."""
-        key = name if name.startswith("ml.") else f"ml.{name}"
+        key = name.strip().lower()
+        key = key if key.startswith("ml.") else f"ml.{key}"
         if key in self.instances:
             return self.instances[key]
         raise UsageError(f"unknown instance {name!r} (catalog as of {self.as_of}); known instances: "
@@ -261,6 +262,7 @@ def load_catalog(path: Path | None = None) -> Catalog:
     """Load the catalog: the packaged ``bench/data/instances.json`` by default, or a user-supplied file (for
     example one written by :func:`save_catalog` after a refresh). A malformed file -> one-line :class:`UsageError`.
     """
+    path = Path(path) if path is not None else None
     data, where = _read_json(path, "data/instances.json", "instance catalog")
     try:
         return _parse_catalog(data, path)
@@ -271,6 +273,7 @@ def load_catalog(path: Path | None = None) -> Catalog:
 
 def load_accelerators(path: Path | None = None) -> dict[str, Accelerator]:
     """Load ``bench/data/accelerators.json`` (or ``path``): accelerator key -> :class:`Accelerator`."""
+    path = Path(path) if path is not None else None
     data, where = _read_json(path, "data/accelerators.json", "accelerator table")
     try:
         out = {}

@@ -199,7 +199,10 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, or a bad argument (already reported in one line)
+        return int(e.code) if isinstance(e.code, int) else 2
     old = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return int(args.func(args))

@@ -31,7 +31,7 @@ show both.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -137,7 +137,8 @@ class CostParams:
     def with_overrides(self, overrides: Mapping[str, Any]) -> CostParams:
         """A copy with ``overrides`` applied (names as the fields; values as numbers, strings from ``--set``,
         or from a TOML/JSON file). A range is a number (exact), ``"low:high"`` (median halfway),
-        ``"low:median:high"``, a list of 2 or 3 numbers, or ``{"median", "low", "high"}``.
+        ``"low:median:high"``, a list of 2 or 3 numbers, or ``{"median", "low", "high"}``; ``spot_discount`` may
+        be ``"catalog"`` and ``checkpoint_interval_seconds`` ``"epoch"`` (the defaults).
         Unknown names, negative values, fractions outside [0, 1) -> :class:`UsageError`."""
         known = [f.name for f in fields(self)]
         changes: dict[str, Any] = {}
@@ -165,6 +166,17 @@ class CostParams:
             unit, source = PARAMETER_DOCS[f.name]
             out.append((f.name, text, unit, source))
         return out
+
+
+def parse_assignments(items: Sequence[str]) -> dict[str, str]:
+    """``["name=value", ...]`` (repeated ``--set`` flags) -> ``{name: value}`` for :meth:`CostParams.with_overrides`."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise UsageError(f"--set {item!r}: expected name=value, for example spot_discount=0.6")
+        out[name.strip()] = value.strip()
+    return out
 
 
 def _fmt(value: Any) -> str:
@@ -234,6 +246,8 @@ def _check_number(name: str, v: float) -> float:
 
 
 def _parse_value(name: str, raw: Any) -> Any:
+    if name == "spot_discount" and (raw is None or str(raw).strip().lower() in {"none", "catalog"}):
+        return None
     if name in _RANGE_FIELDS:
         return _parse_range(name, raw)
     if name in _BOOL_FIELDS:

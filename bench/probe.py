@@ -320,6 +320,7 @@ def run_training(
     from ultralytics import YOLO
 
     patch_amp_check()
+    _logs_to_stderr()
     sync = make_sync(device)
     rec = Recorder(sync=sync, clock=clock)
     mem = MemoryPeak(device)
@@ -485,7 +486,8 @@ def run_training(
     mem.reset()
     rec.start()
     try:
-        model.train(**args)
+        with contextlib.redirect_stdout(sys.stderr):  # stdout is for --json alone
+            model.train(**args)
     except _ProbeDone:
         pass
     except (KeyboardInterrupt, Interrupted) as e:
@@ -521,6 +523,17 @@ def run_training(
         interrupted=interrupted, error=error, error_detail=error_detail, phase_log=phase_log,
         skipped=state["skipped"],
     )
+
+
+def _logs_to_stderr() -> None:
+    """ultralytics logs to the stdout it saw at import; send its handlers to stderr (stdout is for --json)."""
+    import logging
+
+    from ultralytics.utils import LOGGER
+
+    for h in LOGGER.handlers:
+        if isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) in (sys.stdout, sys.__stdout__):
+            h.setStream(sys.stderr)
 
 
 def _gflops(model: Any, imgsz: int) -> float | None:

@@ -27,12 +27,12 @@ The model, per training batch (validation batches alike, with ``val_batch`` imag
   data term (mosaic phase) in ``data_load_seconds_per_batch``.
 
   Serial cost per batch on the source: on cpu and mps ultralytics forces ``workers=0`` (engine/trainer.py), so it
-  is the measured ``data_seconds_per_batch``. On a CUDA source, ``data_load_seconds_per_batch`` is read as the
-  time per batch the source's loader (``profile.workers`` processes) needs when nothing else runs, so the serial
-  cost is that x ``workers`` (worker efficiency taken equal on both hosts, so it cancels). Without it, the data
-  wait tells: a source that waited (wait > ``data_bound_wait_fraction`` x compute) was data-bound and its loader
-  needed compute + wait per batch; one that did not wait gives only bounds: wait (median, a lower bound) to
-  compute + wait (high).
+  is the measured ``data_seconds_per_batch`` (likewise on a CUDA source run with ``workers=0``). Otherwise, on a
+  CUDA source, ``data_load_seconds_per_batch`` is read as the time per batch the source's loader
+  (``profile.workers`` processes) needs when nothing else runs, so the serial cost is that x ``workers`` (worker
+  efficiency taken equal on both hosts, so it cancels). Without it, the data wait tells: a source that waited
+  (wait > ``data_bound_wait_fraction`` x compute) was data-bound and its loader needed compute + wait per batch;
+  one that did not wait gives only bounds: wait (median, a lower bound) to compute + wait (high).
 
 * **CPU-only targets** (m5, c5) only from a CPU source: compute scales with the torch threads ultralytics uses
   (``NUM_THREADS = min(8, max(1, cpu_count - 1))``, ``ultralytics/utils/__init__.py``, applied by
@@ -279,11 +279,12 @@ def _data_terms(profile: Profile, instance: Instance, params: ScalingParams,
     # serial cost per batch on the source, in seconds of one process
     costs: dict[str, Range] = {}
     efficiency: Range
-    if profile.device_type in {"cpu", "mps"}:
+    if profile.device_type in {"cpu", "mps"} or profile.workers == 0:
         costs = {"mosaic": profile.mosaic.data_seconds_per_batch, "plain": profile.plain.data_seconds_per_batch,
                  "val": profile.val_data_seconds_per_batch}
         efficiency = params.worker_efficiency
-        notes.append(f"data: the source loaded in series (workers=0 on {profile.device_type}); on the instance a "
+        notes.append(f"data: the source loaded in series (workers=0 on {profile.device_type}), so its data wait is "
+                     f"the whole loading cost; on the instance a "
                      f"worker does {params.worker_efficiency.median:g} ({params.worker_efficiency.low:g}-"
                      f"{params.worker_efficiency.high:g}) of a source core's work")
     else:
@@ -308,7 +309,8 @@ def _data_terms(profile: Profile, instance: Instance, params: ScalingParams,
     for key, cost in costs.items():
         workers = nw_val if key == "val" else nw
         scaled = cost * params.cpu_speed_ratio
-        terms[key] = scaled if workers == 0 else _div(scaled, efficiency.scale(workers * gpus))
+        # each of the ``gpus`` ranks loads batch / gpus images: with workers, ``workers`` processes per rank
+        terms[key] = scaled.scale(1 / gpus) if workers == 0 else _div(scaled, efficiency.scale(workers * gpus))
     return terms, nw, nw_val
 
 

@@ -1,0 +1,294 @@
+"""The shipped SageMaker catalog, its loader, display, saving and refresh (fake Price List client, no network)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.catalog import (
+    PRICE_LIST_SOURCE,
+    Catalog,
+    catalog_to_dict,
+    format_catalog,
+    load_accelerators,
+    load_catalog,
+    refresh_prices,
+    save_catalog,
+)
+from bench.errors import UsageError
+
+REQUIRED = ["ml.g4dn.xlarge", "ml.g4dn.2xlarge", "ml.g4dn.12xlarge", "ml.p3.2xlarge", "ml.g5.xlarge",
+            "ml.g5.2xlarge", "ml.g6.xlarge", "ml.g6e.xlarge", "ml.p4d.24xlarge", "ml.p5.48xlarge", "ml.m5.xlarge",
+            "ml.m5.2xlarge", "ml.c5.4xlarge"]
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+def test_packaged_catalog_has_every_required_instance(catalog: Catalog) -> None:
+    assert catalog.path is None
+    assert catalog.as_of == "2026-09-27"
+    for name in REQUIRED:
+        inst = catalog.get(name)
+        assert inst.prices["us-east-1"].usd_per_hour > 0
+        assert inst.vcpus > 0 and inst.ram_gib > 0
+
+
+@pytest.mark.parametrize(("name", "accel", "count", "mem", "vcpus", "ram"), [
+    # shared/reference/sagemaker-prices.md, column "accelerator x count (memory)" and "vCPU / RAM GiB"
+    ("ml.g4dn.xlarge", "T4", 1, 16, 4, 16),
+    ("ml.g4dn.12xlarge", "T4", 4, 16, 48, 192),  # 64 GB in all = 4 x 16
+    ("ml.p3.2xlarge", "V100", 1, 16, 8, 61),
+    ("ml.g6e.xlarge", "L40S", 1, 48, 4, 32),
+    ("ml.p4d.24xlarge", "A100-40GB", 8, 40, 96, 1152),
+    ("ml.p5.48xlarge", "H100", 8, 80, 192, 2048),
+    ("ml.c5.4xlarge", None, 0, 0, 16, 32),
+])
+def test_specifications(catalog: Catalog, name: str, accel: str | None, count: int, mem: float, vcpus: int,
+                        ram: float) -> None:
+    inst = catalog.get(name)
+    assert (inst.accelerator, inst.accelerator_count, inst.accelerator_memory_gib, inst.vcpus, inst.ram_gib) == \
+        (accel, count, mem, vcpus, ram)
+    assert inst.is_gpu == (accel is not None)
+
+
+def test_every_price_has_a_known_source_and_a_date(catalog: Catalog) -> None:
+    for inst in catalog.instances.values():
+        for region, price in inst.prices.items():
+            assert price.source in catalog.sources, (inst.name, region)
+            assert re.match(r"^\d{4}-\d{2}(-\d{2})?$", price.as_of), (inst.name, region)
+            assert price.confidence in {"high", "medium-high", "medium", "low"}
+            assert not price.derived  # the shipped catalog derives nothing
+
+
+def test_exact_reference_prices(catalog: Catalog) -> None:
+    assert catalog.get("ml.g4dn.xlarge").price("us-east-1").usd_per_hour == 0.7364  # S1
+    assert catalog.get("ml.g5.2xlarge").price("us-east-1").usd_per_hour == 1.515  # S2, USE1-Train:ml.g5.2xlarge
+    assert catalog.get("ml.g5.2xlarge").price("us-east-1").source == "S2"
+    assert catalog.get("ml.p4d.24xlarge").price("us-east-1").usd_per_hour == 25.2513
+
+
+# Public EC2 on-demand Linux prices in us-east-1 (USD/hour; not in shared/reference, used here only as a cross-check
+# of the reference's consistency rule: SageMaker = EC2 x 1.40 for g .xlarge, x 1.25 for larger g and p3.2xlarge,
+# x 1.20 for m5 and c5). p4d/p5 are left out: their EC2 prices after the 2025 cut are not known here.
+EC2_US_EAST_1 = {
+    "ml.g4dn.xlarge": (0.526, 1.40),  # 0.526 x 1.40 = 0.7364
+    "ml.g4dn.2xlarge": (0.752, 1.25),  # 0.752 x 1.25 = 0.94
+    "ml.g4dn.12xlarge": (3.912, 1.25),  # 3.912 x 1.25 = 4.89
+    "ml.p3.2xlarge": (3.06, 1.25),  # 3.06 x 1.25 = 3.825
+    "ml.g5.xlarge": (1.006, 1.40),  # 1.006 x 1.40 = 1.4084
+    "ml.g5.2xlarge": (1.212, 1.25),  # 1.212 x 1.25 = 1.515
+    "ml.g6.xlarge": (0.8048, 1.40),  # 0.8048 x 1.40 = 1.1267
+    "ml.g6e.xlarge": (1.861, 1.40),  # 1.861 x 1.40 = 2.6054
+    "ml.m5.xlarge": (0.192, 1.20),  # 0.192 x 1.20 = 0.2304
+    "ml.m5.2xlarge": (0.384, 1.20),  # 0.384 x 1.20 = 0.4608
+    "ml.c5.4xlarge": (0.68, 1.20),  # 0.68 x 1.20 = 0.816
+}
+
+
+@pytest.mark.parametrize(("name", "ec2"), EC2_US_EAST_1.items())
+def test_consistency_rule_within_two_percent(catalog: Catalog, name: str, ec2: tuple[float, float]) -> None:
+    ec2_price, factor = ec2
+    assert catalog.get(name).price("us-east-1").usd_per_hour == pytest.approx(ec2_price * factor, rel=0.02)
+
+
+def test_regional_prices_and_missing_ones(catalog: Catalog) -> None:
+    assert catalog.get("ml.g4dn.xlarge").price("eu-west-1").usd_per_hour == 0.822  # S3 bill, Dec 2023
+    assert catalog.get("ml.g4dn.xlarge").price("eu-west-1").as_of == "2023-12"
+    with pytest.raises(UsageError) as err:
+        catalog.get("ml.p3.2xlarge").price("us-west-2")  # "not offered" in us-west-2
+    assert str(err.value) == ("ml.p3.2xlarge has no price for us-west-2 in the catalog (as of 2026-09-27); "
+                              "regions with a price: us-east-1, eu-west-1")
+    assert "us-west-2" not in catalog.get("ml.g6e.xlarge").prices  # "unknown" in the reference: left out
+
+
+def test_get_accepts_short_names_and_lists_known_ones(catalog: Catalog) -> None:
+    assert catalog.get("g4dn.xlarge") is catalog.get("ml.g4dn.xlarge") is catalog.get(" ML.G4DN.XLARGE")
+    with pytest.raises(UsageError) as err:
+        catalog.get("ml.g4dn.3xlarge")
+    msg = str(err.value)
+    assert "'ml.g4dn.3xlarge'" in msg and "ml.g4dn.xlarge" in msg and "ml.c5.4xlarge" in msg
+    assert "\n" not in msg
+
+
+def test_regions(catalog: Catalog) -> None:
+    assert catalog.regions() == ["us-east-1", "eu-west-1", "us-west-2"]
+    assert catalog.check_region("eu-west-1") == "eu-west-1"
+    with pytest.raises(UsageError, match="regions with prices: us-east-1, eu-west-1, us-west-2"):
+        catalog.check_region("ap-south-1")
+
+
+def test_family_facts(catalog: Catalog) -> None:
+    g4dn = catalog.get("ml.g4dn.xlarge")
+    spot = catalog.spot_discount(g4dn, "us-east-1")
+    assert spot is not None and (spot.discount.low, spot.discount.high) == (0.62, 0.65)
+    assert spot.source in catalog.sources
+    assert catalog.spot_discount(catalog.get("ml.g6.xlarge"), "us-east-1") is None  # not in the reference
+    assert catalog.interruption_buckets(catalog.get("ml.g5.xlarge"), "us-east-1") == \
+        {"g5.2xlarge": "15-20%", "g5.xlarge": "unknown"}
+    # local NVMe: g4dn, g5, p4d (reference); others get the billed volume
+    nvme = {inst.family for inst in catalog.instances.values() if inst.local_nvme}
+    assert nvme == {"g4dn", "g5", "p4d"}
+
+
+def test_every_accelerator_is_in_the_accelerator_table(catalog: Catalog) -> None:
+    table = load_accelerators()
+    for inst in catalog.instances.values():
+        if inst.accelerator is not None:
+            assert table[inst.accelerator].kind == "cuda"
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("{not json", "JSON error at line 1"),
+    ('{"schema": 1, "as_of": "2026-01-01", "sources": {}}', "missing field 'instances'"),
+    ('{"schema": 99}', "schema 99 is not supported"),
+    (json.dumps({"schema": 1, "as_of": "2026-01-01", "sources": {}, "instances": {"ml.x.large": {
+        "family": "x", "accelerator": None, "accelerator_count": 0, "accelerator_memory_gib": 0, "vcpus": 2,
+        "ram_gib": 4, "prices": {"us-east-1": {"usd_per_hour": 1, "source": "S9", "as_of": "2026-01-01",
+                                               "confidence": "high"}}}}}), "price source 'S9' is not in sources"),
+    (json.dumps({"schema": 1, "as_of": "yesterday", "sources": {}, "instances": {}}), "as_of must be a date"),
+])
+def test_malformed_file_is_one_usage_error_line(tmp_path: Path, text: str, fragment: str) -> None:
+    path = tmp_path / "catalog.json"
+    path.write_text(text)
+    with pytest.raises(UsageError) as err:
+        load_catalog(path)
+    assert fragment in str(err.value) and str(path) in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="cannot read the instance catalog"):
+        load_catalog(tmp_path / "nope.json")
+
+
+def test_save_and_load_round_trip(tmp_path: Path, catalog: Catalog) -> None:
+    path = tmp_path / "sub" / "catalog.json"
+    save_catalog(catalog, path)
+    again = load_catalog(path)
+    assert again.path == path
+    assert catalog_to_dict(again) == catalog_to_dict(catalog)
+    assert [p.name for p in path.parent.iterdir()] == ["catalog.json"]  # no temporary file left behind
+
+
+def test_format_catalog(catalog: Catalog) -> None:
+    text = format_catalog(catalog, "eu-west-1")
+    lines = text.splitlines()
+    assert "region eu-west-1" in lines[0] and "as of 2026-09-27" in lines[0]
+    for name in REQUIRED:
+        assert name in text
+    row = next(line for line in lines if line.startswith("ml.g4dn.xlarge "))
+    assert "1 x T4" in row and "0.8220" in row and "S3" in row and "2023-12" in row
+    assert "no price" in next(line for line in lines if line.startswith("ml.c5.4xlarge"))
+    assert "S3: a real eu-west-1 bill" in text
+    with pytest.raises(UsageError):
+        format_catalog(catalog, "mars-north-1")
+
+
+# ------------------------------------------------------------------------------------------- refresh
+
+
+def price_list_item(name: str, usd: float, usage: str | None = None) -> str:
+    """One Price List product as the API returns it: a JSON *string*."""
+    return json.dumps({
+        "product": {"productFamily": "ML Instance", "sku": "SKU1",
+                    "attributes": {"instanceName": name, "usagetype": usage or f"USE1-Train:{name}",
+                                   "platoinstancetype": "Training", "regionCode": "us-east-1"}},
+        "terms": {"OnDemand": {"SKU1.JRTCKXETXF": {"priceDimensions": {"SKU1.JRTCKXETXF.6YS6EN2CT7": {
+            "unit": "Hrs", "pricePerUnit": {"USD": f"{usd:.10f}"}, "description": f"${usd} per hour"}}}}},
+    })
+
+
+class FakePricing:
+    """Answers get_products like the Price List API: one product per known instance, two pages for g4dn.xlarge."""
+
+    def __init__(self, prices: dict[str, list[str]]) -> None:
+        self.prices = prices
+        self.calls: list[dict[str, Any]] = []
+
+    def get_products(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs)
+        filters = {f["Field"]: f["Value"] for f in kwargs["Filters"]}
+        items = self.prices.get(filters["instanceName"], [])
+        if filters["instanceName"] == "ml.g4dn.xlarge" and "NextToken" not in kwargs:
+            return {"PriceList": [], "NextToken": "page2", "FormatVersion": "aws_v1"}
+        return {"PriceList": items, "FormatVersion": "aws_v1"}
+
+
+def test_refresh_updates_a_price_and_stamps_source_and_date(catalog: Catalog) -> None:
+    fake = FakePricing({"ml.g4dn.xlarge": [price_list_item("ml.g4dn.xlarge", 0.7)],
+                        "ml.g5.xlarge": [price_list_item("ml.g5.xlarge", 1.5),
+                                         price_list_item("ml.g5.xlarge", 9.0, "USE1-Host:ml.g5.xlarge")]})
+    fresh = refresh_prices(catalog, "us-east-1", client=fake, today=date(2026, 11, 28))
+    p = fresh.get("ml.g4dn.xlarge").price("us-east-1")
+    assert (p.usd_per_hour, p.source, p.as_of, p.confidence) == (0.7, PRICE_LIST_SOURCE, "2026-11-28", "high")
+    assert fresh.get("ml.g5.xlarge").price("us-east-1").usd_per_hour == 1.5  # the hosting price was ignored
+    assert fresh.get("ml.p3.2xlarge").price("us-east-1") == catalog.get("ml.p3.2xlarge").price("us-east-1")
+    assert fresh.get("ml.g4dn.xlarge").price("eu-west-1") == catalog.get("ml.g4dn.xlarge").price("eu-west-1")
+    assert fresh.as_of == "2026-11-28" and fresh.sources[PRICE_LIST_SOURCE]["date"] == "2026-11-28"
+    assert catalog.get("ml.g4dn.xlarge").price("us-east-1").usd_per_hour == 0.7364  # the input is unchanged
+    first = fake.calls[0]
+    assert first["ServiceCode"] == "AmazonSageMaker"
+    assert {(f["Field"], f["Value"]) for f in first["Filters"]} == {
+        ("productFamily", "ML Instance"), ("regionCode", "us-east-1"), ("instanceName", "ml.g4dn.xlarge"),
+        ("platoinstancetype", "Training")}
+    assert [c.get("NextToken") for c in fake.calls[:2]] == [None, "page2"]  # followed the second page
+
+
+def test_refresh_adds_a_region(catalog: Catalog, tmp_path: Path) -> None:
+    fake = FakePricing({"ml.p3.2xlarge": [price_list_item("ml.p3.2xlarge", 3.9)]})
+    fresh = refresh_prices(catalog, "ap-south-1", client=fake, today=date(2026, 11, 28))
+    assert fresh.get("ml.p3.2xlarge").price("ap-south-1").usd_per_hour == 3.9
+    assert "ap-south-1" in fresh.regions()
+    save_catalog(fresh, tmp_path / "c.json")
+    assert load_catalog(tmp_path / "c.json").get("p3.2xlarge").price("ap-south-1").source == PRICE_LIST_SOURCE
+
+
+def test_refresh_with_nothing_found_or_ambiguous(catalog: Catalog) -> None:
+    with pytest.raises(UsageError, match="no SageMaker training price"):
+        refresh_prices(catalog, "us-east-1", client=FakePricing({}))
+    two = FakePricing({"ml.m5.xlarge": [price_list_item("ml.m5.xlarge", 0.23), price_list_item("ml.m5.xlarge", 0.3)]})
+    with pytest.raises(UsageError, match=r"2 different training prices for ml\.m5\.xlarge"):
+        refresh_prices(catalog, "us-east-1", client=two)
+    with pytest.raises(UsageError, match="not an AWS region"):
+        refresh_prices(catalog, "Virginia", client=FakePricing({}))
+
+
+def test_refresh_without_credentials(catalog: Catalog, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytest.importorskip("boto3")
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                "AWS_DEFAULT_PROFILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata lookup: never the network
+    with pytest.raises(UsageError) as err:
+        refresh_prices(catalog, "us-east-1")
+    assert str(err.value) == ("no AWS credentials configured; the shipped catalog (as of 2026-09-27) stays in use. "
+                              "Configure credentials (aws configure) to refresh prices.")
+
+
+def test_refresh_when_the_client_has_no_credentials(catalog: Catalog) -> None:
+    botocore_exceptions = pytest.importorskip("botocore.exceptions")
+
+    class NoCreds:
+        def get_products(self, **kwargs: Any) -> dict[str, Any]:
+            raise botocore_exceptions.NoCredentialsError()
+
+    with pytest.raises(UsageError, match=r"^no AWS credentials configured"):
+        refresh_prices(catalog, "us-east-1", client=NoCreds())
+
+
+def test_refresh_without_boto3(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "boto3", None)  # import boto3 -> ImportError
+    with pytest.raises(UsageError, match="boto3 is not installed"):
+        refresh_prices(catalog, "us-east-1")

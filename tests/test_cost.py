@@ -1,0 +1,224 @@
+"""Dollars from hours: on-demand, managed spot, storage, transfer, and the parameters. Numbers worked by hand."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+import pytest
+
+from bench.catalog import Catalog, load_catalog
+from bench.cost import (
+    BYTES_PER_GB,
+    DEFAULT_SPOT_DISCOUNT,
+    PARAMETER_DOCS,
+    CostParams,
+    billable_hours,
+    job_cost,
+    on_demand_cost,
+    parse_assignments,
+    spot_cost,
+    storage_cost,
+    transfer_cost,
+)
+from bench.errors import UsageError
+from bench.extrapolate import estimate_run
+from bench.profile import Phase, Profile
+from bench.stats import Range
+
+EXACT = CostParams(spot_discount=Range.exact(0.6), interruptions_per_hour=Range.exact(0.0),
+                   restart_seconds=Range.exact(300.0), job_start_seconds=Range.exact(360.0),
+                   s3_download_mb_per_s=Range.exact(100.0))
+NO_INTERRUPTIONS = CostParams(interruptions_per_hour=Range.exact(0.0))
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+def test_on_demand_is_hours_times_rate() -> None:
+    cost = on_demand_cost(Range.exact(2.5), 0.7364)
+    assert cost.median == pytest.approx(1.841)  # 2.5 h x 0.7364 USD/h = 1.841 USD
+    spread = on_demand_cost(Range(2.5, 2.0, 3.0), 0.7364)
+    assert (spread.low, spread.high) == pytest.approx((1.4728, 2.2092))  # 2.0 x 0.7364, 3.0 x 0.7364
+
+
+def test_billable_hours() -> None:
+    # 2 h training + 360 s start + 1e9 bytes at 100 MB/s (10 s) = 2 + 370 / 3600 = 2.102778 h
+    hours = billable_hours(Range.exact(2.0), 10**9, EXACT)
+    assert hours.median == pytest.approx(2 + 370 / 3600)
+    # default ranges: start 240 (120-420) s, download at 100 (25-250) MB/s: 10 (4-40) s
+    d = billable_hours(Range.exact(2.0), 10**9, CostParams())
+    assert (d.median, d.low, d.high) == pytest.approx((2 + 250 / 3600, 2 + 124 / 3600, 2 + 460 / 3600))
+
+
+def test_spot_worked_example() -> None:
+    # 10 h, 1 USD/h, 60% off, 0.1 interruptions/h -> 1 expected; each loses half of a 3600 s epoch (1800 s) and
+    # 300 s of restart: 2100 s; spot hours = 10 + 2100/3600 = 10.5833; USD = 10.5833 x 1.0 x 0.4 = 4.2333
+    params = replace(EXACT, interruptions_per_hour=Range.exact(0.1))
+    sp = spot_cost(Range.exact(10.0), 3600.0, 1.0, Range.exact(0.6), params)
+    assert sp.interruptions.median == pytest.approx(1.0)
+    assert sp.hours.median == pytest.approx(10 + 2100 / 3600)
+    assert sp.usd.median == pytest.approx((10 + 2100 / 3600) * 0.4)
+
+
+def test_spot_bounds_are_conservative() -> None:
+    sp = spot_cost(Range(10.0, 8.0, 12.0), 600.0, 2.0, Range(0.6, 0.5, 0.7), CostParams())
+    # high: 12 h + (0.1/h x 12 h) x (600 + 0.5 x 600) s = 12 + 1.2 x 900 / 3600 = 12.3 h; x 2 USD x (1 - 0.5)
+    assert sp.hours.high == pytest.approx(12.3)
+    assert sp.usd.high == pytest.approx(12.3 * 2 * 0.5)
+    # low: no interruptions at rate 0; 8 h x 2 x (1 - 0.7)
+    assert sp.usd.low == pytest.approx(8 * 2 * 0.3)
+
+
+def test_spot_never_dearer_without_interruptions(catalog: Catalog) -> None:
+    for inst in catalog.instances.values():
+        for region in inst.prices:
+            jc = job_cost(Range(3.0, 2.0, 5.0), 600.0, inst, region, 5 * 10**9, NO_INTERRUPTIONS,
+                          spot=catalog.spot_discount(inst, region))
+            for bound in ("median", "low", "high"):
+                assert getattr(jc.spot_usd, bound) <= getattr(jc.on_demand_usd, bound), (inst.name, region)
+                assert getattr(jc.spot_instance_usd, bound) <= getattr(jc.on_demand_instance_usd, bound)
+            assert jc.spot_hours == jc.billable_hours and jc.interruptions_expected == 0
+
+
+def test_more_interruptions_never_cheaper() -> None:
+    previous = None
+    for rate in (0.0, 0.01, 0.02, 0.05, 0.1, 0.5, 1.0):
+        params = replace(CostParams(), interruptions_per_hour=Range.exact(rate))
+        sp = spot_cost(Range(4.0, 3.0, 5.0), 900.0, 0.7364, DEFAULT_SPOT_DISCOUNT, params)
+        if previous is not None:
+            for bound in ("median", "low", "high"):
+                assert getattr(sp.usd, bound) >= getattr(previous.usd, bound)
+                assert getattr(sp.hours, bound) >= getattr(previous.hours, bound)
+        previous = sp
+
+
+def test_storage_and_transfer(catalog: Catalog) -> None:
+    gb = BYTES_PER_GB
+    g4dn, m5 = catalog.get("ml.g4dn.xlarge"), catalog.get("ml.m5.xlarge")
+    # 1 GB in S3 for a month: 0.023; g4dn has local NVMe: no volume
+    assert storage_cost(gb, 73.0, g4dn, CostParams()) == pytest.approx(0.023)
+    # m5: + 30 GB x 0.14 USD/GB-month x 73 h / 730 h = 0.42
+    assert storage_cost(gb, 73.0, m5, CostParams()) == pytest.approx(0.023 + 0.42)
+    assert transfer_cost(10 * gb, CostParams()) == 0.0  # same region, nothing downloaded: free
+    # 10 GB across regions at 0.02 = 0.2; 5 GB out to the internet at 0.09 = 0.45
+    params = CostParams(cross_region=True, egress_gb=5.0)
+    assert transfer_cost(10 * gb, params) == pytest.approx(0.2 + 0.45)
+
+
+def test_job_cost_breakdown(catalog: Catalog) -> None:
+    inst = catalog.get("ml.g4dn.xlarge")
+    jc = job_cost(Range.exact(2.5), 600.0, inst, "us-east-1", 0, replace(EXACT, job_start_seconds=Range.exact(0.0)),
+                  spot=catalog.spot_discount(inst, "us-east-1"))
+    assert jc.billable_hours.median == pytest.approx(2.5)
+    assert jc.on_demand_instance_usd.median == pytest.approx(1.841)
+    assert jc.on_demand_usd.median == pytest.approx(1.841 + jc.storage_usd + jc.transfer_usd)
+    assert jc.spot_instance_usd.median == pytest.approx(1.841 * 0.4)  # the user's 0.6 beats the catalog's
+    assert jc.parameters["usd_per_hour"] == 0.7364
+    assert (jc.parameters["price_source"], jc.parameters["price_as_of"]) == ("S1", "2026-09-27")
+    assert jc.parameters["spot_discount_source"] == "set by the user"
+    assert jc.parameters["checkpoint_interval_seconds_used"] == 600.0
+
+
+def test_spot_discount_sources(catalog: Catalog) -> None:
+    g4dn, g6 = catalog.get("ml.g4dn.xlarge"), catalog.get("ml.g6.xlarge")
+    jc = job_cost(Range.exact(1.0), 60.0, g4dn, "us-east-1", 0, CostParams(),
+                  spot=catalog.spot_discount(g4dn, "us-east-1"))
+    assert jc.parameters["spot_discount_used"] == {"median": 0.635, "low": 0.62, "high": 0.65}
+    assert jc.parameters["spot_discount_source"].startswith("catalog EC2-SPOT")
+    jc6 = job_cost(Range.exact(1.0), 60.0, g6, "us-east-1", 0, CostParams(),
+                   spot=catalog.spot_discount(g6, "us-east-1"))
+    assert jc6.parameters["spot_discount_used"] == DEFAULT_SPOT_DISCOUNT.to_dict()
+
+
+def test_job_cost_in_a_region_without_a_price(catalog: Catalog) -> None:
+    with pytest.raises(UsageError, match="regions with a price: us-east-1, eu-west-1"):
+        job_cost(Range.exact(1.0), 60.0, catalog.get("ml.p3.2xlarge"), "us-west-2", 0, CostParams())
+
+
+def _profile() -> Profile:
+    r = Range.exact
+    return Profile(device_type="cpu", device_name="AMD EPYC", precision="fp32", model="yolov8n", imgsz=640,
+                   batch=16, val_batch=32, workers=0, host_cpus=2, train_images=4195, val_images=400,
+                   mosaic=Phase(r(0.25), r(10.4), 40), plain=Phase(r(0.15), r(9.3), 40),
+                   val_data_seconds_per_batch=r(0.2), val_compute_seconds_per_batch=r(6.3),
+                   val_fixed_seconds=r(0.5), epoch_fixed_seconds=r(0.6), setup_seconds=6.0,
+                   warmup_excess_seconds=18.0)
+
+
+def test_more_epochs_never_cheaper_or_shorter(catalog: Catalog) -> None:
+    inst = catalog.get("ml.m5.xlarge")
+    previous = None
+    for epochs in (1, 5, 10, 11, 20, 50, 100, 300):
+        run = estimate_run(_profile(), epochs=epochs, close_mosaic=10)
+        jc = job_cost(run.full_run_seconds.scale(1 / 3600), run.seconds_per_epoch.median, inst, "us-east-1",
+                      10**9, CostParams())
+        if previous is not None:
+            for bound in ("median", "low", "high"):
+                assert getattr(jc.billable_hours, bound) >= getattr(previous.billable_hours, bound)
+                assert getattr(jc.on_demand_usd, bound) >= getattr(previous.on_demand_usd, bound)
+                assert getattr(jc.spot_usd, bound) >= getattr(previous.spot_usd, bound)
+        previous = jc
+
+
+# ------------------------------------------------------------------------------------------- parameters
+
+
+@pytest.mark.parametrize(("overrides", "expected"), [
+    ({"spot_discount": 0.7}, {"spot_discount": Range.exact(0.7)}),
+    ({"spot_discount": "0.5:0.7"}, {"spot_discount": Range(0.6, 0.5, 0.7)}),
+    ({"restart_seconds": "120:200:900"}, {"restart_seconds": Range(200.0, 120.0, 900.0)}),
+    ({"restart_seconds": [100, 400]}, {"restart_seconds": Range(250.0, 100.0, 400.0)}),
+    ({"interruptions_per_hour": {"median": 0.05, "low": 0.0, "high": 0.2}},
+     {"interruptions_per_hour": Range(0.05, 0.0, 0.2)}),
+    ({"storage_months": "3"}, {"storage_months": 3.0}),
+    ({"cross_region": "true", "egress_gb": 2}, {"cross_region": True, "egress_gb": 2.0}),
+    ({"cross_region": False}, {"cross_region": False}),
+    ({"checkpoint_interval_seconds": "1800"}, {"checkpoint_interval_seconds": 1800.0}),
+    ({"checkpoint_interval_seconds": "epoch"}, {"checkpoint_interval_seconds": None}),
+    ({"spot_discount": "catalog"}, {"spot_discount": None}),
+])
+def test_with_overrides(overrides: dict[str, object], expected: dict[str, object]) -> None:
+    params = CostParams().with_overrides(overrides)
+    for name, value in expected.items():
+        assert getattr(params, name) == value
+    assert CostParams().spot_discount is None  # the original is unchanged
+
+
+@pytest.mark.parametrize(("overrides", "fragment"), [
+    ({"spot_discont": 0.5}, "unknown cost parameter 'spot_discont'; known: spot_discount, interruptions_per_hour"),
+    ({"restart_seconds": -5}, "must not be negative"),
+    ({"interruptions_per_hour": "-0.1:0.2"}, "must not be negative"),
+    ({"spot_discount": 1.2}, "a fraction below 1"),
+    ({"lost_work_fraction_of_checkpoint_interval": 1.5}, "between 0 and 1"),
+    ({"s3_download_mb_per_s": 0}, "greater than 0"),
+    ({"restart_seconds": "600:100"}, "low <= median <= high"),
+    ({"restart_seconds": "1:2:3:4"}, "low:high or low:median:high"),
+    ({"egress_gb": "lots"}, "expected a number"),
+    ({"cross_region": "maybe"}, "expected true or false"),
+    ({"storage_months": float("nan")}, "not a finite number"),
+])
+def test_with_overrides_errors(overrides: dict[str, object], fragment: str) -> None:
+    with pytest.raises(UsageError) as err:
+        CostParams().with_overrides(overrides)
+    assert fragment in str(err.value)
+
+
+def test_parse_assignments() -> None:
+    flags = parse_assignments(["spot_discount=0.5:0.7", " egress_gb = 3 "])
+    assert flags == {"spot_discount": "0.5:0.7", "egress_gb": "3"}
+    assert CostParams().with_overrides(flags).egress_gb == 3.0
+    with pytest.raises(UsageError, match="expected name=value"):
+        parse_assignments(["spot_discount"])
+
+
+def test_describe_covers_every_parameter() -> None:
+    rows = CostParams().describe()
+    assert [r[0] for r in rows] == [f.name for f in fields(CostParams)] == list(PARAMETER_DOCS)
+    for name, value, unit, source in rows:
+        assert value and unit and len(source) > 20, name
+    as_dict = dict((r[0], r[1]) for r in rows)
+    assert as_dict["interruptions_per_hour"] == "0.02 (0-0.1)"
+    assert as_dict["spot_discount"] == "catalog family figure, else 0.6 (0.5-0.7)"
+    assert CostParams().to_dict()["restart_seconds"] == {"median": 300.0, "low": 180.0, "high": 600.0}

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import record
+from bench.errors import UsageError
+
+
+def minimal(run_id: str = "r1", **over: Any) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "schema_version": record.SCHEMA_VERSION, "run_id": run_id, "status": "complete", "device": "cpu",
+        "fingerprint": {}, "config": {}, "epochs": 50, "seconds_per_epoch": {"median": 1, "low": 1, "high": 1},
+        "full_run_seconds": {"median": 50, "low": 50, "high": 50}, "created_at": "2026-11-28T00:00:00Z",
+    }
+    rec.update(over)
+    return rec
+
+
+def test_write_is_atomic_and_never_overwrites(results_dir: Path) -> None:
+    p = record.write_record(results_dir, minimal())
+    assert json.loads(p.read_text())["run_id"] == "r1"
+    before = p.read_bytes()
+    with pytest.raises(FileExistsError):
+        record.write_record(results_dir, minimal(status="invalid"))
+    assert p.read_bytes() == before
+    assert [x.name for x in results_dir.iterdir()] == ["r1.json"]  # no temporary file left behind
+
+
+def test_failed_write_leaves_nothing(results_dir: Path) -> None:
+    with pytest.raises(ValueError):
+        record.write_record(results_dir, minimal(fingerprint={"x": float("nan")}))  # NaN is not JSON
+    assert list(results_dir.iterdir()) == []
+
+
+def test_write_rejects_incomplete_records(results_dir: Path) -> None:
+    rec = minimal()
+    del rec["fingerprint"]
+    with pytest.raises(ValueError):
+        record.write_record(results_dir, rec)
+    with pytest.raises(ValueError):
+        record.write_record(results_dir, minimal(status="done"))
+
+
+def test_load_skips_bad_files_with_a_reason_each(results_dir: Path) -> None:
+    record.write_record(results_dir, minimal("good"))
+    (results_dir / "truncated.json").write_text(json.dumps(minimal("t"))[:40])
+    (results_dir / "foreign.json").write_text('{"hello": 1}')
+    (results_dir / "newer.json").write_text(json.dumps(minimal("n", schema_version=record.SCHEMA_VERSION + 1)))
+    (results_dir / "list.json").write_text("[1, 2]")
+    loaded = record.load_records(results_dir)
+    assert [r["run_id"] for r in loaded.records] == ["good"]
+    assert len(loaded.skipped) == 4
+    reasons = " ".join(loaded.skipped)
+    assert "truncated.json" in reasons and "not valid JSON" in reasons
+    assert "foreign.json" in reasons and "not a bench record" in reasons
+    assert "newer bench" in reasons
+
+
+def test_find_record_by_prefix_and_errors(results_dir: Path) -> None:
+    record.write_record(results_dir, minimal("20261128-cpu-a"))
+    record.write_record(results_dir, minimal("20261128-cpu-b"))
+    assert record.find_record(results_dir, "20261128-cpu-a")["run_id"] == "20261128-cpu-a"
+    with pytest.raises(UsageError, match="ambiguous"):
+        record.find_record(results_dir, "20261128")
+    with pytest.raises(UsageError, match="no such record"):
+        record.find_record(results_dir, "zzz")
+
+
+def test_run_ids_are_unique_and_sortable() -> None:
+    ids = {record.new_run_id("cpu") for _ in range(200)}
+    assert len(ids) == 200
+    assert all(i[:8].isdigit() and "-cpu-probe-" in i for i in ids)
+
+
+def test_concurrent_writers_never_clobber(results_dir: Path) -> None:
+    # two processes writing records at the same moment: both land, complete
+    pids = []
+    for i in range(2):
+        pid = os.fork()
+        if pid == 0:  # child
+            try:
+                for k in range(20):
+                    record.write_record(results_dir, minimal(f"p{i}-{k}"))
+            finally:
+                os._exit(0)
+        pids.append(pid)
+    for pid in pids:
+        os.waitpid(pid, 0)
+    loaded = record.load_records(results_dir)
+    assert len(loaded.records) == 40 and not loaded.skipped

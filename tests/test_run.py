@@ -1,0 +1,212 @@
+"""`bench run` for real: tiny trainings on the CPU (a few images at 64 px), the record it writes, and the
+one-line errors for bad input. Marked slow: each training takes seconds."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.cli import main
+from bench.dataset import SyntheticSpec, ensure_synthetic
+
+TINY = ["--device", "cpu", "--imgsz", "64", "--batch", "4", "--budget", "6"]
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("datasets")
+    info = ensure_synthetic(SyntheticSpec(train=24, val=8, test=0, width=96, height=64), d, jobs=1)
+    return info.yaml_path
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def check_range(d: Any) -> None:
+    assert set(d) == {"median", "low", "high"}
+    assert 0 < d["low"] <= d["median"] <= d["high"]
+
+
+@pytest.mark.slow
+def test_probe_writes_a_complete_record(tiny_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    res = tmp_path / "results"
+    code, out, err = run_cli(["run", *TINY, "--data", str(tiny_data), "--results", str(res), "--json"], capsys)
+    assert code == 0, err
+    rec = json.loads(out)
+    files = list(res.glob("*.json"))
+    assert len(files) == 1 and json.loads(files[0].read_text()) == rec
+    for key in ("schema_version", "run_id", "status", "device", "fingerprint", "config", "epochs",
+                "seconds_per_epoch", "full_run_seconds"):
+        assert key in rec
+    assert rec["status"] == "complete" and rec["device"] == "cpu" and rec["kind"] == "probe"
+    assert rec["epochs"] == 50 and isinstance(rec["schema_version"], int)
+    check_range(rec["seconds_per_epoch"])
+    check_range(rec["full_run_seconds"])
+    # a 50-epoch run is longer than 50 epochs of train+val alone, and the epoch estimate is in seconds
+    assert rec["full_run_seconds"]["median"] > 40 * rec["seconds_per_epoch"]["median"]
+    cfg = rec["config"]
+    assert (cfg["model"], cfg["imgsz"], cfg["batch"], cfg["workers"], cfg["amp"]) == ("yolov8n", 64, 4, 0, False)
+    assert cfg["dataset"]["counts"]["train_images"] == 24 and cfg["dataset"]["bytes"]["train_bytes"] > 0
+    fp = rec["fingerprint"]
+    assert fp["cpu_logical"] >= 1 and fp["ram_bytes"] > 2**28 and fp["torch"] and fp["ultralytics"]
+    prof = rec["profile"]
+    assert prof["mosaic"]["compute_seconds_per_batch"]["median"] > 0
+    assert prof["mosaic"]["data_seconds_per_batch"]["median"] > 0  # workers=0: loading is in the loop
+    assert rec["summary"]["warmup_batches"]["mosaic"] >= 1  # the first batch is never steady state
+    assert rec["summary"]["peak_host_rss_bytes"] > 2**26
+    assert 0 < rec["summary"]["data_wait_share"] < 1
+    # the parts partition the measured wall time
+    parts = rec["summary"]["parts_seconds"]
+    assert sum(parts.values()) == pytest.approx(rec["measurements"]["wall_seconds"], abs=0.05)
+    assert "full run" in err and rec["run_id"] in err  # the summary went to stderr
+    assert not (res / "runs" / rec["run_id"] / "weights").exists()  # probe weights are not kept
+
+
+@pytest.mark.slow
+def test_parts_add_up_to_an_external_clock(tiny_data: Path, tmp_path: Path) -> None:
+    from bench import probe, timeline
+    from bench.dataset import load_dataset
+
+    dev = probe.resolve_device("cpu")
+    info = load_dataset(tiny_data)
+    yml = probe.build_mirror(info, tmp_path / "mirror", 16, 8)
+    t0 = time.perf_counter()
+    res = probe.run_training(device=dev, config=probe.TrainConfig(imgsz=64, batch=4), data_yaml=yml,
+                             save_dir=tmp_path / "runs" / "x", probe_budget_seconds=6.0,
+                             config_dir=tmp_path / "cfg", log=lambda s: None)
+    external = time.perf_counter() - t0
+    parts = timeline.parse(res.events).parts()
+    # the external clock also covers building the model before the probe's clock starts: allow 1 s + 5%
+    assert sum(parts.values()) <= external
+    assert sum(parts.values()) == pytest.approx(external, abs=1.0 + 0.05 * external)
+    assert res.error is None and res.interrupted is None
+
+
+@pytest.mark.slow
+def test_full_run_trains_every_epoch(tiny_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    res = tmp_path / "results"
+    code, out, err = run_cli(["run", *TINY, "--data", str(tiny_data), "--results", str(res), "--full",
+                              "--epochs", "3", "--close-mosaic", "1", "--json"], capsys)
+    assert code == 0, err
+    rec = json.loads(out)
+    assert rec["kind"] == "full" and rec["status"] == "complete"
+    assert len(rec["measurements"]["epoch_seconds"]) == 3
+    fr = rec["full_run_seconds"]
+    assert fr["low"] == fr["median"] == fr["high"] == pytest.approx(rec["measurements"]["wall_seconds"])
+    assert (res / "runs" / rec["run_id"] / "weights" / "last.pt").exists()
+
+
+@pytest.mark.slow
+def test_no_network_is_attempted(tiny_data: Path, tmp_path: Path) -> None:
+    """The whole run, imports included, in a fresh process whose sockets refuse and report every attempt."""
+    code = textwrap.dedent(f"""
+        import socket, sys
+        attempts = []
+        def deny(*a, **k):
+            attempts.append(repr(a)[:80])
+            raise OSError("network blocked by test")
+        socket.socket.connect = deny
+        socket.socket.connect_ex = deny
+        socket.create_connection = deny
+        socket.getaddrinfo = deny
+        socket.gethostbyname = deny
+        from bench.cli import main
+        rc = main(["run", "--device", "cpu", "--imgsz", "64", "--batch", "4", "--budget", "4",
+                   "--data", {str(tiny_data)!r}, "--results", {str(tmp_path / "res")!r}])
+        print("ATTEMPTS", len(attempts), attempts[:3], file=sys.stderr)
+        sys.exit(rc)
+    """)
+    env_home = tmp_path / "home"
+    env_home.mkdir()
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+                       env={"PATH": "/usr/bin:/bin", "HOME": str(env_home), "PYTHONPATH": str(Path.cwd())})
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "ATTEMPTS 0 " in p.stderr, p.stderr[-2000:]
+    assert not (env_home / ".config" / "Ultralytics").exists()  # nothing written into the home directory
+
+
+# ------------------------------------------------------------------------------------------- bad input
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+BAD = [
+    (["--device", "mps"], "MPS is not available"),
+    (["--device", "cuda"], "CUDA is not available"),
+    (["--device", "cuda:7"], "available: cpu"),
+    (["--device", "tpu"], "unknown device 'tpu'"),
+    (["--batch", "0"], "must be >= 1"),
+    (["--batch", "-3"], "must be >= 1"),
+    (["--imgsz", "100"], "multiple of 32"),
+    (["--budget", "0"], "must be > 0"),
+    (["--budget", "abc"], "is not a number"),
+    (["--epochs", "0"], "must be >= 1"),
+    (["--model", "yolov9q"], "unknown model"),
+    (["--data", "/nonexistent/data.yaml"], "no such file"),
+    (["--image-size", "640"], "WIDTHxHEIGHT"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_is_one_line_exit_2_nothing_written(args: list[str], message: str, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    res = tmp_path / "results"
+    code, out, err = run_cli(["run", "--device", "cpu", *args, "--results", str(res),
+                              "--datasets", str(tmp_path / "ds")], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert message in lines[0]
+    assert "Traceback" not in err and out == ""
+    assert not res.exists()
+    assert not (tmp_path / "ds").exists()
+
+
+BAD_YAML = [
+    ("broken.yaml", "train: [images/train\nval: x\n", "not valid yaml"),
+    ("list.yaml", "- a\n- b\n", "mapping"),
+    ("noval.yaml", "path: .\ntrain: images/train\nnames: {0: a}\n", "val"),
+    ("nonames.yaml", "path: .\ntrain: images/train\nval: images/val\n", "names"),
+    ("noimages.yaml", "path: ROOT\ntrain: images/train\nval: images/val\nnames: {0: a}\n", "image"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "message"), BAD_YAML, ids=[b[0] for b in BAD_YAML])
+def test_bad_data_yaml(name: str, text: str, message: str, tmp_path: Path,
+                       capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "ds"
+    (root / "images" / "train").mkdir(parents=True)
+    (root / "images" / "val").mkdir(parents=True)
+    y = write(tmp_path, name, text.replace("ROOT", str(root)))
+    res = tmp_path / "results"
+    code, out, err = run_cli(["run", "--device", "cpu", "--data", str(y), "--results", str(res)], capsys)
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert message in lines[0].lower(), err
+    assert name in lines[0]
+    assert "Traceback" not in err and not res.exists()
+
+
+def test_dataset_without_labels(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from PIL import Image
+
+    root = tmp_path / "ds"
+    for split in ("train", "val"):
+        (root / "images" / split).mkdir(parents=True)
+        Image.new("RGB", (64, 64)).save(root / "images" / split / "a.jpg")
+    y = write(tmp_path, "data.yaml", f"path: {root}\ntrain: images/train\nval: images/val\nnames: [a]\n")
+    code, _, err = run_cli(["run", "--device", "cpu", "--data", str(y), "--results", str(tmp_path / "r")], capsys)
+    assert code == 2 and "label" in err and len(err.strip().splitlines()) == 1

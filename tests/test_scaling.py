@@ -1,0 +1,385 @@
+"""Hardware scaling: profile on this device -> estimated profile on a SageMaker instance. Numbers worked by hand."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from bench.catalog import Accelerator, Catalog, Instance, load_accelerators, load_catalog
+from bench.extrapolate import estimate_run
+from bench.profile import Phase, Profile
+from bench.scaling import (
+    T4_EFFECTIVE_TFLOPS,
+    YOLOV3_SPP_GFLOPS_416,
+    NoEstimate,
+    ScaledProfile,
+    ScalingParams,
+    _split_step,
+    accelerator_key,
+    hardware_distance,
+    loader_workers,
+    local_bottleneck,
+    scale_profile,
+    ultralytics_threads,
+)
+from bench.stats import Range
+
+ONE = Range.exact(1.0)
+#: Every uncertain factor exact, so the worked numbers below are exact too.
+EXACT = ScalingParams(cpu_speed_ratio=ONE, worker_efficiency=ONE, multi_gpu_efficiency=ONE,
+                      cpu_thread_efficiency=Range.exact(0.5), t4_effective_tflops=Range.exact(4.0),
+                      amp_speedup=Range.exact(2.0), min_step_seconds=Range.exact(0.0))
+
+
+def pm5(x: float) -> Range:
+    return Range(x, 0.95 * x, 1.05 * x)
+
+
+def make_profile(device_type: str = "cpu", device_name: str = "AMD EPYC", *, exact: bool = False,
+                 **overrides: object) -> Profile:
+    """The brief's example CPU profile: yolov8n, 640 px, batch 16, 4195 train / 400 val images."""
+    r = Range.exact if exact else pm5
+    p = Profile(
+        device_type=device_type, device_name=device_name, precision="amp" if device_type == "cuda" else "fp32",
+        model="yolov8n", imgsz=640, batch=16, val_batch=32, workers=0, host_cpus=2,
+        train_images=4195, val_images=400,
+        mosaic=Phase(r(0.25), r(10.4), 40), plain=Phase(r(0.15), r(9.3), 40),
+        val_data_seconds_per_batch=r(0.2), val_compute_seconds_per_batch=r(6.3),
+        val_fixed_seconds=r(0.5), epoch_fixed_seconds=r(0.6), setup_seconds=6.0, warmup_excess_seconds=18.0,
+        torch_threads=1, gflops=8.7)
+    return replace(p, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def accels() -> dict[str, Accelerator]:
+    return load_accelerators()
+
+
+def scaled(result: ScaledProfile | NoEstimate) -> ScaledProfile:
+    assert isinstance(result, ScaledProfile), result
+    return result
+
+
+# ------------------------------------------------------------------------------------------- recognition
+
+
+@pytest.mark.parametrize(("name", "key"), [
+    ("Tesla T4", "T4"),
+    ("NVIDIA T4", "T4"),
+    ("Tesla V100-SXM2-16GB", "V100"),
+    ("Tesla V100-PCIE-32GB", "V100"),
+    ("NVIDIA A10G", "A10G"),
+    ("NVIDIA L4", "L4"),
+    ("NVIDIA L40S", "L40S"),  # not L4
+    ("NVIDIA A100-SXM4-40GB", "A100-40GB"),
+    ("NVIDIA A100-PCIE-40GB", "A100-40GB"),
+    ("NVIDIA H100 80GB HBM3", "H100"),
+    ("NVIDIA H200", "H200"),
+    ("Apple M4 Pro", "Apple-MPS"),
+    ("NVIDIA A100-SXM4-80GB", None),  # not in the table (other memory, other bandwidth)
+    ("NVIDIA H100 PCIe", None),  # the table's H100 figures are for SXM
+    ("NVIDIA GeForce RTX 4090", None),
+    ("AMD EPYC 7B13", None),
+    ("NVIDIA A10", None),  # the A10G's stand-in, not itself in the table
+])
+def test_accelerator_key_on_real_device_names(name: str, key: str | None, accels: dict[str, Accelerator]) -> None:
+    assert accelerator_key(name, accels) == key
+    assert accelerator_key(name) == key  # packaged table by default
+    assert sum(a.matches(name) for a in accels.values()) == (0 if key is None else 1)  # never ambiguous
+
+
+def test_accelerator_table_matches_the_reference(accels: dict[str, Accelerator]) -> None:
+    t4 = accels["T4"].t4_amp_ratio
+    assert (t4.median, t4.low, t4.high) == (1.0, 1.0, 1.0)
+    assert (accels["V100"].t4_amp_ratio.low, accels["V100"].t4_amp_ratio.high) == (2.9, 3.0)
+    assert accels["A10G"].t4_amp_ratio.low == 1.7 and accels["A10G"].t4_amp_ratio.median == 2.2
+    assert (accels["L4"].t4_amp_ratio.low, accels["L4"].t4_amp_ratio.high) == (1.3, 2.0)
+    assert (accels["A100-40GB"].t4_amp_ratio.low, accels["A100-40GB"].t4_amp_ratio.high) == (4.9, 5.8)
+    assert accels["H200"].t4_amp_ratio == accels["H100"].t4_amp_ratio
+    assert (accels["Apple-MPS"].t4_amp_ratio.low, accels["Apple-MPS"].t4_amp_ratio.high) == (0.15, 0.5)
+    for a in accels.values():
+        assert a.basis
+
+
+def test_flops_anchor_derivation() -> None:
+    # 141.5 GFLOPs at 608 px x (416/608)^2 = 66.24 GFLOPs at 416; 41 img/s x 3 x 66.24 = 8147 GFLOP/s
+    gflops_416, t4_tflops = YOLOV3_SPP_GFLOPS_416, T4_EFFECTIVE_TFLOPS
+    assert gflops_416 == pytest.approx(66.24, abs=0.01)
+    assert t4_tflops == pytest.approx(8.147, abs=0.001)
+    d = ScalingParams().t4_effective_tflops
+    assert (d.low, d.high) == pytest.approx((0.3 * 8.147, 8.147), abs=0.001)
+
+
+@pytest.mark.parametrize(("device_type", "device_name", "instance", "distance"), [
+    ("cuda", "Tesla T4", "ml.g4dn.xlarge", "same"),
+    ("cuda", "NVIDIA H200", "ml.g4dn.xlarge", "near"),
+    ("cuda", "NVIDIA H100 80GB HBM3", "ml.p5.48xlarge", "same"),
+    ("mps", "Apple M4 Pro", "ml.g5.xlarge", "far"),
+    ("cpu", "AMD EPYC", "ml.g5.xlarge", "farthest"),
+    ("cpu", "AMD EPYC", "ml.m5.xlarge", "cpu"),
+    ("mps", "Apple M4 Pro", "ml.m5.xlarge", "none"),
+    ("cuda", "Tesla T4", "ml.c5.4xlarge", "none"),
+])
+def test_hardware_distance(catalog: Catalog, device_type: str, device_name: str, instance: str,
+                           distance: str) -> None:
+    p = make_profile(device_type, device_name)
+    assert hardware_distance(p, catalog.get(instance)) == distance
+
+
+@pytest.mark.parametrize(("vcpus", "gpus", "requested", "batches", "workers"), [
+    (4, 1, 8, 263, 4),  # ml.g4dn.xlarge: min(4 // 1, 8)
+    (8, 1, 8, 263, 8),
+    (48, 4, 8, 263, 8),  # ml.g4dn.12xlarge: min(48 // 4, 8)
+    (96, 8, 16, 13, 12),  # p4d validation: min(96 // 8, 16, 13 batches)
+    (4, 1, 8, 1, 0),  # a single batch runs in-process
+    (4, 1, 8, 1.2, 2),  # ceil(1.2) = 2 batches
+])
+def test_loader_workers(vcpus: int, gpus: int, requested: int, batches: float, workers: int) -> None:
+    assert loader_workers(vcpus, gpus, requested, batches) == workers
+
+
+@pytest.mark.parametrize(("cpus", "threads"), [(1, 1), (2, 1), (4, 3), (8, 7), (16, 8), (192, 8)])
+def test_ultralytics_threads(cpus: int, threads: int) -> None:
+    assert ultralytics_threads(cpus) == threads
+
+
+@pytest.mark.parametrize(("compute", "data"), [
+    (Range(1.0, 0.9, 1.1), Range(0.5, 0.4, 0.6)),  # compute-bound: no wait
+    (Range(0.5, 0.4, 0.6), Range(1.0, 0.9, 1.1)),  # data-bound
+    (Range(1.0, 0.5, 1.5), Range(1.0, 0.9, 1.1)),  # crossing: wait's raw bounds would not bracket its median
+    (Range(1.0, 0.99, 1.01), Range(0.9, 0.2, 3.0)),
+])
+def test_split_step_sums_to_the_max_and_stays_ordered(compute: Range, data: Range) -> None:
+    comp, wait = _split_step(compute, data)  # Range() itself checks low <= median <= high
+    assert comp.median == compute.median
+    assert wait.median == pytest.approx(max(0.0, data.median - compute.median))
+    for bound in ("median", "low", "high"):
+        total = getattr(comp, bound) + getattr(wait, bound)
+        assert total == pytest.approx(max(getattr(compute, bound), getattr(data, bound)))
+    assert wait.low >= 0 and comp.low >= 0
+
+
+# ------------------------------------------------------------------------------------------- CUDA targets
+
+
+def test_cuda_to_cuda_ratio(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    src = make_profile("cuda", "Tesla T4", exact=True, workers=8, host_cpus=16,
+                       mosaic=Phase(Range.exact(0.0), Range.exact(0.3), 40))
+    s = scaled(scale_profile(src, catalog.get("ml.p3.2xlarge"), accels, EXACT))
+    c = s.profile.mosaic.compute_seconds_per_batch
+    # 0.3 s on a T4 (1.0) -> V100 2.95 (2.9-3.0): 0.3/2.95 = 0.10169, low 0.3/3.0 = 0.1, high 0.3/2.9 = 0.10345
+    assert (c.median, c.low, c.high) == pytest.approx((0.3 / 2.95, 0.1, 0.3 / 2.9))
+    assert s.distance == "near" and s.systematic == 0.15 and s.profile.precision == "amp"
+
+
+def test_same_accelerator_is_unchanged(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    src = make_profile("cuda", "NVIDIA H100 80GB HBM3", exact=True, workers=8, host_cpus=16)
+    s = scaled(scale_profile(src, catalog.get("ml.p5.48xlarge"), accels, EXACT))
+    # 8 GPUs, efficiency 1: 10.4 / 8 = 1.3 s per step, exactly (ratio H100/H100 = 1, not 9/11..11/9)
+    assert s.profile.mosaic.compute_seconds_per_batch == Range.exact(10.4 / 8)
+    assert s.distance == "same" and s.systematic == 0.10
+
+
+def test_fp32_cuda_source_gets_the_amp_factor(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    src = make_profile("cuda", "Tesla T4", exact=True, workers=8, host_cpus=16, precision="fp32",
+                       mosaic=Phase(Range.exact(0.0), Range.exact(0.3), 40))
+    s = scaled(scale_profile(src, catalog.get("ml.g4dn.2xlarge"), accels, EXACT))
+    assert s.profile.mosaic.compute_seconds_per_batch.median == pytest.approx(0.3 / 2.0)  # amp_speedup 2
+
+
+def test_mps_source(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    src = make_profile("mps", "Apple M4 Pro", exact=True, mosaic=Phase(Range.exact(0.01), Range.exact(1.0), 40))
+    s = scaled(scale_profile(src, catalog.get("ml.g4dn.2xlarge"), accels, EXACT))
+    c = s.profile.mosaic.compute_seconds_per_batch
+    # MPS 0.3 (0.15-0.5) x T4 -> T4: 1.0 s x 0.3 = 0.3, low 0.15, high 0.5
+    assert (c.median, c.low, c.high) == pytest.approx((0.3, 0.15, 0.5))
+    assert s.distance == "far" and s.systematic == 0.20
+    assert any("weak evidence" in n for n in s.notes)
+
+
+def test_cpu_source_flops_anchor(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    src = make_profile(exact=True)
+    s = scaled(scale_profile(src, catalog.get("ml.g5.2xlarge"), accels, EXACT))
+    # T4: 3 x 8.7 GFLOPs x 16 images / 4000 GFLOP/s = 0.1044 s; A10G 2.2 (1.7-2.3): 0.04745 (0.04539-0.06141)
+    c = s.profile.mosaic.compute_seconds_per_batch
+    assert (c.median, c.low, c.high) == pytest.approx((0.1044 / 2.2, 0.1044 / 2.3, 0.1044 / 1.7))
+    assert s.profile.plain.compute_seconds_per_batch == c  # same FLOPs with or without mosaic
+    # validation: forward only, 8.7 x 32 / 4000 = 0.0696 s on a T4
+    assert s.profile.val_compute_seconds_per_batch.median == pytest.approx(0.0696 / 2.2)
+    assert s.distance == "farthest" and s.systematic == 0.25
+
+
+def test_cpu_source_without_gflops(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    result = scale_profile(make_profile(gflops=None), catalog.get("ml.g4dn.xlarge"), accels)
+    assert isinstance(result, NoEstimate) and "GFLOPs" in result.reason
+
+
+@pytest.mark.parametrize("source", ["cpu", "mps", "cuda"])
+def test_faster_accelerator_never_slower(source: str, accels: dict[str, Accelerator]) -> None:
+    name = {"cpu": "AMD EPYC", "mps": "Apple M2 Pro", "cuda": "Tesla T4"}[source]
+    src = make_profile(source, name, workers=8 if source == "cuda" else 0, host_cpus=16)
+    previous = None
+    for ratio in (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0):
+        table = {**accels, "X": replace(accels["T4"], key="X", t4_amp_ratio=Range(ratio, 0.9 * ratio, 1.1 * ratio),
+                                        patterns=("^x$",))}
+        inst = Instance("ml.x.xlarge", "X", 1, 16, 64, 64, True, {}, "x")
+        s = scaled(scale_profile(src, inst, table))
+        c = s.profile.mosaic.compute_seconds_per_batch
+        step = c + s.profile.mosaic.data_seconds_per_batch
+        if previous is not None:
+            for bound in ("median", "low", "high"):
+                assert getattr(c, bound) <= getattr(previous[0], bound) + 1e-12
+                assert getattr(step, bound) <= getattr(previous[1], bound) + 1e-12
+        previous = (c, step)
+
+
+def test_data_bound_on_a_4_vcpu_instance(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    src = make_profile(exact=True, mosaic=Phase(Range.exact(5.0), Range.exact(10.0), 40))
+    s = scaled(scale_profile(src, catalog.get("ml.g4dn.xlarge"), accels, EXACT))
+    # 4 workers (4 vCPU), efficiency 1, same core speed: data term 5.0 / 4 = 1.25 s per batch;
+    # compute 3 x 8.7 x 16 / 4000 = 0.1044 s; the step is the data term
+    assert s.bottleneck == "data"
+    ph = s.profile.mosaic
+    assert ph.compute_seconds_per_batch.median == pytest.approx(0.1044)
+    assert ph.data_seconds_per_batch.median == pytest.approx(1.25 - 0.1044)
+    assert ph.seconds_per_batch.median == pytest.approx(1.25)
+    dl = s.profile.data_load_seconds_per_batch
+    assert dl is not None and (dl.median, dl.low, dl.high) == pytest.approx((1.25, 1.25, 1.25))
+    assert s.profile.workers == 4 and s.profile.host_cpus == 4
+
+
+def test_compute_bound_and_the_defaults_widen(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    src = make_profile()
+    s = scaled(scale_profile(src, catalog.get("ml.g4dn.2xlarge"), accels))
+    # data: 0.25 x 1.0 / (8 workers x 0.7) = 0.04464 s < compute 3 x 8.7 x 16 / 4481 = 0.0932 s
+    assert s.bottleneck == "compute"
+    assert s.profile.data_load_seconds_per_batch is not None
+    assert s.profile.data_load_seconds_per_batch.median == pytest.approx(0.25 / (8 * 0.7))
+    assert s.profile.mosaic.data_seconds_per_batch.median == 0.0
+    assert s.profile.mosaic.compute_seconds_per_batch.rel_width > src.mosaic.compute_seconds_per_batch.rel_width
+
+
+def test_multi_gpu_efficiency(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    src = make_profile("cuda", "Tesla T4", exact=True, workers=8, host_cpus=16,
+                       mosaic=Phase(Range.exact(0.0), Range.exact(0.4), 40))
+    params = replace(EXACT, multi_gpu_efficiency=Range.exact(0.8))
+    s = scaled(scale_profile(src, catalog.get("ml.g4dn.12xlarge"), accels, params))
+    # 4 T4 at 0.8 efficiency: 0.4 / (4 x 0.8) = 0.125 s per step; 8 workers per GPU (48 // 4 = 12, capped at 8)
+    assert s.profile.mosaic.compute_seconds_per_batch.median == pytest.approx(0.125)
+    assert s.profile.workers == 8
+    assert any("4 images per GPU" in n for n in s.notes)
+    default = scaled(scale_profile(src, catalog.get("ml.g4dn.12xlarge"), accels))
+    c = default.profile.mosaic.compute_seconds_per_batch  # efficiency 0.75 (0.5-0.9)
+    assert (c.median, c.low, c.high) == pytest.approx((0.4 / 3.0, 0.4 / 3.6, 0.4 / 2.0))
+
+
+def test_cuda_source_data_from_the_wait(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    # a T4 host with 8 workers waited 0.1 s per batch on 0.2 s of compute: data-bound, its loader needed 0.3 s
+    # per batch with 8 workers = 2.4 worker-seconds; on ml.g4dn.xlarge (4 workers): 2.4 / 4 = 0.6 s per batch
+    src = make_profile("cuda", "Tesla T4", exact=True, workers=8, host_cpus=16,
+                       mosaic=Phase(Range.exact(0.1), Range.exact(0.2), 40))
+    s = scaled(scale_profile(src, catalog.get("ml.g4dn.xlarge"), accels, EXACT))
+    dl = s.profile.data_load_seconds_per_batch
+    assert dl is not None and (dl.median, dl.low, dl.high) == pytest.approx((0.6, 0.6, 0.6))
+    assert s.bottleneck == "data" and s.profile.mosaic.seconds_per_batch.median == pytest.approx(0.6)
+    # with a measured loader time it is used instead: 0.05 s x 8 workers / 4 workers = 0.1 s
+    measured = replace(src, data_load_seconds_per_batch=Range.exact(0.05))
+    s2 = scaled(scale_profile(measured, catalog.get("ml.g4dn.xlarge"), accels, EXACT))
+    dl2 = s2.profile.data_load_seconds_per_batch
+    assert dl2 is not None and dl2.median == pytest.approx(0.1) and dl2.high == pytest.approx(0.1)
+    assert s2.bottleneck == "compute"
+
+
+def test_cuda_source_without_workers_loaded_in_series(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    # workers=0 on the T4 host: the 0.5 s wait is the whole serial cost; 4 workers on ml.g4dn.xlarge: 0.125 s
+    src = make_profile("cuda", "Tesla T4", exact=True, workers=0, host_cpus=16,
+                       mosaic=Phase(Range.exact(0.5), Range.exact(0.2), 40))
+    s = scaled(scale_profile(src, catalog.get("ml.g4dn.xlarge"), accels, EXACT))
+    dl = s.profile.data_load_seconds_per_batch
+    assert dl is not None and dl.median == pytest.approx(0.125)
+
+
+def test_per_step_floor_on_large_gpus(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    s = scaled(scale_profile(make_profile(), catalog.get("ml.p5.48xlarge"), accels))
+    assert s.profile.mosaic.compute_seconds_per_batch.median == pytest.approx(0.015)
+    assert any("floor" in n for n in s.notes)
+
+
+def test_unknown_source_gpu(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    result = scale_profile(make_profile("cuda", "NVIDIA GeForce RTX 4090"), catalog.get("ml.g5.xlarge"), accels)
+    assert isinstance(result, NoEstimate) and "not in accelerators.json" in result.reason
+
+
+# ------------------------------------------------------------------------------------------- CPU targets
+
+
+def test_cpu_to_cpu_thread_scaling(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    src = make_profile(exact=True)
+    s = scaled(scale_profile(src, catalog.get("ml.m5.2xlarge"), accels, EXACT))
+    # 8 vCPU -> 7 threads; 1 + 6 x 0.5 = 4 cores' worth vs 1 on the source: 10.4 / 4 = 2.6 s per batch
+    assert s.profile.torch_threads == 7
+    assert s.profile.mosaic.compute_seconds_per_batch == Range.exact(2.6)
+    assert s.profile.mosaic.data_seconds_per_batch == Range.exact(0.25)  # data stays serial
+    assert s.profile.val_compute_seconds_per_batch == Range.exact(6.3 / 4)
+    assert s.distance == "cpu" and s.profile.device_type == "cpu" and s.profile.workers == 0
+
+
+def test_cpu_to_cpu_default_ranges(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    s = scaled(scale_profile(make_profile(exact=True), catalog.get("ml.m5.xlarge"), accels))
+    c = s.profile.mosaic.compute_seconds_per_batch
+    # 4 vCPU -> 3 threads; efficiency 0.7 (0.5-0.9): 1 + 2e = 2.4 (2.0-2.8); core speed 1.0 (0.7-1.3)
+    assert (c.median, c.low, c.high) == pytest.approx((10.4 / 2.4, 10.4 / 2.8 * 0.7, 10.4 / 2.0 * 1.3))
+
+
+def test_cpu_source_with_unknown_threads(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    src = make_profile(exact=True, torch_threads=0, host_cpus=4)  # ultralytics' default there: 3 threads
+    s = scaled(scale_profile(src, catalog.get("ml.m5.xlarge"), accels, EXACT))  # also 3 threads: unchanged
+    assert s.profile.mosaic.compute_seconds_per_batch == Range.exact(10.4)
+    assert any("assumed" in n for n in s.notes)
+
+
+@pytest.mark.parametrize(("device_type", "name"), [("mps", "Apple M4 Pro"), ("cuda", "Tesla T4")])
+def test_no_cpu_target_from_an_accelerator(catalog: Catalog, accels: dict[str, Accelerator], device_type: str,
+                                           name: str) -> None:
+    result = scale_profile(make_profile(device_type, name), catalog.get("ml.c5.4xlarge"), accels)
+    assert isinstance(result, NoEstimate)
+    assert "CPU measurements only" in result.reason and result.instance == "ml.c5.4xlarge"
+
+
+# ------------------------------------------------------------------------------------------- the whole chain
+
+
+def test_estimate_widens_with_distance(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    inst = catalog.get("ml.g4dn.xlarge")
+    widths = {}
+    for device_type, name in (("cuda", "NVIDIA A10G"), ("mps", "Apple M1 Pro"), ("cpu", "AMD EPYC")):
+        src = make_profile(device_type, name, workers=8 if device_type == "cuda" else 0, host_cpus=16)
+        s = scaled(scale_profile(src, inst, accels))
+        widths[s.distance] = estimate_run(s.profile, systematic=s.systematic).full_run_seconds.rel_width
+    assert widths["near"] < widths["far"] < widths["farthest"]
+
+
+def test_example_profile_on_g4dn_xlarge(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    s = scaled(scale_profile(make_profile(), catalog.get("ml.g4dn.xlarge"), accels))
+    hours = estimate_run(s.profile, 50, 10, s.systematic).full_run_seconds.scale(1 / 3600)
+    local = estimate_run(make_profile(), 50, 10).full_run_seconds.scale(1 / 3600)
+    assert 0.2 < hours.median < 0.6 and hours.low > 0  # about 0.37 h vs about 39 h here
+    assert local.median / hours.median > 50
+
+
+@pytest.mark.parametrize(("mosaic", "device_type", "data_load", "expected"), [
+    (Phase(Range.exact(0.25), Range.exact(10.4), 4), "cpu", None, "compute"),
+    (Phase(Range.exact(2.0), Range.exact(1.0), 4), "cpu", None, "data"),
+    (Phase(Range.exact(0.05), Range.exact(0.2), 4), "cuda", None, "data"),  # waited 25% of compute
+    (Phase(Range.exact(0.001), Range.exact(0.2), 4), "cuda", None, "compute"),
+    (Phase(Range.exact(0.0), Range.exact(0.2), 4), "cuda", Range.exact(0.3), "data"),
+])
+def test_local_bottleneck(mosaic: Phase, device_type: str, data_load: Range | None, expected: str) -> None:
+    p = make_profile(device_type, "Tesla T4", mosaic=mosaic, data_load_seconds_per_batch=data_load)
+    assert local_bottleneck(p) == expected
