@@ -116,6 +116,58 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--full", action="store_true", help="train the whole run of --epochs for real")
     run.add_argument("--json", action="store_true", help="print the record as JSON on stdout")
     run.set_defaults(func=cmd_run)
+
+    from bench.validate import DEFAULT_WORKLOAD as W
+
+    val = sub.add_parser("validate", help="measure the probe's prediction error against a real full run")
+    add_workload_args(val)
+    val.set_defaults(imgsz=W["imgsz"], batch=W["batch"], epochs=W["epochs"], close_mosaic=W["close_mosaic"],
+                     train_images=W["train_images"], val_images=W["val_images"], test_images=W["test_images"])
+    val.add_argument("--budget", type=_positive_float, default=W["budget"],
+                     help=f"probe time budget in seconds (default {W['budget']:.0f})")
+    val.add_argument("--repeat", type=_positive_int, default=1, help="probe N times; report the spread (1)")
+    val.add_argument("--overhead", action="store_true",
+                     help="instead: measure the instrumentation's overhead (A/B interleaved full trainings)")
+    val.add_argument("--pairs", type=_positive_int, default=2, help="A/B pairs for --overhead (2)")
+    val.add_argument("--json", action="store_true", help="print the validation record as JSON on stdout")
+    val.set_defaults(func=cmd_validate)
+
+    rep = sub.add_parser("report", help="speedup-and-cost table for this machine and every SageMaker instance, "
+                                        "from the newest record in results/")
+    _add_report_args(rep)
+    rep.add_argument("--epochs", type=_positive_int, help="epochs of the full run (default: the record's)")
+    rep.add_argument("--close-mosaic", type=_nonneg_int, help="last epochs without mosaic (default: the record's)")
+    rep.add_argument("--run", help="the record to report on: its run id or a unique prefix (default: the newest)")
+    rep.set_defaults(func=cmd_report)
+
+    est = sub.add_parser("estimate", help="what-if: the same table from a training time you already know "
+                                          "(the data/compute split is assumed)")
+    when = est.add_mutually_exclusive_group(required=True)
+    when.add_argument("--hours", type=_positive_float, help="hours the whole run took here")
+    when.add_argument("--seconds-per-epoch", type=_positive_float, help="seconds one epoch takes here")
+    est.add_argument("--epochs", type=_positive_int, default=50, help="epochs of that run (50)")
+    est.add_argument("--close-mosaic", type=_nonneg_int, default=10, help="last epochs without mosaic (10)")
+    est.add_argument("--device", required=True, choices=("cpu", "cuda", "mps"), help="what trained: cpu, cuda or mps")
+    est.add_argument("--chip", help="the chip, for mps or cpu (for example \"Apple M4 Pro\")")
+    est.add_argument("--gpu", help="the GPU, for cuda (for example \"Tesla T4\"; must be in accelerators.json)")
+    est.add_argument("--model", default="yolov8n", help="yolov8n|s|m|l|x (yolov8n)")
+    est.add_argument("--imgsz", type=_positive_int, default=640, help="training image size (640)")
+    est.add_argument("--batch", type=_positive_int, default=16, help="batch size (16)")
+    est.add_argument("--train-images", type=_positive_int, default=4195, help="train images per epoch (4195)")
+    est.add_argument("--val-images", type=_positive_int, default=400, help="val images per pass (400)")
+    est.add_argument("--cpus", type=_positive_int, help="logical CPUs of that machine (default: this one's)")
+    _add_report_args(est)
+    est.set_defaults(func=cmd_estimate)
+
+    pr = sub.add_parser("prices", help="the instance catalog and its on-demand training prices; --refresh reads "
+                                       "current prices from the AWS Price List API")
+    pr.add_argument("--region", default="us-east-1", help="AWS region (us-east-1)")
+    pr.add_argument("--refresh", action="store_true",
+                    help="read current prices (needs boto3 and AWS credentials) and save them to "
+                         "<results>/catalog/instances.json, which report and estimate then use")
+    pr.add_argument("--catalog", type=Path, help="catalog file to read (and, with --refresh, to write)")
+    pr.add_argument("--results", type=Path, default=Path("results"), help="results directory (results/)")
+    pr.set_defaults(func=cmd_prices)
     return parser
 
 
@@ -188,6 +240,91 @@ def format_summary(rec: dict[str, Any], path: Path) -> str:
         lines.append(f"  warning     {w}")
     lines.append(f"  record      {path}")
     return "\n".join(lines)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from bench import validate
+
+    if args.overhead:
+        opts = run_options(args, full=True)
+        out, path = validate.run_overhead(opts, pairs=args.pairs)
+        print(f"\ninstrumentation overhead on {out['device']} ({out['device_name']}), {out['pairs']} A/B pairs:\n"
+              f"  wall-time ratio instrumented/bare  median {out['ratio_median']:.4f} "
+              f"(min {out['ratio_min']:.4f}, max {out['ratio_max']:.4f})\n"
+              f"  time inside the harness's callbacks  {out['callback_share_median']:.3%} of the wall time\n"
+              f"  record {path}", file=sys.stderr)
+    else:
+        out, path = validate.run_validation(run_options(args), repeat=args.repeat)
+        print(validate.format_validation(out) + f"\n  record       {path}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(out, indent=1))
+    return 0
+
+
+def _add_report_args(p: argparse.ArgumentParser) -> None:
+    """Flags shared by `report` and `estimate`."""
+    p.add_argument("--results", type=Path, default=Path("results"), help="results directory (results/)")
+    p.add_argument("--region", default="us-east-1", help="AWS region of the prices (us-east-1)")
+    p.add_argument("--instances", help="comma-separated instances (default: the whole catalog)")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE",
+                   help="a cost or scaling parameter (repeatable), e.g. --set interruptions_per_hour=0")
+    p.add_argument("--config", type=Path, help="parameters from a .json or .toml file (--set wins)")
+    p.add_argument("--deadline", type=_positive_float, help="hours: recommend only instances finishing in time")
+    p.add_argument("--max-usd", type=_positive_float, help="USD: recommend only instances costing at most this")
+    p.add_argument("--catalog", type=Path,
+                   help="instance catalog file (default: <results>/catalog/instances.json if present, else the "
+                        "packaged one)")
+
+
+def _print_report(rep: Any, paths: Sequence[Path]) -> None:
+    """Warnings, the catalog used and the paths written on stderr; the table on stdout."""
+    from bench.report import catalog_label, format_terminal
+
+    for w in rep.warnings:
+        print(f"bench {rep.source.kind}: warning: {w}", file=sys.stderr)
+    print(f"catalog: {catalog_label(rep.settings.catalog)}", file=sys.stderr)
+    print(format_terminal(rep))
+    for p in paths:
+        print(f"wrote {p}", file=sys.stderr)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bench import report
+
+    rep, paths = report.run_report(
+        results=args.results, epochs=args.epochs, close_mosaic=args.close_mosaic, region=args.region,
+        instances=args.instances, run=args.run, sets=args.sets, config=args.config, deadline=args.deadline,
+        max_usd=args.max_usd, catalog=args.catalog)
+    _print_report(rep, paths)
+    return 0
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    from bench import report
+
+    rep, paths = report.run_estimate(
+        device=args.device, hours=args.hours, seconds_per_epoch=args.seconds_per_epoch, epochs=args.epochs,
+        close_mosaic=args.close_mosaic, chip=args.chip, gpu=args.gpu, model=args.model, imgsz=args.imgsz,
+        batch=args.batch, train_images=args.train_images, val_images=args.val_images, cpus=args.cpus,
+        results=args.results, region=args.region, instances=args.instances, sets=args.sets, config=args.config,
+        deadline=args.deadline, max_usd=args.max_usd, catalog=args.catalog)
+    _print_report(rep, paths)
+    return 0
+
+
+def cmd_prices(args: argparse.Namespace) -> int:
+    from bench import catalog
+    from bench.report import resolve_catalog, user_catalog_path
+
+    cat = resolve_catalog(args.results, args.catalog)
+    if args.refresh:
+        fresh = catalog.refresh_prices(cat, args.region)
+        target = args.catalog if args.catalog is not None else user_catalog_path(args.results)
+        catalog.save_catalog(fresh, target)
+        cat = catalog.load_catalog(target)
+        print(f"saved the refreshed catalog to {target}; report and estimate use it", file=sys.stderr)
+    print(catalog.format_catalog(cat, args.region))
+    return 0
 
 
 # --------------------------------------------------------------------------------------------- entry point

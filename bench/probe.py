@@ -265,6 +265,7 @@ class RunResult:
     error_detail: str | None = None  # where in the code the training failed (last frames of the traceback)
     phase_log: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # parts of a full run the probe left out, and why
+    callback_seconds: float = 0.0  # time spent inside the harness's callbacks (its own overhead)
 
 
 def build_mirror(info: DatasetInfo, dest: Path, train_n: int, val_n: int) -> Path:
@@ -288,6 +289,22 @@ def build_mirror(info: DatasetInfo, dest: Path, train_n: int, val_n: int) -> Pat
     yml = dest / "data.yaml"
     yml.write_text(yaml.safe_dump(data, sort_keys=False))
     return yml
+
+
+def resolved_yaml(info: DatasetInfo, dest: Path) -> Path:
+    """A copy of the user's data.yaml with an absolute ``path:`` and no ``download:`` key, for a full run.
+
+    ultralytics resolves a relative ``path:`` against the current directory or its own datasets folder, not
+    the yaml's folder as we (and most users) read it; and it would run a ``download:`` script."""
+    import yaml
+
+    data = yaml.safe_load(info.yaml_path.read_text())
+    data["path"] = str(info.root.resolve())
+    data.pop("download", None)
+    dest.mkdir(parents=True, exist_ok=True)
+    out = dest / "data.yaml"
+    out.write_text(yaml.safe_dump(data, sort_keys=False))
+    return out
 
 
 def _link(src: Path, dst: Path) -> None:
@@ -467,7 +484,7 @@ def run_training(
             ("on_val_batch_end", on_val_batch_end), ("on_val_end", on_val_end),
             ("on_fit_epoch_end", on_fit_epoch_end),
         ):
-            model.add_callback(name, fn)
+            model.add_callback(name, _self_timed(fn, state))
     else:
         model.add_callback("on_pretrain_routine_end", lambda tr: state.__setitem__("trainer", tr))
 
@@ -521,8 +538,22 @@ def run_training(
         else config.batch * 2,
         save_dir=str(getattr(tr, "save_dir", save_dir)) if tr else str(save_dir),
         interrupted=interrupted, error=error, error_detail=error_detail, phase_log=phase_log,
-        skipped=state["skipped"],
+        skipped=state["skipped"], callback_seconds=float(state.get("callback_seconds", 0.0)),
     )
+
+
+def _self_timed(fn: Callable[[Any], None], state: dict[str, Any]) -> Callable[[Any], None]:
+    """Wrap a callback so the time spent inside the harness's own code is known (its overhead, device
+    synchronization included)."""
+
+    def timed(obj: Any) -> None:
+        t = time.perf_counter()
+        try:
+            fn(obj)
+        finally:
+            state["callback_seconds"] = state.get("callback_seconds", 0.0) + time.perf_counter() - t
+
+    return timed
 
 
 def _logs_to_stderr() -> None:

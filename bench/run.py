@@ -109,7 +109,7 @@ def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=
                             workers=o.workers, cache=False if o.cache == "false" else o.cache, amp=o.amp,
                             epochs=o.epochs, close_mosaic=o.close_mosaic, seed=o.seed)
     if o.full:
-        data_yaml = info.yaml_path
+        data_yaml = probe.resolved_yaml(info, save_dir / "data")
     else:
         data_yaml = probe.build_mirror(info, save_dir / "data", train_n=o.batch * probe.MIRROR_TRAIN_BATCHES,
                                        val_n=o.batch * 2 * probe.MIRROR_VAL_BATCHES)
@@ -220,6 +220,8 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
         },
         "measurements": {
             "wall_seconds": res.wall_seconds,
+            "callback_seconds": res.callback_seconds,
+            "skipped": res.skipped,
             "trainer_epochs": res.trainer_epochs,
             "plain_from_epoch": res.plain_from_epoch,
             "events": res.events,

@@ -1,0 +1,107 @@
+"""The validation arithmetic on hand-worked timing series, and one small real validate run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.validate import actual_terms, error_pct, naive_baselines, predicted_terms, summarize
+from tests.conftest import make_profile
+from tests.test_timeline import Clock, epoch
+
+
+def test_error_pct_is_signed() -> None:
+    assert error_pct(110.0, 100.0) == pytest.approx(10.0)
+    assert error_pct(95.0, 100.0) == pytest.approx(-5.0)
+    with pytest.raises(ValueError):
+        error_pct(1.0, 0.0)
+
+
+def test_naive_baselines_by_hand() -> None:
+    # epochs of 120, 100, 110, 100 s; N = 10: first x N = 1200; mean of first 3 = 110 -> 1100
+    b = naive_baselines([120.0, 100.0, 110.0, 100.0], 10, k=3, setup_seconds=5.0)
+    assert b["first_epoch_x_n"] == {"predicted_seconds": 1200.0, "cost_seconds": 125.0}
+    assert b["mean_first_3_x_n"]["predicted_seconds"] == pytest.approx(1100.0)
+    assert b["mean_first_3_x_n"]["cost_seconds"] == pytest.approx(335.0)
+    assert "mean_first_2_x_n" in naive_baselines([1.0, 2.0], 5, k=3)  # k capped at the epochs observed
+
+
+def full_run_events() -> list[list[object]]:
+    """4 epochs, close_mosaic 2 (plain from epoch 2): epochs of 10.5, 10.5, 8.5, 8.5 s plus one-offs."""
+    c = Clock()
+    c.wait(2.0)
+    c.mark("setup_end")
+    epoch(c, 0, [(0.5, 6.0), (0.5, 4.0)], 0.0, 0.95, [(0.25, 1.5, 32)])  # first epoch: warm-up
+    epoch(c, 1, [(0.5, 4.0), (0.5, 4.0)], 0.0, 0.95, [(0.25, 1.5, 32)])
+    epoch(c, 2, [(0.5, 5.0), (0.5, 3.0)], 0.0, 0.95, [(0.25, 1.5, 32)])  # first plain epoch: plots
+    epoch(c, 3, [(0.5, 3.0), (0.5, 3.0)], 0.0, 0.95, [(0.25, 1.5, 32)])
+    c.mark("end")
+    return c.events
+
+
+def test_actual_terms_leave_out_each_phase_first_epoch() -> None:
+    t = actual_terms(full_run_events(), plain_from_epoch=2)
+    # epoch 1: 9 s training + val (1.75 + 0.05) + 0.95 boundary = 11.75; epoch 3: 7 + 1.8 + 0.95 = 9.75
+    assert t["train_mosaic"] == pytest.approx(9.0)
+    assert t["train_plain"] == pytest.approx(7.0)
+    assert t["val_pass"] == pytest.approx(1.8)
+    assert t["epoch_fixed"] == pytest.approx(0.95)
+    assert t["epoch_mosaic"] == pytest.approx(11.75)
+    assert t["epoch_plain"] == pytest.approx(9.75)
+    assert t["setup"] == pytest.approx(2.0)
+
+
+def test_predicted_terms_match_the_profile(profile: object) -> None:
+    p = make_profile()
+    t = predicted_terms(p)
+    assert t["train_mosaic"] == pytest.approx(100.0)  # 10 batches x 10 s
+    assert t["val_pass"] == pytest.approx(9.0)
+    assert t["epoch_mosaic"] == pytest.approx(111.0)
+
+
+def test_summarize_by_hand() -> None:
+    p = make_profile()
+    probe = {"full_run_seconds": {"median": 44.0, "low": 40.0, "high": 48.0},
+             "measurements": {"wall_seconds": 4.0}, "profile": p.to_dict()}
+    probe2 = {**probe, "full_run_seconds": {"median": 46.0, "low": 42.0, "high": 50.0}}
+    ev = full_run_events()
+    full = {"epochs": 4, "measurements": {"wall_seconds": 42.0, "epoch_seconds": [13.0, 11.75, 11.75, 9.75],
+                                          "events": ev, "plain_from_epoch": 2}}
+    s = summarize([probe, probe2], full, k=3)
+    assert s["predicted_seconds"] == pytest.approx(45.0)  # median of 44 and 46
+    assert s["error_pct"] == pytest.approx((45 - 42) / 42 * 100)
+    assert s["probe_share"] == pytest.approx(4 / 42)
+    assert s["baselines"]["first_epoch_x_n"]["predicted_seconds"] == pytest.approx(52.0)
+    assert s["baselines"]["first_epoch_x_n"]["error_pct"] == pytest.approx((52 - 42) / 42 * 100)
+    assert s["baselines"]["mean_first_3_x_n"]["predicted_seconds"] == pytest.approx(4 * 36.5 / 3)
+    assert s["targets"]["beats_baselines"] is True
+    assert s["repeat"]["n"] == 2 and s["repeat"]["iqr"] == pytest.approx(1.0)
+    assert "val_pass" in s["terms"]
+
+
+@pytest.mark.slow
+def test_small_real_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.cli import main
+
+    res = tmp_path / "results"
+    code = main(["validate", "--device", "cpu", "--imgsz", "64", "--batch", "4", "--epochs", "3",
+                 "--close-mosaic", "1", "--train-images", "24", "--val-images", "8", "--image-size", "96x64",
+                 "--budget", "5", "--results", str(res), "--datasets", str(tmp_path / "ds"), "--json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    v = json.loads(out.out)
+    for key in ("predicted_seconds", "actual_seconds", "error_pct", "probe_seconds", "probe_share", "baselines"):
+        assert key in v
+    assert v["error_pct"] == pytest.approx((v["predicted_seconds"] - v["actual_seconds"]) / v["actual_seconds"] * 100)
+    assert v["probe_share"] == pytest.approx(v["probe_seconds"] / v["actual_seconds"])
+    for b in v["baselines"].values():
+        assert b["error_pct"] == pytest.approx((b["predicted_seconds"] - v["actual_seconds"]) / v["actual_seconds"]
+                                               * 100)
+    assert v["predicted_low"] <= v["predicted_seconds"] <= v["predicted_high"]
+    # the validation record is on disk, and its probe and full-run records sit apart from the user's records
+    assert len(list((res / "validation").glob("*.json"))) == 1
+    assert len(list((res / "validation" / "records").glob("*.json"))) == 2
+    assert not list(res.glob("*.json"))
+    assert "baselines" in out.err
