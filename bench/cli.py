@@ -100,7 +100,7 @@ def run_options(args: argparse.Namespace, **over: Any) -> Any:
         cache=args.cache, amp=args.amp, epochs=args.epochs, close_mosaic=args.close_mosaic,
         budget=getattr(args, "budget", 90.0), full=getattr(args, "full", False), data=args.data,
         synthetic=_synthetic(args), results=args.results, datasets=args.datasets, seed=args.seed,
-        **over,
+        resume=getattr(args, "resume", None), **over,
     )
 
 
@@ -114,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--budget", type=_positive_float, default=90.0,
                      help="probe time budget in seconds, setup included (default 90)")
     run.add_argument("--full", action="store_true", help="train the whole run of --epochs for real")
+    run.add_argument("--resume", metavar="RUN_ID",
+                     help="finish an interrupted --full run from its last checkpoint (its run id or a prefix)")
     run.add_argument("--json", action="store_true", help="print the record as JSON on stdout")
     run.set_defaults(func=cmd_run)
 

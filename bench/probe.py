@@ -266,6 +266,8 @@ class RunResult:
     phase_log: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # parts of a full run the probe left out, and why
     callback_seconds: float = 0.0  # time spent inside the harness's callbacks (its own overhead)
+    startup_seconds: float | None = None  # process start to the probe's clock start: imports, model build/load
+    start_epoch: int = 0  # first epoch this process trained (> 0 when resumed)
 
 
 def build_mirror(info: DatasetInfo, dest: Path, train_n: int, val_n: int) -> Path:
@@ -495,13 +497,14 @@ def run_training(
         project=str(save_dir.parent), name=save_dir.name, exist_ok=True, pretrained=False, seed=config.seed,
         verbose=False,
     )
-    if resume:
-        args = {"resume": True}
+    if resume:  # ultralytics takes the run's own arguments from the checkpoint; device and workers may change
+        args = {"resume": str(resume), "device": device.spec, "workers": config.workers}
     interrupted: Interrupted | KeyboardInterrupt | None = None
     error: str | None = None
     error_detail: str | None = None
     mem.reset()
     rec.start()
+    startup = _seconds_since_process_start()
     try:
         with contextlib.redirect_stdout(sys.stderr):  # stdout is for --json alone
             model.train(**args)
@@ -539,7 +542,17 @@ def run_training(
         save_dir=str(getattr(tr, "save_dir", save_dir)) if tr else str(save_dir),
         interrupted=interrupted, error=error, error_detail=error_detail, phase_log=phase_log,
         skipped=state["skipped"], callback_seconds=float(state.get("callback_seconds", 0.0)),
+        startup_seconds=startup, start_epoch=int(getattr(tr, "start_epoch", 0) or 0) if tr else 0,
     )
+
+
+def _seconds_since_process_start() -> float | None:
+    try:
+        import psutil
+
+        return max(0.0, time.time() - psutil.Process().create_time())
+    except Exception:
+        return None
 
 
 def _self_timed(fn: Callable[[Any], None], state: dict[str, Any]) -> Callable[[Any], None]:

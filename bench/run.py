@@ -10,8 +10,8 @@ import contextlib
 import shutil
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +96,9 @@ def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=
             ) -> tuple[dict[str, Any], Path]:
     """Run the whole `bench run` and return (record, path written). Raises UsageError for bad input."""
     check_options(o)
+    prev = None
+    if o.resume:
+        prev, o = resumable(o)
     from bench import probe  # imports torch: only now
 
     device = probe.resolve_device(o.device)
@@ -103,12 +106,14 @@ def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=
     kind = "full" if o.full else "probe"
     run_id = record.new_run_id(device.type, kind)
     results = o.results.resolve()
-    save_dir = results / "runs" / run_id
+    save_dir = results / "runs" / run_id if prev is None else Path(prev["measurements"]["save_dir"])
     created = record.utc_now()
     cfg = probe.TrainConfig(model=o.model.removesuffix(".yaml"), imgsz=o.imgsz, batch=o.batch,
                             workers=o.workers, cache=False if o.cache == "false" else o.cache, amp=o.amp,
                             epochs=o.epochs, close_mosaic=o.close_mosaic, seed=o.seed)
-    if o.full:
+    if prev is not None:
+        data_yaml = save_dir / "data" / "data.yaml"
+    elif o.full:
         data_yaml = probe.resolved_yaml(info, save_dir / "data")
     else:
         data_yaml = probe.build_mirror(info, save_dir / "data", train_n=o.batch * probe.MIRROR_TRAIN_BATCHES,
@@ -117,20 +122,85 @@ def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=
         + (f", budget {o.budget:.0f}s" if not o.full else f", {o.epochs} epochs"))
     res = probe.run_training(device=device, config=cfg, data_yaml=data_yaml, save_dir=save_dir,
                              probe_budget_seconds=None if o.full else o.budget,
-                             config_dir=results / "runs" / ".config", log=log)
+                             config_dir=results / "runs" / ".config", log=log,
+                             resume=save_dir / "weights" / "last.pt" if prev is not None else None)
     import torch
 
-    rec = assemble(o, device_type=device.type, device_name=device.name, run_id=run_id, created=created,
-                   info=info, res=res, fp=fingerprint.collect(torch), kind=kind)
-    if not o.full:
-        with contextlib.suppress(OSError):
-            shutil.rmtree(save_dir / "weights")  # a probe's random-init weights are of no use to anyone
-    path = record.write_record(results, rec)
+    with deferred_signals():  # a second Ctrl-C must not cut the record in half
+        rec = assemble(o, device_type=device.type, device_name=device.name, run_id=run_id, created=created,
+                       info=info, res=res, fp=fingerprint.collect(torch), kind=kind, prev=prev)
+        if not o.full:
+            with contextlib.suppress(OSError):
+                shutil.rmtree(save_dir / "weights")  # a probe's random-init weights are of no use to anyone
+        path = record.write_record(results, rec)
     return rec, path
 
 
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block is done (delivered right after it); no-op where unsupported."""
+    import signal
+
+    sigs = {signal.SIGINT, signal.SIGTERM}
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    except (AttributeError, ValueError, OSError):  # Windows, or not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def resumable(o: RunOptions) -> tuple[dict[str, Any], RunOptions]:
+    """The interrupted full run that ``--resume`` names, and the options to finish it with (its own config)."""
+    assert o.resume is not None
+    prev = record.find_record(o.results, o.resume)
+    if prev.get("kind") != "full" or prev.get("status") != "interrupted":
+        raise UsageError(f"--resume {o.resume}: that record is a {prev.get('kind')} run with status "
+                         f"'{prev.get('status')}'; only an interrupted --full run can be resumed")
+    save_dir = Path(prev["measurements"]["save_dir"])
+    last = save_dir / "weights" / "last.pt"
+    if not last.exists():
+        raise UsageError(f"--resume {o.resume}: no checkpoint at {last}: the run stopped before its first epoch "
+                         f"ended (ultralytics saves last.pt after each epoch); start it again")
+    c = prev["config"]
+    o = replace(o, model=c["model"], imgsz=int(c["imgsz"]), batch=int(c["batch"]), epochs=int(c["epochs"]),
+                close_mosaic=int(c["close_mosaic"]), amp=bool(c["amp_requested"]), cache=str(c["cache"]),
+                seed=int(c["seed"]), full=True, data=Path(c["dataset"]["yaml_path"]), workers=int(c["workers_requested"]))
+    return prev, o
+
+
+def interruption_cost(prev: dict[str, Any], res: Any, derived: Any) -> dict[str, Any]:
+    """What the interruption cost: the work lost since the last checkpoint, and the restart (process start,
+    checkpoint load, setup, warm-up) until training ran at full speed again. The spot cost model uses it."""
+    from bench import timeline
+
+    tl_prev = timeline.parse(prev["measurements"]["events"])
+    last_ckpt = tl_prev.last_fit_end or 0.0
+    lost = max(0.0, float(prev["measurements"]["wall_seconds"]) - last_ckpt)
+    tl = timeline.parse(res.events)
+    setup = tl.epochs[0].start if tl.epochs else tl.setup_end
+    warm = derived.profile.warmup_excess_seconds if derived is not None else 0.0
+    startup = res.startup_seconds or 0.0
+    return {
+        "interrupted_run_id": prev["run_id"],
+        "signal": (prev.get("interruption") or {}).get("signal"),
+        "epochs_before": sum(1 for e in tl_prev.epochs if e.complete),
+        "lost_seconds": lost,
+        "restart_seconds": startup + setup + warm,
+        "startup_seconds": startup,
+        "setup_seconds": setup,
+        "warmup_seconds": warm,
+        "note": "lost = work after the last checkpoint (last.pt is saved every epoch); restart = process start, "
+                "imports and checkpoint load, trainer setup, warm-up. A cloud restart adds instance start and data "
+                "download (bench.cost's job_start_seconds and download time).",
+    }
+
+
 def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, created: str, info: DatasetInfo,
-             res: Any, fp: dict[str, Any], kind: str) -> dict[str, Any]:
+             res: Any, fp: dict[str, Any], kind: str, prev: dict[str, Any] | None = None) -> dict[str, Any]:
     """The record of one run (see bench.record for the schema)."""
     from bench import probe, timeline
 
@@ -144,7 +214,8 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
         model=o.model.removesuffix(".yaml"), imgsz=o.imgsz, batch=o.batch, val_batch=res.val_batch,
         workers=res.workers_used, host_cpus=int(fp.get("cpu_logical") or 0), torch_threads=res.torch_threads,
         gflops=res.gflops, plain_from_epoch=res.plain_from_epoch,
-        full_run_plots=3 if (o.close_mosaic == 0 or o.close_mosaic >= o.epochs) else 6,
+        # a probe draws 2 of the full run's training-sample plots and extrapolates the rest; a full run measures all
+        full_run_plots=(3 if (o.close_mosaic == 0 or o.close_mosaic >= o.epochs) else 6) if kind == "probe" else 0,
         full_train_images=len(info.train_images), full_val_images=len(info.val_images),
     )
     derived = None
@@ -163,7 +234,8 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
     full_run: Range | None = estimate.full_run_seconds if estimate else None
     if kind == "full" and status == "complete" and tl.end is not None:
         epochs_s = tl.epoch_seconds()
-        full_run = Range.exact(res.wall_seconds)
+        before = float(prev["measurements"]["wall_seconds"]) if prev is not None else 0.0
+        full_run = Range.exact(before + res.wall_seconds)
         if epochs_s:
             per_epoch = Range(sorted(epochs_s)[len(epochs_s) // 2], min(epochs_s), max(epochs_s))
     if status == "invalid":
@@ -233,6 +305,14 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
     }
     if res.interrupted is not None:
         rec["interruption"] = {"signal": getattr(res.interrupted, "signum", 2), "at_seconds": res.wall_seconds}
+    if prev is not None:
+        cost = interruption_cost(prev, res, derived)
+        rec["resumed_from"] = prev["run_id"]
+        rec["interruption_cost"] = cost
+        trained = cost["epochs_before"] + sum(1 for e in tl.epochs if e.complete)
+        rec["measurements"]["epochs_trained_total"] = trained
+        if status == "complete" and trained != o.epochs:
+            warnings.append(f"the resumed run trained {trained} epochs in all, not {o.epochs}")
     return rec
 
 

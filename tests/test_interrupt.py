@@ -1,0 +1,145 @@
+"""Interruptions and concurrency: SIGINT/SIGTERM at random moments never corrupt results/; a killed full run
+resumes to the right number of epochs and records what the interruption cost; concurrent runs and dataset
+generations never clobber each other. Real processes, tiny trainings (slow)."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bench import record
+from bench.dataset import SyntheticSpec, ensure_synthetic
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("ds")
+    return ensure_synthetic(SyntheticSpec(train=24, val=8, test=0, width=96, height=64), d, jobs=1).yaml_path
+
+
+def bench(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "bench", "run", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def assert_consistent(results: Path) -> list[dict[str, object]]:
+    """Every file in results/ is a whole, readable record; no temporary file is left."""
+    assert not [p for p in results.rglob("*.tmp")], "temporary files left behind"
+    recs = []
+    for p in results.glob("*.json"):
+        rec = record.read_record(p)  # raises on a truncated or foreign file
+        assert rec["status"] in ("complete", "interrupted", "invalid")
+        recs.append(rec)
+    return recs
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_kill_at_a_random_moment(tiny: Path, tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    sig = (signal.SIGINT, signal.SIGTERM)[seed % 2]
+    delay = rng.uniform(0.5, 14.0)
+    res = tmp_path / "results"
+    p = bench("--device", "cpu", "--imgsz", "64", "--batch", "4", "--budget", "10", "--data", str(tiny),
+              "--results", str(res))
+    time.sleep(delay)
+    p.send_signal(sig)
+    _, err = p.communicate(timeout=300)
+    assert p.returncode in (0, 128 + sig), err[-1500:]
+    assert "Traceback" not in err
+    recs = assert_consistent(res) if res.exists() else []
+    assert len(recs) <= 1
+    if p.returncode != 0 and recs:
+        assert recs[0]["status"] == "interrupted"
+        assert recs[0]["interruption"]["signal"] == sig  # type: ignore[index]
+
+
+def test_kill_during_dataset_generation_leaves_no_half_dataset(tmp_path: Path) -> None:
+    ds = tmp_path / "ds"
+    spec = ["--train-images", "400", "--val-images", "40", "--test-images", "0"]
+    p = bench("--device", "cpu", *spec, "--datasets", str(ds), "--results", str(tmp_path / "r"))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(ds.glob(".tmp-synthetic-*/images/train/*.jpg")):
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err[-1500:]
+    assert "Traceback" not in err
+    leftovers = list(ds.iterdir()) if ds.exists() else []
+    assert not [x for x in leftovers if x.name.startswith(".tmp")], leftovers
+    assert not [x for x in leftovers if not (x / "manifest.json").exists()]
+    assert not (tmp_path / "r").exists() or not list((tmp_path / "r").glob("*.json"))
+    info = ensure_synthetic(SyntheticSpec(train=400, val=40, test=0), ds)  # generated again, whole
+    assert len(info.train_images) == 400
+
+
+def test_killed_full_run_resumes_to_the_right_number_of_epochs(tiny: Path, tmp_path: Path) -> None:
+    res = tmp_path / "results"
+    args = ["--device", "cpu", "--imgsz", "64", "--batch", "4", "--data", str(tiny), "--results", str(res)]
+    p = bench(*args, "--full", "--epochs", "5", "--close-mosaic", "2")
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:  # kill it in the middle of its third epoch
+        rows = [len(f.read_text().splitlines()) for f in res.glob("runs/*/results.csv")]
+        if rows and rows[0] >= 3:
+            break
+        time.sleep(0.1)
+    time.sleep(0.3)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 143, err[-1500:]
+    (first,) = assert_consistent(res)
+    assert first["status"] == "interrupted" and first["kind"] == "full"
+
+    q = subprocess.run([sys.executable, "-m", "bench", "run", *args, "--full", "--resume", str(first["run_id"]),
+                        "--json"], capture_output=True, text=True, timeout=300)
+    assert q.returncode == 0, q.stderr[-1500:]
+    rec = json.loads(q.stdout)
+    assert rec["status"] == "complete" and rec["resumed_from"] == first["run_id"]
+    assert rec["measurements"]["epochs_trained_total"] == 5
+    csv = Path(rec["measurements"]["save_dir"]) / "results.csv"
+    assert len(csv.read_text().splitlines()) == 1 + 5  # ultralytics' own log: one row per epoch
+    cost = rec["interruption_cost"]
+    assert cost["epochs_before"] == 2
+    assert cost["lost_seconds"] > 0 and cost["restart_seconds"] > cost["setup_seconds"] > 0
+    assert rec["full_run_seconds"]["median"] > first["measurements"]["wall_seconds"]  # type: ignore[index]
+    # the interrupted record is untouched
+    again = record.read_record(res / f"{first['run_id']}.json")
+    assert again == first
+    # resuming twice, or resuming a complete run, is refused in one line
+    r2 = subprocess.run([sys.executable, "-m", "bench", "run", *args, "--full", "--resume", rec["run_id"]],
+                        capture_output=True, text=True, timeout=120)
+    assert r2.returncode == 2 and "only an interrupted --full run" in r2.stderr
+    assert len(r2.stderr.strip().splitlines()) == 1
+
+
+def test_two_runs_at_once_write_two_complete_records(tiny: Path, tmp_path: Path) -> None:
+    res = tmp_path / "results"
+    procs = [bench("--device", "cpu", "--imgsz", "64", "--batch", "4", "--budget", "4", "--data", str(tiny),
+                   "--results", str(res)) for _ in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-1500:]
+    recs = assert_consistent(res)
+    assert len(recs) == 2 and recs[0]["run_id"] != recs[1]["run_id"]
+    assert all(r["status"] == "complete" for r in recs)
+
+
+def test_dataset_generation_racing_with_itself(tmp_path: Path) -> None:
+    code = ("import sys; from pathlib import Path; from bench.dataset import SyntheticSpec, ensure_synthetic; "
+            "i = ensure_synthetic(SyntheticSpec(train=60, val=10, test=5, width=128, height=96), Path(sys.argv[1]),"
+            " jobs=1); print(i.root, len(i.train_images))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    outs = [p.communicate(timeout=120)[0].split() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert len({o[0] for o in outs}) == 1 and all(o[1] == "60" for o in outs)
+    dirs = [x for x in tmp_path.iterdir()]
+    assert len(dirs) == 1 and (dirs[0] / "manifest.json").exists()
