@@ -57,7 +57,7 @@ def collect_cpu() -> dict[str, Any]:
         if freq and freq.max:
             d["cpu_max_mhz"] = round(freq.max)
     with contextlib.suppress(Exception):
-        d["cpu_affinity"] = len(os.sched_getaffinity(0))  # type: ignore[attr-defined]
+        d["cpu_affinity"] = len(os.sched_getaffinity(0))
     return d
 
 

@@ -72,4 +72,4 @@ def patch_amp_check() -> None:
             return False
         return device.type not in {"cpu", "mps"}
 
-    trainer_module.check_amp = check_amp_offline  # type: ignore[assignment]
+    trainer_module.check_amp = check_amp_offline

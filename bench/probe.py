@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.dataset import DatasetInfo, label_path
-from bench.errors import RunFailed, UsageError
+from bench.errors import UsageError
 
 #: Deadlines of the probe's phases, as fractions of the budget measured from the start of the run.
 PHASE_DEADLINES = {"train0": 0.45, "val0": 0.55, "train1": 0.80, "val1": 0.90, "final": 1.0}
@@ -111,11 +111,11 @@ def make_sync(device: Device) -> Callable[[], None]:
 
 
 # --------------------------------------------------------------------------------------------- recording
-class _ProbeDone(Exception):  # noqa: N818
+class _ProbeDone(Exception):
     """Raised from a callback to end a probe that has measured enough (skips ultralytics' remaining work)."""
 
 
-class Interrupted(Exception):  # noqa: N818 - it is a signal, not an error
+class Interrupted(Exception):
     """Raised by the signal handlers of the CLI (SIGTERM) and by the probe to stop at once."""
 
     def __init__(self, signum: int) -> None:

@@ -11,7 +11,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ class RunOptions:
     budget: float = DEFAULT_BUDGET
     full: bool = False
     data: Path | None = None
-    synthetic: SyntheticSpec = SyntheticSpec()
+    synthetic: SyntheticSpec = field(default_factory=SyntheticSpec)
     results: Path = Path("results")
     datasets: Path = Path("datasets")
     seed: int = 0
@@ -168,7 +168,8 @@ def resumable(o: RunOptions) -> tuple[dict[str, Any], RunOptions]:
     c = prev["config"]
     o = replace(o, model=c["model"], imgsz=int(c["imgsz"]), batch=int(c["batch"]), epochs=int(c["epochs"]),
                 close_mosaic=int(c["close_mosaic"]), amp=bool(c["amp_requested"]), cache=str(c["cache"]),
-                seed=int(c["seed"]), full=True, data=Path(c["dataset"]["yaml_path"]), workers=int(c["workers_requested"]))
+                seed=int(c["seed"]), full=True, data=Path(c["dataset"]["yaml_path"]),
+                workers=int(c["workers_requested"]))
     return prev, o
 
 

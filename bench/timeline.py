@@ -119,7 +119,7 @@ def parse(events: Sequence[Sequence[object]]) -> Timeline:
     mark = 0.0  # end of the previous batch (train or val): the data wait starts there
     start_t, start_n = 0.0, 0
     for raw in events:
-        name, t, a, b = str(raw[0]), float(raw[1]), int(raw[2]), int(raw[3])  # type: ignore[call-overload]
+        name, t, a, b = str(raw[0]), float(raw[1]), int(raw[2]), int(raw[3])  # type: ignore[call-overload,arg-type]
         if name == "setup_end":
             setup_end = t
         elif name == "epoch_start":
@@ -256,7 +256,7 @@ class Workload:
     plain_from_epoch: int  # first epoch index without mosaic in the probe's own schedule
     full_train_images: int
     full_val_images: int
-    full_run_plots: int = 6  # training-sample plots a full run draws (ultralytics: 3 at the start, 3 at close_mosaic)
+    full_run_plots: int = 6  # training-sample plots of a full run (ultralytics: 3 at the start, 3 at close_mosaic)
 
 
 def derive(events: Sequence[Sequence[object]], w: Workload) -> Derived:
@@ -270,7 +270,8 @@ def derive(events: Sequence[Sequence[object]], w: Workload) -> Derived:
     stats: dict[str, PhaseStats] = {}
     for name, batches in (("mosaic", mosaic_b), ("plain", plain_b)):
         if batches:
-            stats[name] = phase_stats(batches, batch=w.batch, first_is_warmup=(name == "mosaic" or not mosaic_b), what=name)
+            first = name == "mosaic" or not mosaic_b  # the run's very first batch
+            stats[name] = phase_stats(batches, batch=w.batch, first_is_warmup=first, what=name)
             warnings.extend(stats[name].warnings)
     if "plain" not in stats:
         warnings.append("no epoch without mosaic was observed: its cost is taken from the mosaic phase")

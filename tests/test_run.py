@@ -191,7 +191,7 @@ def test_bad_data_yaml(name: str, text: str, message: str, tmp_path: Path,
     (root / "images" / "val").mkdir(parents=True)
     y = write(tmp_path, name, text.replace("ROOT", str(root)))
     res = tmp_path / "results"
-    code, out, err = run_cli(["run", "--device", "cpu", "--data", str(y), "--results", str(res)], capsys)
+    code, _out, err = run_cli(["run", "--device", "cpu", "--data", str(y), "--results", str(res)], capsys)
     assert code == 2, err
     lines = err.strip().splitlines()
     assert len(lines) == 1, err

@@ -117,7 +117,7 @@ def test_partial_batches_count_per_image() -> None:
     c = Clock()
     c.mark("setup_end")
     c.mark("epoch_start", 0)
-    for i, (n, comp) in enumerate([(16, 2.0), (16, 2.0), (16, 2.0), (8, 1.0)]):
+    for _i, (n, comp) in enumerate([(16, 2.0), (16, 2.0), (16, 2.0), (8, 1.0)]):
         c.mark("batch_start", 0, n)
         c.wait(comp)
         c.mark("batch_end", 0, 0)
