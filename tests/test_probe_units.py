@@ -1,0 +1,150 @@
+"""The probe's parts that need no accelerator: clock/sync discipline, budgeted batch sources, the loss guard,
+device resolution and the cuda/mps memory and synchronization paths (faked where this machine has no device)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from bench import probe
+from bench.errors import UsageError
+
+
+def test_recorder_syncs_before_every_clock_read() -> None:
+    log: list[str] = []
+    t = [0.0]
+
+    def clock() -> float:
+        log.append("clock")
+        t[0] += 1.0
+        return t[0]
+
+    rec = probe.Recorder(sync=lambda: log.append("sync"), clock=clock)
+    rec.start()
+    rec.mark("a")
+    rec.mark("b", 1, 2)
+    assert log == ["sync", "clock"] * 3
+    assert rec.events == [["a", 1.0, 0, 0], ["b", 2.0, 1, 2]]
+
+
+class FakeLoader:
+    """Like ultralytics' InfiniteDataLoader: a persistent, endless iterator and a length of one epoch."""
+
+    def __init__(self) -> None:
+        self.iterator: Any = None
+        self.closed = False
+
+    def _get_iterator(self) -> Any:
+        def gen() -> Any:
+            i = 0
+            while True:
+                i += 1
+                yield {"img": [0] * 4, "i": i}
+
+        return gen()
+
+    def __len__(self) -> int:
+        return 3
+
+    def __iter__(self) -> Any:
+        if self.iterator is None:
+            self.iterator = self._get_iterator()
+        for _ in range(len(self)):
+            yield next(self.iterator)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_batch_source_endless_until_told_to_stop() -> None:
+    src = probe.BatchSource(FakeLoader(), stop=lambda n: n >= 7, endless=True)
+    got = [b["i"] for b in src]
+    assert got == list(range(1, 8))  # past the epoch length of 3: bounded by stop(), not by len()
+    assert len(src) == 3
+    src.close()  # other attributes reach the loader
+    assert src._loader.closed
+    assert [b["i"] for b in src] == list(range(8, 15))  # the next phase continues the same stream
+
+
+def test_batch_source_one_pass_stops_early_without_fetching() -> None:
+    loader = FakeLoader()
+    fetched: list[int] = []
+    src = probe.BatchSource(loader, stop=lambda n: n >= 2)
+    for b in src:
+        fetched.append(b["i"])
+    assert fetched == [1, 2]
+    assert next(loader.iterator)["i"] == 3  # the third batch was never loaded in vain
+    assert [b["i"] for b in probe.BatchSource(FakeLoader())] == [1, 2, 3]  # no stop: one epoch
+
+
+def test_batch_source_counts_images() -> None:
+    class Img:
+        shape = (5, 3, 64, 64)
+
+    src = probe.BatchSource([{"img": Img()}])
+    list(src)
+    assert src.last_images == 5
+
+
+@pytest.mark.parametrize(("losses", "bad"), [
+    ([{"box": 1.0, "cls": 2.0}, {"box": 0.9, "cls": 1.8}], None),
+    ([{"box": 1.0, "cls": math.nan}], "nan"),
+    ([{"box": math.inf, "cls": 1.0}], "inf"),
+    ([{"box": 0.0, "cls": 1.0}, {"box": 0.0, "cls": 0.8}], "exactly 0"),
+    ([{"box": 0.0, "cls": 1.0}, {"box": 0.1, "cls": 0.8}], None),  # one zero is not "stuck"
+    ([], None),
+])
+def test_loss_guard(losses: list[dict[str, float]], bad: str | None) -> None:
+    why = probe.check_losses(losses)
+    if bad is None:
+        assert why is None
+    else:
+        assert why is not None and bad in why
+
+
+def test_resolve_device_here() -> None:
+    assert probe.resolve_device("cpu").type == "cpu"
+    auto = probe.resolve_device("auto")
+    assert auto.type in ("cpu", "cuda", "mps")
+    with pytest.raises(UsageError, match="unknown device"):
+        probe.resolve_device("gpu")
+    with pytest.raises(UsageError, match="must be a number"):
+        probe.resolve_device("cuda:x")
+
+
+def test_mps_and_cuda_paths_with_fakes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    calls: list[str] = []
+    monkeypatch.setattr(torch.mps, "synchronize", lambda: calls.append("mps"))
+    monkeypatch.setattr(torch.mps, "driver_allocated_memory", lambda: 3 * 2**30)
+    mps = probe.Device("mps", "mps", None, "Apple M4 Pro")
+    probe.make_sync(mps)()
+    assert calls == ["mps"]
+    mem = probe.MemoryPeak(mps)
+    mem.sample()
+    assert mem.accelerator_bytes == 3 * 2**30 and "driver_allocated" in mem.accelerator_kind
+
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda i=None: calls.append(f"cuda{i}"))
+    monkeypatch.setattr(torch.cuda, "max_memory_reserved", lambda i=None: 5 * 2**30)
+    monkeypatch.setattr(torch.cuda, "reset_peak_memory_stats", lambda i=None: calls.append("reset"))
+    cuda = probe.Device("1", "cuda", 1, "NVIDIA T4")
+    probe.make_sync(cuda)()
+    mem = probe.MemoryPeak(cuda)
+    mem.reset()
+    mem.sample()
+    assert calls[-2:] == ["cuda1", "reset"]
+    assert mem.to_dict()["peak_accelerator_bytes"] == 5 * 2**30
+    assert mem.to_dict()["peak_host_rss_bytes"] > 0
+    assert probe.make_sync(probe.Device("cpu", "cpu", None, "x"))() is None
+
+
+def test_mps_unavailable_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(UsageError) as e:
+        probe.resolve_device("mps")
+    assert "MPS is not available" in str(e.value) and "available: cpu" in str(e.value)
