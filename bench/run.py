@@ -7,6 +7,7 @@ device (which needs torch), then the dataset. Only then is a run directory creat
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sys
 import time
@@ -69,8 +70,18 @@ def check_options(o: RunOptions) -> None:
         raise UsageError(f"--cache {o.cache}: use one of {', '.join(CACHE_CHOICES)}")
     if o.data is not None and not o.data.is_file():
         raise UsageError(f"--data {o.data}: no such file; give the path of a YOLO data.yaml")
-    if o.results.exists() and not o.results.is_dir():
-        raise UsageError(f"--results {o.results}: exists and is not a directory")
+    check_writable(o.results, "--results")
+
+
+def check_writable(path: Path, flag: str) -> None:
+    """``path`` is, or can be created as, a directory we may write in (checked before any work is done)."""
+    p = path
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    if not p.is_dir():
+        raise UsageError(f"{flag} {path}: {p} is not a directory; give a directory path")
+    if not os.access(p, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {path}: {p} is not writable; give a directory you can write to")
 
 
 def prepare_dataset(o: RunOptions, log: Callable[[str], None]) -> DatasetInfo:
@@ -102,7 +113,10 @@ def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=
     from bench import probe  # imports torch: only now
 
     device = probe.resolve_device(o.device)
+    check_writable(o.datasets, "--datasets")
     info = prepare_dataset(o, log)
+    for w in info.warnings:
+        log(f"warning: {w}")
     kind = "full" if o.full else "probe"
     run_id = record.new_run_id(device.type, kind)
     results = o.results.resolve()
@@ -205,7 +219,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
     """The record of one run (see bench.record for the schema)."""
     from bench import probe, timeline
 
-    warnings: list[str] = []
+    warnings: list[str] = list(info.warnings)
     invalid = probe.check_losses(res.losses)
     if res.error:
         invalid = invalid or f"training failed: {res.error}"

@@ -194,6 +194,8 @@ def run_bench(args: list[str]) -> dict[str, Any]:
         proc.wait()
         raise
     if not out.strip():
+        if proc.returncode in (130, 143):
+            raise Interrupted(proc.returncode - 128)
         raise RunFailed(f"`bench run {' '.join(args)}` exited {proc.returncode} without a record")
     rec: dict[str, Any] = json.loads(out)
     return rec
@@ -203,9 +205,11 @@ def run_validation(opts: Any, repeat: int = 1, log: Callable[[str], None] = lamb
                    ) -> tuple[dict[str, Any], Path]:
     """Probe ``repeat`` times, then train the full run, each in a fresh `bench run` process; write and return
     the validation record (under <results>/validation/, the runs' own records under validation/records/)."""
-    from bench import run
+    from bench import probe, run
 
     run.check_options(opts)
+    run.check_writable(opts.datasets, "--datasets")
+    probe.resolve_device(opts.device)  # bad device: one line now, not from inside a child process
     results = opts.results
     inner = dataclasses.replace(opts, results=results / "validation" / "records")
     started = record.utc_now()

@@ -1,0 +1,127 @@
+"""Bad input everywhere: every command, driven through the CLI with wrong, missing and malformed values, answers
+with one clear line on stderr and a documented exit code (2), no traceback, no partial file, and every other
+record untouched. (`bench run`'s own cases, which need a training, are in test_run.py.)"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def snapshot(d: Path) -> dict[str, str]:
+    return {str(p.relative_to(d)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(d.rglob("*")) if p.is_file()} if d.exists() else {}
+
+
+@pytest.fixture
+def results(tmp_path: Path) -> Path:
+    """A results dir with one good record and every kind of bad file."""
+    d = tmp_path / "results"
+    shutil.copytree(FIXTURES / "results", d)
+    for p in (FIXTURES / "bad").iterdir():
+        shutil.copy(p, d / p.name)
+    return d
+
+
+# (command line with {R} for the results dir, expected words in the one line)
+CASES = [
+    ("report --results {R} --region mars", "regions with prices"),
+    ("report --results {R} --instances ml.x9.large", "known instances"),
+    ("report --results {R} --run nosuchrun", "no such record"),
+    ("report --results {R} --run 20261201T000000Z-cpu-probe-future", "newer bench"),
+    ("report --results {R} --run corrupt", "not valid JSON"),
+    ("report --results {R} --epochs 0", "must be"),
+    ("report --results {R} --deadline -1", "must be"),
+    ("report --results {R} --max-usd 0", "must be"),
+    ("report --results {R} --set no_such_param=1", "no_such_param"),
+    ("report --results {R} --set spot_discount=abc", "spot_discount"),
+    ("report --results {R}/empty", "bench run"),
+    ("report --results {R} --config {R}/missing.toml", "missing.toml"),
+    ("estimate --hours 0 --device mps", "must be > 0"),
+    ("estimate --hours -3 --device mps", "must be > 0"),
+    ("estimate --hours ten --device mps", "not a number"),
+    ("estimate --hours 10 --device tpu", "tpu"),
+    ("estimate --hours 10 --device mps --region mars", "regions with prices"),
+    ("estimate --hours 10 --device cuda --gpu 'Voodoo 2'", "Voodoo"),
+    ("estimate --device mps", "--hours"),
+    ("prices --region xx", "regions with prices"),
+    ("prices --catalog {R}/corrupt.json", "corrupt.json"),
+    ("validate --device tpu --results {R}", "unknown device"),
+    ("validate --repeat 0 --results {R}", "must be >= 1"),
+    ("validate --device mps --results {R}", "MPS is not available"),
+    ("run --device cpu --results {R}/corrupt.json", "not a directory"),
+    ("run --device cpu --datasets {R}/corrupt.json/x --results {R}", "not a directory"),
+    ("run --device cpu --resume nosuchrun --results {R}", "no such record"),
+    ("run --device cpu --resume 20261128T180143Z-cpu-probe-c84d97 --results {R}", "only an interrupted --full run"),
+    ("run --device cpu --epochs=-1 --results {R}", "must be >= 1"),
+    ("run --device cpu --close-mosaic -1 --results {R}", "must be >= 0"),
+    ("run --device cpu --workers x --results {R}", "not an integer"),
+    ("run --device cpu --cache gpu --results {R}", "invalid choice"),
+    ("frobnicate", "invalid choice"),
+]
+
+
+@pytest.mark.parametrize(("line", "expect"), CASES, ids=[c[0] for c in CASES])
+def test_one_line_exit_2_nothing_written(line: str, expect: str, results: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import shlex
+
+    before = snapshot(results)
+    code = main(shlex.split(line.replace("{R}", str(results))))
+    out = capsys.readouterr()
+    assert code == 2, out.err
+    lines = [x for x in out.err.strip().splitlines() if not x.startswith("warning")]
+    assert len(lines) == 1, out.err
+    assert expect in lines[0], lines[0]
+    assert "Traceback" not in out.err
+    assert snapshot(results) == before  # nothing written, nothing touched
+    assert not (results / "report").exists()
+
+
+def test_bad_files_are_skipped_with_a_warning_each_and_the_report_still_builds(
+        results: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = snapshot(results)
+    code = main(["report", "--results", str(results)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    for name in ("corrupt.json", "truncated.json", "foreign.json", "future.json"):
+        assert name in err
+    assert (results / "report" / "report.md").exists()
+    after = snapshot(results)
+    assert {k: v for k, v in after.items() if not k.startswith("report/")} == before  # records untouched
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through read-only permissions")
+def test_read_only_results_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = tmp_path / "ro"
+    d.mkdir()
+    d.chmod(0o555)
+    try:
+        assert main(["run", "--device", "cpu", "--results", str(d / "results")]) == 2
+        assert "not writable" in capsys.readouterr().err
+    finally:
+        d.chmod(0o755)
+
+
+def test_dataset_of_garbage_images(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "ds"
+    for split in ("train", "val"):
+        (root / "images" / split).mkdir(parents=True)
+        (root / "labels" / split).mkdir(parents=True)
+        for i in range(3):
+            (root / "images" / split / f"{i}.jpg").write_bytes(b"this is not a jpeg at all")
+            (root / "labels" / split / f"{i}.txt").write_text("0 0.5 0.5 0.2 0.2\n")
+    y = tmp_path / "data.yaml"
+    y.write_text(f"path: {root}\ntrain: images/train\nval: images/val\nnames: [a]\n")
+    code = main(["run", "--device", "cpu", "--data", str(y), "--results", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and "readable image" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()
