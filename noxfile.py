@@ -6,6 +6,10 @@ once on the machine rather than once per session; the project itself is installe
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["lint", "tests"]
@@ -46,6 +50,25 @@ def accuracy(session: nox.Session) -> None:
 def microbench(session: nox.Session) -> None:
     """Component benchmarks (one training step, one dataloader batch) with pytest-benchmark.
 
-    Usage: nox -s microbench -- --device cpu"""
+    Usage: nox -s microbench -- --device cpu [--model yolov8n --imgsz 640 --batch 16 --mb-budget 30]
+    (options: tests/microbench/conftest.py). Writes results/microbench/<timestamp>-<device>.json."""
     session.install("-e", ".[dev]")
-    session.run("python", "-m", "bench", "microbench", *session.posargs)
+    device = _option_value(session.posargs, "--device", "cpu")
+    out = Path("results") / "microbench"
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    json_path = out / f"{stamp}-{re.sub(r'[^A-Za-z0-9]+', '', device) or 'device'}.json"
+    session.run("python", "-m", "pytest", "tests/microbench/bench_components.py", f"--benchmark-json={json_path}",
+                *session.posargs)
+    session.log(f"benchmark JSON: {json_path}")
+
+
+def _option_value(args: list[str], name: str, default: str) -> str:
+    """The value of ``name VALUE`` or ``name=VALUE`` in ``args`` (the last one wins, as in argparse)."""
+    value = default
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith(name + "="):
+            value = arg.partition("=")[2]
+    return value
