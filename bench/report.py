@@ -271,10 +271,13 @@ def make_params(sets: Sequence[str] = (), config: Path | None = None,
     return cost, replace(scaling_defaults, **scaling_over), origin
 
 
-def restart_from_records(records: Sequence[Mapping[str, Any]], default: Range) -> tuple[Range, str] | None:
-    """Issue 5's hook: resumed full runs store ``interruption_cost: {lost_seconds, restart_seconds}``. The median
-    of their restart seconds becomes the cost model's ``restart_seconds``; the default's low/high are kept (widened
-    to include the median) unless several records give a spread of their own. None when no record has one."""
+def restart_from_records(records: Sequence[Mapping[str, Any]], default: Range,
+                         cloud_start: Range = Range.exact(0.0)) -> tuple[Range, str] | None:
+    """Issue 5's hook: resumed full runs store ``interruption_cost: {lost_seconds, restart_seconds}``: what a
+    restart cost on the machine itself (process start, checkpoint load, setup, warm-up). A spot restart adds a new
+    instance and container (``cloud_start``, the cost model's job_start_seconds). The median of the measured
+    restarts plus that becomes the cost model's ``restart_seconds``; the default's low/high are kept (widened to
+    include the median) unless several records give a spread of their own. None when no record has one."""
     found: list[tuple[str, float]] = []
     for rec in records:
         ic = rec.get("interruption_cost")
@@ -286,14 +289,17 @@ def restart_from_records(records: Sequence[Mapping[str, Any]], default: Range) -
             found.append((str(rec.get("run_id")), float(v)))
     if not found:
         return None
-    values = [v for _, v in found]
+    values = [v + cloud_start.median for _, v in found]
     med = statistics.median(values)
     if len(values) > 1 and max(values) > min(values):
         rng, spread = Range(med, min(values), max(values)), "range of those runs"
     else:
         rng, spread = Range(med, min(default.low, med), max(default.high, med)), "default low/high kept"
     runs = ", ".join(r for r, _ in found[:5]) + (" ..." if len(found) > 5 else "")
-    return rng, (f"measured: median restart of {len(values)} resumed run(s) ({runs}): {med:.0f} s; {spread}")
+    measured = statistics.median([v for _, v in found])
+    return rng, (f"measured: median restart of {len(values)} resumed run(s) ({runs}): {measured:.0f} s, plus "
+                 f"{cloud_start.median:.0f} s of instance and container start (job_start_seconds) = {med:.0f} s; "
+                 f"{spread}")
 
 
 def make_settings(*, results: Path, region: str, instances: str | Sequence[str] | None, sets: Sequence[str],
@@ -325,7 +331,7 @@ def make_settings(*, results: Path, region: str, instances: str | Sequence[str] 
             raise UsageError(f"--instances {instances!r}: no instance named; known: {', '.join(catalog.instances)}")
     base = CostParams()
     notes: dict[str, str] = {}
-    hook = restart_from_records(records, base.restart_seconds)
+    hook = restart_from_records(records, base.restart_seconds, base.job_start_seconds)
     if hook is not None:
         base = replace(base, restart_seconds=hook[0])
         notes["restart_seconds"] = hook[1]
