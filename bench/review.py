@@ -1,0 +1,567 @@
+"""Helpers for ``results/review.ipynb``: the records of a results directory as pandas tables.
+
+The notebook stays short by calling these; they load nothing but JSON and import neither torch nor matplotlib
+(the notebook draws its own charts, and the report's PNGs come from :mod:`bench.plots`).
+
+Where the notebook looks (:func:`results_dir`): ``$BENCH_RESULTS`` if set, else the kernel's working directory
+(Jupyter starts the kernel in the notebook's folder, ``results/``), else ``./results``.
+
+What it reads (:func:`load`), each file through :func:`bench.record.load_records`:
+
+* ``<results>/*.json``: probe and full-run records;
+* ``<results>/validation/records/*.json``: the probe and full-run records ``bench validate`` made;
+* ``<results>/validation/*.json``: validation records (kind ``validation``) and overhead records (kind
+  ``overhead``; these lack the run fields the loader requires, so they are read as plain JSON);
+* ``<results>/microbench/*.json`` via :mod:`bench.microbench` when that module exists.
+
+Ranges are shown as ``median [low-high]``: for a run, the bootstrap p10-p90 of the steady-state means widened by
+the systematic margin (see README "What the numbers mean"); for a ratio of two ranges, the opposite bounds
+paired (low = low / high, high = high / low), so that it holds whatever the two runs' true values are.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bench.extrapolate import epoch_parts
+from bench.profile import Profile
+from bench.record import iter_record_files, load_records
+
+RESULTS_ENV = "BENCH_RESULTS"
+VALIDATION_DIR = Path("validation")
+VALIDATION_RUNS_DIR = VALIDATION_DIR / "records"
+MICROBENCH_DIR = Path("microbench")
+GIB = 2**30
+
+Record = dict[str, Any]
+
+
+# =============================================================================================== loading
+
+
+def results_dir(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path:
+    """``$BENCH_RESULTS``; else the working directory if it holds records; else ``<cwd>/results`` if that exists;
+    else the working directory (empty sections then say so)."""
+    env = os.environ if env is None else env
+    if env.get(RESULTS_ENV):
+        return Path(env[RESULTS_ENV]).expanduser().resolve()
+    here = (cwd or Path.cwd()).resolve()
+    if not any(iter_record_files(here)) and (here / "results").is_dir():
+        return here / "results"
+    return here
+
+
+@dataclass
+class Review:
+    """Everything the notebook shows, loaded once."""
+
+    results: Path
+    records: list[Record] = field(default_factory=list)  # probe and full runs, oldest first; "_where" added
+    skipped: list[str] = field(default_factory=list)  # "<file>: <why>"
+    validation: list[Record] = field(default_factory=list)
+    overhead: list[Record] = field(default_factory=list)
+
+    @property
+    def runs(self) -> list[Record]:
+        """Runs that are not invalid (complete, interrupted)."""
+        return [r for r in self.records if r.get("status") != "invalid"]
+
+    @property
+    def invalid(self) -> list[Record]:
+        return [r for r in self.records if r.get("status") == "invalid"]
+
+    @property
+    def valid(self) -> list[Record]:
+        return [r for r in self.records if r.get("status") == "complete"]
+
+    def summary(self) -> str:
+        return (f"{self.results}: {len(self.records)} run record(s) ({len(self.valid)} complete, "
+                f"{len(self.invalid)} invalid), {len(self.validation)} validation, {len(self.overhead)} overhead, "
+                f"{len(self.skipped)} file(s) skipped")
+
+
+def load(results: Path) -> Review:
+    """Read every record under ``results`` (see the module docstring); bad files are listed, never fatal."""
+    results = Path(results)
+    out = Review(results=results)
+    for where in (Path("."), VALIDATION_RUNS_DIR):
+        loaded = load_records(results / where)
+        out.skipped += loaded.skipped
+        label = "results" if where == Path(".") else f"results/{where.as_posix()}"
+        out.records += [dict(r, _where=label) for r in loaded.records]
+    out.records.sort(key=lambda r: (str(r.get("created_at", "")), str(r["run_id"])))
+
+    vdir = results / VALIDATION_DIR
+    overhead_files: set[str] = set()
+    for p in iter_record_files(vdir):  # overhead records lack the run fields read_record requires
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue  # load_records below says why
+        if isinstance(data, dict) and data.get("kind") == "overhead" and "run_id" in data:
+            out.overhead.append(data)
+            overhead_files.add(str(p))
+    loaded = load_records(vdir)
+    out.skipped += [s for s in loaded.skipped if not any(s.startswith(f + ":") for f in overhead_files)]
+    for r in loaded.records:
+        if r.get("kind") == "validation":
+            out.validation.append(r)
+        else:
+            out.skipped.append(f"{vdir / (str(r['run_id']) + '.json')}: kind {r.get('kind')!r} in validation/, "
+                               "not a validation record")
+    out.overhead.sort(key=lambda r: (str(r.get("created_at", "")), str(r["run_id"])))
+    return out
+
+
+def skipped_table(skipped: Sequence[str]) -> pd.DataFrame:
+    rows = []
+    for line in skipped:
+        path, _, why = line.partition(": ")
+        rows.append({"file": path, "why skipped": why})
+    return pd.DataFrame(rows, columns=["file", "why skipped"])
+
+
+# =============================================================================================== formatting
+
+
+def _num(x: Any) -> float | None:
+    if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
+        return None
+    return float(x)
+
+
+def _round(x: Any, digits: int) -> float | None:
+    v = _num(x)
+    return None if v is None else round(v, digits)
+
+
+def _rng(d: Any) -> tuple[float, float, float] | None:
+    """(median, low, high) of a ``{median, low, high}`` dict, or None."""
+    if not isinstance(d, Mapping):
+        return None
+    vals = [_num(d.get(k)) for k in ("median", "low", "high")]
+    if any(v is None for v in vals):
+        return None
+    m, lo, hi = (float(v) for v in vals if v is not None)
+    return m, lo, hi
+
+
+def _g(x: float) -> str:
+    """Three significant digits, no exponent for everyday sizes: 3279, 51.9, 0.683."""
+    if x == 0:
+        return "0"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
+
+
+def range_text(d: Any, scale: float = 1.0, fmt: Callable[[float], str] = _g) -> str:
+    """``median [low-high]`` (one number when the range is a point), or ``n/a``."""
+    r = _rng(d)
+    if r is None:
+        return "n/a"
+    m, lo, hi = (v * scale for v in r)
+    return fmt(m) if lo == hi == m else f"{fmt(m)} [{fmt(lo)}-{fmt(hi)}]"
+
+
+def _short_time(s: Any) -> str:
+    return str(s or "")[:19].replace("T", " ")
+
+
+def config_key(rec: Mapping[str, Any]) -> tuple[Any, ...]:
+    """(model, imgsz, batch, train images, val images): what makes two runs comparable."""
+    cfg = rec.get("config") or {}
+    prof = rec.get("profile") or {}
+    counts = ((cfg.get("dataset") or {}).get("counts")) or {}
+    return (cfg.get("model", prof.get("model")), cfg.get("imgsz", prof.get("imgsz")),
+            cfg.get("batch", prof.get("batch")), counts.get("train_images", prof.get("train_images")),
+            counts.get("val_images", prof.get("val_images")))
+
+
+def config_text(key: Sequence[Any]) -> str:
+    model, imgsz, batch, train, val = key
+    return f"{model} {imgsz}px b{batch} {train}/{val} img"
+
+
+def machine_id(rec: Mapping[str, Any]) -> str | None:
+    mid = (rec.get("fingerprint") or {}).get("machine_id")
+    return str(mid) if mid else None
+
+
+# =============================================================================================== runs
+
+
+def runs_table(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per run: what ran where, its time per epoch and full run (median [low-high]), throughput, memory."""
+    rows = []
+    for r in records:
+        model, imgsz, batch, train, val = config_key(r)
+        s = r.get("summary") or {}
+        share, ips = _num(s.get("data_wait_share")), _num(s.get("images_per_second"))
+        rss, acc = _num(s.get("peak_host_rss_bytes")), _num(s.get("peak_accelerator_bytes"))
+        rows.append({
+            "run_id": r["run_id"], "where": r.get("_where", ""), "kind": r.get("kind"), "status": r.get("status"),
+            "created": _short_time(r.get("created_at")), "device": r.get("device"),
+            "device_name": r.get("device_name"), "machine_id": machine_id(r), "model": model, "imgsz": imgsz,
+            "batch": batch, "train_images": train, "val_images": val, "epochs": r.get("epochs"),
+            "s/epoch [range]": range_text(r.get("seconds_per_epoch")),
+            "full run h [range]": range_text(r.get("full_run_seconds"), 1 / 3600),
+            "images/s": None if ips is None else round(ips, 3),
+            "data wait %": None if share is None else round(100 * share, 1),
+            "peak RSS GiB": None if rss is None else round(rss / GIB, 2),
+            "peak accel GiB": None if acc is None else round(acc / GIB, 2),
+            "warnings": len(r.get("warnings") or []),
+        })
+    return pd.DataFrame(rows)
+
+
+def fingerprints_table(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """The machine behind each run: CPU, RAM, GPU or Apple chip, OS, versions, git commit, machine id."""
+    rows = []
+    for r in records:
+        fp = r.get("fingerprint") or {}
+        gpus = "; ".join(f"{g.get('name')} {int(g.get('memory_bytes') or 0) / GIB:.0f} GiB"
+                         for g in fp.get("gpus") or [] if isinstance(g, Mapping))
+        ram = _num(fp.get("ram_bytes"))
+        commit = str(fp.get("git_commit") or "")[:10]
+        rows.append({
+            "run_id": r["run_id"], "machine_id": fp.get("machine_id"), "cpu": fp.get("cpu_model"),
+            "logical CPUs": fp.get("cpu_affinity") or fp.get("cpu_logical"),
+            "RAM GiB": None if ram is None else round(ram / GIB, 1), "GPU": gpus or None,
+            "Apple chip": fp.get("apple_chip"), "OS": f"{fp.get('os') or ''} {fp.get('os_release') or ''}".strip(),
+            "python": fp.get("python"), "torch": fp.get("torch"), "ultralytics": fp.get("ultralytics"),
+            "git commit": (commit + (" (dirty)" if fp.get("git_dirty") else "")) or None,
+        })
+    return pd.DataFrame(rows)
+
+
+def invalid_table(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame([{"run_id": r["run_id"], "where": r.get("_where", ""), "kind": r.get("kind"),
+                          "created": _short_time(r.get("created_at")), "device": r.get("device"),
+                          "config": config_text(config_key(r)), "why invalid": r.get("invalid_reason")}
+                         for r in records],
+                        columns=["run_id", "where", "kind", "created", "device", "config", "why invalid"])
+
+
+# =============================================================================================== time breakdown
+
+PROBE_PARTS = ("setup", "data", "compute", "val", "epoch_fixed", "final")
+EPOCH_PARTS = ("data", "compute", "val", "overhead")
+#: Colours of the parts in the notebook's charts (those of bench.plots.COLORS where the part is the same).
+PART_COLORS = {"setup": "#7f7f7f", "data": "#ff7f0e", "compute": "#1f77b4", "val": "#2ca02c",
+               "epoch_fixed": "#9467bd", "overhead": "#9467bd", "final": "#8c564b"}
+
+
+def probe_parts_table(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """``summary.parts_seconds``: where the measured run's own wall time went, in seconds (index: run_id)."""
+    rows = {}
+    for r in records:
+        parts = (r.get("summary") or {}).get("parts_seconds")
+        if isinstance(parts, Mapping):
+            rows[str(r["run_id"])] = {k: _num(parts.get(k)) or 0.0 for k in PROBE_PARTS}
+    df = pd.DataFrame.from_dict(rows, orient="index", columns=list(PROBE_PARTS))
+    df["total"] = df.sum(axis=1)
+    df.index.name = "run_id"
+    return df
+
+
+def epoch_parts_table(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """One extrapolated epoch from each record's profile, per phase (mosaic on, then off): data wait, compute,
+    validation pass, epoch overhead, in median seconds (index: run_id, phase). Records without a readable profile
+    are left out."""
+    rows = []
+    for r in records:
+        if not isinstance(r.get("profile"), Mapping):
+            continue
+        try:
+            prof = Profile.from_dict(dict(r["profile"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+        for name, phase in (("mosaic", prof.mosaic), ("no mosaic", prof.plain)):
+            rows.append({"run_id": str(r["run_id"]), "phase": name, **epoch_parts(prof, phase)})
+    df = pd.DataFrame(rows, columns=["run_id", "phase", *EPOCH_PARTS]).set_index(["run_id", "phase"])
+    df["total"] = df.sum(axis=1)
+    return df
+
+
+def shares(df: pd.DataFrame, parts: Sequence[str]) -> pd.DataFrame:
+    """Each part as a percentage of the row's total (for 100%-stacked bars)."""
+    sub = df[list(parts)]
+    total = sub.sum(axis=1).where(lambda s: s > 0)
+    return sub.div(total, axis=0).mul(100).fillna(0.0)
+
+
+# =============================================================================================== report
+
+
+def report_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """The report's rows (``bench.report.build_rows``) with their ranges, one line per instance."""
+    def span(r: Mapping[str, Any], key: str, lo: str, hi: str, scale: float = 1.0) -> str:
+        return range_text({"median": r.get(key), "low": r.get(lo), "high": r.get(hi)}, scale)
+
+    out = []
+    for r in rows:
+        out.append({
+            "instance": r["instance"], "accelerator": r.get("accelerator"), "USD/h": r.get("hourly_usd"),
+            "hours [range]": span(r, "hours", "hours_low", "hours_high"),
+            "on-demand USD [range]": span(r, "cost_usd", "cost_low", "cost_high"),
+            "spot USD [range]": span(r, "spot_cost_usd", "spot_low", "spot_high"),
+            "speedup [range]": span(r, "speedup", "speedup_low", "speedup_high"),
+            "basis": r.get("basis"), "bottleneck": r.get("bottleneck"),
+            "notes": f"n/a: {r['reason']}" if r.get("reason") else "; ".join(r.get("notes") or []),
+        })
+    return pd.DataFrame(out)
+
+
+def recommendation_lines(rec: Mapping[str, Any]) -> list[str]:
+    """The report's recommendation (``bench.report.recommend``) in a few lines."""
+    out = []
+    for label, key in (("fastest", "fastest"), ("cheapest on-demand", "cheapest_on_demand"),
+                       ("cheapest spot", "cheapest_spot"), ("best value", "best_value")):
+        out.append(f"{label}: {rec.get(key) or 'none'}")
+    if rec.get("pareto_front"):
+        out.append("Pareto front (nothing else both faster and cheaper): " + " -> ".join(rec["pareto_front"]))
+    if rec.get("fastest_overlaps"):
+        out.append(f"the fastest's time range overlaps {', '.join(rec['fastest_overlaps'])}: ranking uncertain")
+    if rec.get("nothing_qualifies"):
+        out.append(f"nothing qualifies: {rec['nothing_qualifies']}")
+    if rec.get("unpriced"):
+        out.append(f"no price in this region: {', '.join(rec['unpriced'])}")
+    return out
+
+
+# =============================================================================================== comparisons
+
+
+def ratio_range(newer: tuple[float, float, float], older: tuple[float, float, float]
+                ) -> tuple[float, float, float]:
+    """newer / older with the opposite bounds paired: (median, low / high, high / low)."""
+    def div(a: float, b: float) -> float:
+        return a / b if b > 0 else math.inf
+
+    return div(newer[0], older[0]), div(newer[1], older[2]), div(newer[2], older[1])
+
+
+def verdict(newer: tuple[float, float, float], older: tuple[float, float, float]) -> str:
+    """'regression?' when the newer median is above the older run's high bound, 'faster?' when below its low
+    bound, else 'within ranges'."""
+    if newer[0] > older[2]:
+        return "regression?"
+    if newer[0] < older[1]:
+        return "faster?"
+    return "within ranges"
+
+
+def changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    """What differs between two runs' software: git commit, torch, ultralytics, Python ("none" if nothing)."""
+    fo, fn = old.get("fingerprint") or {}, new.get("fingerprint") or {}
+    out = []
+    for k in ("git_commit", "torch", "ultralytics", "python"):
+        a, b = fo.get(k), fn.get(k)
+        if a != b:
+            if k == "git_commit":
+                a, b = str(a or "?")[:8], str(b or "?")[:8]
+            out.append(f"{k} {a} -> {b}")
+    return "; ".join(out) or "none"
+
+
+def compare_pairs(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Every pair (older, newer) of complete runs with the same configuration (:func:`config_key`), with the ratio
+    of seconds per epoch (newer / older) and its range.
+
+    ``check``: for two runs of one machine, one device and one kind, the regression check (:func:`verdict`);
+    otherwise what the pair mixes ("mixes machines ...", "mixes devices ...", "probe vs full ..."), since a
+    difference there is the hardware or the method, not a regression. ``same_machine`` is True only when both
+    runs have the same known machine id."""
+    groups: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
+    for r in records:
+        if r.get("status") == "complete" and _rng(r.get("seconds_per_epoch")) is not None:
+            groups.setdefault(config_key(r), []).append(r)
+    rows = []
+    for key, rs in groups.items():
+        rs = sorted(rs, key=lambda r: (str(r.get("created_at", "")), str(r["run_id"])))
+        for old, new in combinations(rs, 2):
+            o, n = _rng(old["seconds_per_epoch"]), _rng(new["seconds_per_epoch"])
+            assert o is not None and n is not None
+            mo, mn = machine_id(old), machine_id(new)
+            same_machine = mo is not None and mo == mn
+            if not same_machine:
+                check = f"mixes machines ({mo or 'unknown'} vs {mn or 'unknown'}): not a regression check"
+            elif old.get("device") != new.get("device") or old.get("device_name") != new.get("device_name"):
+                check = (f"mixes devices ({old.get('device')} {old.get('device_name')} vs {new.get('device')} "
+                         f"{new.get('device_name')}): not a regression check")
+            elif old.get("kind") != new.get("kind"):
+                check = f"{old.get('kind')} vs {new.get('kind')}: the probe's prediction error (see validation)"
+            else:
+                check = verdict(n, o)
+            m, lo, hi = ratio_range(n, o)
+            rows.append({
+                "config": config_text(key), "older": old["run_id"], "newer": new["run_id"],
+                "machines": mo if same_machine else f"{mo} -> {mn}",
+                "devices": (f"{old.get('device_name')}" if old.get("device_name") == new.get("device_name")
+                            else f"{old.get('device_name')} -> {new.get('device_name')}"),
+                "kinds": f"{old.get('kind')} -> {new.get('kind')}",
+                "older s/epoch": range_text(old["seconds_per_epoch"]),
+                "newer s/epoch": range_text(new["seconds_per_epoch"]),
+                "ratio newer/older [range]": f"{m:.3f} [{lo:.3f}-{hi:.3f}]",
+                "check": check, "software changed": changes(old, new), "same_machine": same_machine,
+                "same_device": old.get("device") == new.get("device")
+                and old.get("device_name") == new.get("device_name"),
+            })
+    cols = ["config", "older", "newer", "machines", "devices", "kinds", "older s/epoch", "newer s/epoch",
+            "ratio newer/older [range]", "check", "software changed", "same_machine", "same_device"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def regression_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Pairs of one machine and one device (the regression check)."""
+    keep = pairs["same_machine"] & pairs["same_device"]
+    return pairs[keep].drop(columns=["same_machine", "same_device"]).reset_index(drop=True)
+
+
+def cross_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Pairs across machines or devices."""
+    keep = ~(pairs["same_machine"] & pairs["same_device"])
+    return pairs[keep].drop(columns=["same_machine", "same_device"]).reset_index(drop=True)
+
+
+# =============================================================================================== validation
+
+
+def validation_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Predicted vs actual full-run time, the signed error, whether actual fell in the range, the probe's cost."""
+    rows = []
+    for v in vrecs:
+        cfg = v.get("config") or {}
+        tg = v.get("targets") or {}
+        counts = (cfg.get("dataset") or {}).get("counts") or {}
+        err, share = _num(v.get("error_pct")), _num(v.get("probe_share"))
+        rows.append({
+            "run_id": v["run_id"], "device": f"{v.get('device')} ({v.get('device_name')})",
+            "machine_id": machine_id(v),
+            "workload": f"{cfg.get('model')} {cfg.get('imgsz')}px b{cfg.get('batch')} "
+                        f"{counts.get('train_images')}/{counts.get('val_images')} img, {v.get('epochs')} epochs",
+            "predicted s [range]": range_text({"median": v.get("predicted_seconds"), "low": v.get("predicted_low"),
+                                               "high": v.get("predicted_high")}),
+            "actual s": _g(float(v["actual_seconds"])) if _num(v.get("actual_seconds")) is not None else "n/a",
+            "error %": None if err is None else round(err, 2),
+            "actual in range": v.get("within_range"),
+            "probe s": _round(v.get("probe_seconds"), 1),
+            "probe share %": None if share is None else round(100 * share, 1),
+            "repeats": (v.get("repeat") or {}).get("n"),
+            "targets": ", ".join(f"{k}={'yes' if tg.get(k) else 'NO'}"
+                                 for k in ("error_met", "probe_share_met", "beats_baselines") if k in tg),
+            "warnings": "; ".join(v.get("warnings") or []),
+        })
+    return pd.DataFrame(rows)
+
+
+def baselines_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """The probe and the naive estimates side by side: predicted seconds, error %, seconds it cost to observe."""
+    rows = []
+    for v in vrecs:
+        if _num(v.get("error_pct")) is not None:
+            rows.append({"run_id": v["run_id"], "method": "probe (bench)",
+                         "predicted s": _round(v.get("predicted_seconds"), 1), "error %": _round(v["error_pct"], 2),
+                         "cost to observe s": _round(v.get("probe_seconds"), 1)})
+        for name, b in (v.get("baselines") or {}).items():
+            err = _num((b or {}).get("error_pct"))
+            rows.append({"run_id": v["run_id"], "method": name, "predicted s": _round(b.get("predicted_seconds"), 1),
+                         "error %": None if err is None else round(err, 2),
+                         "cost to observe s": _round(b.get("cost_seconds"), 1)})
+    return pd.DataFrame(rows, columns=["run_id", "method", "predicted s", "error %", "cost to observe s"])
+
+
+def terms_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Each term of an epoch, predicted by the probe vs measured in the full run (median seconds)."""
+    rows = []
+    for v in vrecs:
+        for name, t in (v.get("terms") or {}).items():
+            t = t or {}
+            rows.append({"run_id": v["run_id"], "term": name, "predicted s": _round(t.get("predicted_seconds"), 3),
+                         "actual s": _round(t.get("actual_seconds"), 3), "error %": _round(t.get("error_pct"), 1)})
+    return pd.DataFrame(rows, columns=["run_id", "term", "predicted s", "actual s", "error %"])
+
+
+def overhead_table(orecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """The harness's own cost: wall-time ratio instrumented / bare (median [min-max]) and the callback share."""
+    rows = []
+    for o in orecs:
+        share = _num(o.get("callback_share_median"))
+        rows.append({
+            "run_id": o["run_id"], "device": f"{o.get('device')} ({o.get('device_name')})", "pairs": o.get("pairs"),
+            "wall ratio A/B [min-max]": range_text({"median": o.get("ratio_median"), "low": o.get("ratio_min"),
+                                                    "high": o.get("ratio_max")}, fmt=lambda x: f"{x:.4f}"),
+            "callback share %": None if share is None else round(100 * share, 3),
+            "target met (< 1%)": o.get("overhead_met"),
+        })
+    return pd.DataFrame(rows)
+
+
+# =============================================================================================== microbench
+
+
+@dataclass
+class MicrobenchReview:
+    message: str  # what was found, or why there is nothing to show
+    rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    checks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    warnings: list[str] = field(default_factory=list)
+
+
+def microbench_review(results: Path, records: Sequence[Mapping[str, Any]]) -> MicrobenchReview:
+    """Microbenchmarks of ``<results>/microbench/`` and their cross-check against the newest complete run of each
+    configuration (:func:`bench.microbench.cross_check`). Degrades to a message when the module or the data are
+    missing, or when the module's interface is not what this helper expects."""
+    try:
+        from bench import microbench
+    except ImportError:
+        return MicrobenchReview("bench.microbench is not part of this version of bench: no cross-check")
+    d = Path(results) / MICROBENCH_DIR
+    if not d.is_dir() or not any(iter_record_files(d)):
+        return MicrobenchReview(f"no microbenchmark data in {d} yet (run `nox -s microbench -- --device cpu`)")
+    try:
+        skipped: list[str] = []
+        rows = microbench.load_microbench(d, skipped=skipped)
+        out = MicrobenchReview(f"{len(rows)} benchmark(s) in {d}", warnings=[f"skipped {s}" for s in skipped])
+        if not rows:
+            out.message = f"no usable microbenchmark in {d}"
+            return out
+        keep = ["datetime", "name", "component", "device", "device_name", "model", "imgsz", "batch", "workers",
+                "torch_threads", "median_seconds", "q1_seconds", "q3_seconds", "rounds", "seconds_per_image"]
+        out.rows = pd.DataFrame([{k: r.get(k) for k in keep} for r in rows])
+        newest: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+        for r in records:
+            if r.get("status") == "complete" and isinstance(r.get("profile"), Mapping):
+                newest[(*config_key(r), r.get("device"), machine_id(r))] = r
+        checks: list[dict[str, Any]] = []
+        unmatched: list[str] = []
+        for rec in newest.values():
+            cc = microbench.cross_check(rows, rec)
+            found = [(comp, cc[comp]) for comp in microbench.COMPONENTS if cc.get(comp) is not None]
+            warns = [f"{cc.get('probe_run_id')}: {w}" for w in cc.get("warnings") or []]
+            if not found:  # a run no benchmark matches: one line at most, below
+                unmatched += warns
+                continue
+            for comp, c in found:
+                checks.append({"probe run": cc.get("probe_run_id"), "component": comp,
+                               "microbench s [q1-q3]": range_text(c["microbench_seconds"]),
+                               "probe s [range]": range_text(c["probe_seconds"]),
+                               "ratio microbench/probe [range]": range_text(c["ratio"]), "source": c.get("source")})
+            out.warnings += warns
+        if not checks:
+            out.message += "; none matches the configuration and device of a complete run"
+            out.warnings += unmatched[-1:]
+        out.checks = pd.DataFrame(checks)
+        return out
+    except Exception as e:  # an interface still in progress must not stop the rest of the review
+        return MicrobenchReview(f"microbench cross-check failed: {type(e).__name__}: {e}")
