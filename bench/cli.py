@@ -95,13 +95,14 @@ def _synthetic(args: argparse.Namespace) -> Any:
 def run_options(args: argparse.Namespace, **over: Any) -> Any:
     from bench.run import RunOptions
 
-    return RunOptions(
+    kw: dict[str, Any] = dict(
         device=args.device, model=args.model, imgsz=args.imgsz, batch=args.batch, workers=args.workers,
         cache=args.cache, amp=args.amp, epochs=args.epochs, close_mosaic=args.close_mosaic,
         budget=getattr(args, "budget", 90.0), full=getattr(args, "full", False), data=args.data,
         synthetic=_synthetic(args), results=args.results, datasets=args.datasets, seed=args.seed,
-        resume=getattr(args, "resume", None), **over,
+        resume=getattr(args, "resume", None),
     )
+    return RunOptions(**(kw | over))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -411,7 +411,14 @@ def run_training(
         state["nbatch"] = 0
         state["log_t"] = (rec.now(), 0)
         kind = "mosaic" if tr.epoch < plain_from else "no mosaic"
-        say(f"epoch {tr.epoch + 1}/{trainer_epochs if not probe else 2}: training ({kind})")
+        eta = ""
+        done = tr.epoch - (state.get("first_epoch") if state.get("first_epoch") is not None else tr.epoch)
+        state.setdefault("first_epoch", tr.epoch)
+        state.setdefault("first_epoch_t", rec.now())
+        if not probe and done > 0:  # the mean epoch so far, as ultralytics' own ETA does
+            per = (rec.now() - state["first_epoch_t"]) / done
+            eta = f", about {per * (trainer_epochs - tr.epoch) / 60:.1f} min left"
+        say(f"epoch {tr.epoch + 1}/{trainer_epochs if not probe else 2}: training ({kind}){eta}")
 
     def on_train_batch_start(tr: Any) -> None:
         rec.mark("batch_start", tr.epoch, state["train_src"].last_images if state["train_src"] else 0)

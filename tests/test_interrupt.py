@@ -143,3 +143,23 @@ def test_dataset_generation_racing_with_itself(tmp_path: Path) -> None:
     assert len({o[0] for o in outs}) == 1 and all(o[1] == "60" for o in outs)
     dirs = [x for x in tmp_path.iterdir()]
     assert len(dirs) == 1 and (dirs[0] / "manifest.json").exists()
+
+
+def test_killed_validate_leaves_results_consistent(tmp_path: Path) -> None:
+    res = tmp_path / "results"
+    p = subprocess.Popen([sys.executable, "-m", "bench", "validate", "--device", "cpu", "--imgsz", "64", "--batch",
+                          "4", "--epochs", "4", "--close-mosaic", "1", "--train-images", "24", "--val-images", "8",
+                          "--image-size", "96x64", "--budget", "5", "--results", str(res), "--datasets",
+                          str(tmp_path / "ds")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not list(res.glob("validation/records/*-full-*")):
+        if list(res.glob("validation/records/runs/*-full-*/results.csv")):
+            break
+        time.sleep(0.2)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 143, err[-1500:]
+    assert "Traceback" not in err
+    recs = assert_consistent(res / "validation" / "records")
+    assert not list((res / "validation").glob("*.json"))  # no validation record for an unfinished validation
+    assert [r["status"] for r in recs if r["kind"] == "full"] in (["interrupted"], [])

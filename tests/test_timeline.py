@@ -159,3 +159,17 @@ def test_plotted_batches_are_one_offs_extrapolated_to_the_full_run() -> None:
     assert d.profile.plain.compute_seconds_per_batch.median == pytest.approx(2.0)
     # one-offs: first batch 6 - 2 = 4 s; plain plot 1.5 s measured; 4 more plots of a full run at 1.5 s each
     assert d.profile.warmup_excess_seconds == pytest.approx(4.0 + 1.5 + 4 * 1.5)
+
+
+def test_compute_is_pooled_across_phases_but_data_is_not() -> None:
+    c = Clock()
+    c.mark("setup_end")
+    epoch(c, 0, [(0.3, 5.0), (0.3, 2.0), (0.3, 2.0), (0.3, 2.0)], 0.0, 0.0, [(0.1, 1.0, 32)])
+    epoch(c, 1, [(0.1, 3.0), (0.1, 3.0)], 0.0, 0.0, [(0.1, 1.0, 32)])
+    c.mark("end")
+    p = derive(c.events, WORKLOAD).profile
+    # steady compute: 2, 2, 2 (mosaic) and 3, 3 (no mosaic) -> one mean of 12 / 5 = 2.4 for both phases
+    assert p.mosaic.compute_seconds_per_batch.median == pytest.approx(2.4)
+    assert p.plain.compute_seconds_per_batch == p.mosaic.compute_seconds_per_batch
+    assert p.mosaic.data_seconds_per_batch.median == pytest.approx(0.3)
+    assert p.plain.data_seconds_per_batch.median == pytest.approx(0.1)

@@ -105,3 +105,21 @@ def test_small_real_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert len(list((res / "validation" / "records").glob("*.json"))) == 2
     assert not list(res.glob("*.json"))
     assert "baselines" in out.err
+
+
+@pytest.mark.slow
+def test_overhead_ab(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.cli import main
+
+    res = tmp_path / "results"
+    code = main(["validate", "--overhead", "--pairs", "1", "--device", "cpu", "--imgsz", "64", "--batch", "4",
+                 "--epochs", "1", "--close-mosaic", "0", "--train-images", "16", "--val-images", "8",
+                 "--image-size", "96x64", "--results", str(res), "--datasets", str(tmp_path / "ds"), "--json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    o = json.loads(out.out)
+    assert o["kind"] == "overhead" and o["pairs"] == 1
+    assert len(o["wall_seconds"]["instrumented"]) == len(o["wall_seconds"]["bare"]) == 1
+    assert o["ratio_median"] == pytest.approx(o["wall_seconds"]["instrumented"][0] / o["wall_seconds"]["bare"][0])
+    assert 0 < o["callback_share_median"] < 0.2
+    assert len(list((res / "validation").glob("*.json"))) == 1
