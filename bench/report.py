@@ -52,7 +52,7 @@ from bench.extrapolate import (
 from bench.profile import Phase, Profile
 from bench.record import Loaded, find_record, load_records
 from bench.scaling import NoEstimate, ScaledProfile, ScalingParams, accelerator_key, local_bottleneck, scale_profile
-from bench.stats import Range
+from bench.stats import ZERO, Range
 
 #: Version of report.json (1: first version).
 REPORT_SCHEMA = 1
@@ -272,7 +272,7 @@ def make_params(sets: Sequence[str] = (), config: Path | None = None,
 
 
 def restart_from_records(records: Sequence[Mapping[str, Any]], default: Range,
-                         cloud_start: Range = Range.exact(0.0)) -> tuple[Range, str] | None:
+                         cloud_start: Range = ZERO) -> tuple[Range, str] | None:
     """Issue 5's hook: resumed full runs store ``interruption_cost: {lost_seconds, restart_seconds}``: what a
     restart cost on the machine itself (process start, checkpoint load, setup, warm-up). A spot restart adds a new
     instance and container (``cloud_start``, the cost model's job_start_seconds). The median of the measured
