@@ -36,7 +36,7 @@ from bench.errors import UsageError
 #: Deadlines of the probe's phases, as fractions of the budget measured from the start of the run.
 PHASE_DEADLINES = {"train0": 0.45, "val0": 0.55, "train1": 0.80, "val1": 0.90, "final": 1.0}
 #: Minimum batches per phase: warm-up plus at least a few steady batches to time.
-MIN_BATCHES = {"train0": 3, "val0": 1, "train1": 2, "val1": 1, "final": 1}
+MIN_BATCHES = {"train0": 4, "val0": 1, "train1": 2, "val1": 1, "final": 1}
 #: Probe mirror: at most this many training batches' worth of images (mosaic needs variety, not volume).
 MIRROR_TRAIN_BATCHES = 16
 MIRROR_VAL_BATCHES = 4
