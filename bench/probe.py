@@ -349,8 +349,7 @@ def run_training(
     plain_from = trainer_epochs - close_mosaic if close_mosaic else trainer_epochs
     phase_log: list[str] = []
     state: dict[str, Any] = {"trainer": None, "train_src": None, "val_src": None, "val_seen": 0,
-                             "val_passes": 0, "skipped": [],
-                             "phase": "setup", "phase_t": 0.0, "nbatch": 0}
+                             "val_passes": 0, "skipped": [], "nbatch": 0}
 
     def deadline(phase: str) -> float:
         assert probe_budget_seconds is not None
