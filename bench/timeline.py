@@ -228,6 +228,24 @@ def phase_stats(batches: Sequence[tuple[float, float, int, int]], *, batch: int,
                       tuple(norm[i][1] for i in steady_idx))
 
 
+#: Steady compute samples whose last is below this share of the first, with no sample rising again above the
+#: first, mean warm-up was still going on when the probe ended.
+TREND_FACTOR = 0.85
+
+
+def falling_trend(samples: Sequence[float]) -> str | None:
+    """A warning when the steady-state samples, in time order, were still falling at the end (seen on a 2-core
+    CPU at 640 px: 17.4, 15.5, 13.1, 11.4 s while a 300 s probe settled at 10 s): the estimate is then high."""
+    if len(samples) < 3:
+        return None
+    first, last = samples[0], samples[-1]
+    if last < TREND_FACTOR * first and max(samples[1:]) <= first:
+        return (f"compute per batch was still falling when the probe ended ({first:.3g} s to {last:.3g} s): "
+                f"warm-up was not over, so the estimate is probably high; run again with a larger --budget "
+                f"(e.g. 3 times as long)")
+    return None
+
+
 @dataclass(frozen=True)
 class Derived:
     """Everything the probe's timeline says, ready for the record."""
@@ -280,6 +298,10 @@ def derive(events: Sequence[Sequence[object]], w: Workload) -> Derived:
         stats["plain"] = stats["mosaic"]
     if "mosaic" not in stats:
         stats["mosaic"] = stats["plain"]
+    trend = falling_trend([*stats["mosaic"].compute_samples,
+                           *(stats["plain"].compute_samples if stats["plain"] is not stats["mosaic"] else ())])
+    if trend:
+        warnings.append(trend)
     if stats["plain"] is not stats["mosaic"]:
         # Compute does not depend on the augmentation pipeline (same model, same image size; measured in a
         # full run on CPU: 53.3 vs 53.5 s of training per epoch with and without mosaic), only the data wait

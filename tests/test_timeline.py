@@ -173,3 +173,18 @@ def test_compute_is_pooled_across_phases_but_data_is_not() -> None:
     assert p.plain.compute_seconds_per_batch == p.mosaic.compute_seconds_per_batch
     assert p.mosaic.data_seconds_per_batch.median == pytest.approx(0.3)
     assert p.plain.data_seconds_per_batch.median == pytest.approx(0.1)
+
+
+def test_falling_compute_at_the_end_of_the_probe_is_flagged() -> None:
+    from bench.timeline import falling_trend
+
+    assert falling_trend([17.4, 15.5, 13.1, 11.4]) is not None  # seen on a 2-core CPU at 640 px
+    assert falling_trend([10.2, 9.9, 10.4, 10.0]) is None  # noise, not a trend
+    assert falling_trend([12.0, 13.0, 9.0]) is None  # rose again: not a warm-up curve
+    assert falling_trend([12.0, 9.0]) is None  # too few to tell
+    c = Clock()
+    c.mark("setup_end")
+    epoch(c, 0, [(0.1, 30.0), (0.1, 17.4), (0.1, 15.5), (0.1, 13.1)], 0.0, 0.0, [(0.1, 1.0, 32)])
+    epoch(c, 1, [(0.1, 11.4), (0.1, 11.0)], 0.0, 0.0, [(0.1, 1.0, 32)])
+    c.mark("end")
+    assert any("still falling" in w for w in derive(c.events, WORKLOAD).warnings)
