@@ -24,34 +24,25 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive_float(s: str) -> float:
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{s}' is not a number") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"{s} must be > 0")
-    return v
+def _number(kind: type, low: float, strict: bool) -> Any:
+    """An argparse type: ``kind(s)`` that is > low (strict) or >= low, else one clear error."""
+    noun = "a number" if kind is float else "an integer"
+
+    def parse(s: str) -> Any:
+        try:
+            v = kind(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{s}' is not {noun}") from None
+        if (v <= low) if strict else (v < low):
+            raise argparse.ArgumentTypeError(f"{s} must be {'>' if strict else '>='} {low:g}")
+        return v
+
+    return parse
 
 
-def _positive_int(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{s}' is not an integer") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{s} must be >= 1")
-    return v
-
-
-def _nonneg_int(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{s}' is not an integer") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"{s} must be >= 0")
-    return v
+_positive_float = _number(float, 0, strict=True)
+_positive_int = _number(int, 1, strict=False)
+_nonneg_int = _number(int, 0, strict=False)
 
 
 def add_workload_args(p: argparse.ArgumentParser) -> None:

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from bench import extrapolate, record, timeline
-from bench.dataset import SyntheticSpec
 from bench.profile import Profile
 from bench.stats import IQR_WARN_THRESHOLD, iqr, median
 
@@ -358,9 +357,3 @@ def format_validation(v: dict[str, Any]) -> str:
     for w in v.get("warnings", []):
         lines.append(f"  warning      {w}")
     return "\n".join(lines)
-
-
-def default_spec(seed: int = 0) -> SyntheticSpec:
-    w = DEFAULT_WORKLOAD
-    return SyntheticSpec(train=int(w["train_images"]), val=int(w["val_images"]), test=int(w["test_images"]),
-                         seed=seed)
