@@ -193,7 +193,14 @@ def interruption_cost(prev: dict[str, Any], res: Any, derived: Any) -> dict[str,
     from bench import timeline
 
     tl_prev = timeline.parse(prev["measurements"]["events"])
-    last_ckpt = tl_prev.last_fit_end or 0.0
+    # the checkpoint ultralytics resumed from holds epochs [0, start_epoch): the work after it was lost. A kill can
+    # land between the checkpoint's save and the epoch's last callback, so go by the checkpoint, not the callbacks.
+    before = res.start_epoch
+    saved = [e for e in tl_prev.epochs if e.index == before - 1]
+    last_ckpt = 0.0
+    if saved:
+        e = saved[0]
+        last_ckpt = e.fit_end if e.fit_end is not None else max([e.train_end or e.start, *(v.end for v in e.vals)])
     lost = max(0.0, float(prev["measurements"]["wall_seconds"]) - last_ckpt)
     tl = timeline.parse(res.events)
     setup = tl.epochs[0].start if tl.epochs else tl.setup_end
@@ -202,7 +209,7 @@ def interruption_cost(prev: dict[str, Any], res: Any, derived: Any) -> dict[str,
     return {
         "interrupted_run_id": prev["run_id"],
         "signal": (prev.get("interruption") or {}).get("signal"),
-        "epochs_before": sum(1 for e in tl_prev.epochs if e.complete),
+        "epochs_before": before,
         "lost_seconds": lost,
         "restart_seconds": startup + setup + warm,
         "startup_seconds": startup,

@@ -107,7 +107,8 @@ def test_killed_full_run_resumes_to_the_right_number_of_epochs(tiny: Path, tmp_p
     csv = Path(rec["measurements"]["save_dir"]) / "results.csv"
     assert len(csv.read_text().splitlines()) == 1 + 5  # ultralytics' own log: one row per epoch
     cost = rec["interruption_cost"]
-    assert cost["epochs_before"] == 2
+    # killed in epoch 3, or (rarely) between epoch 3's checkpoint and its last callback: the checkpoint decides
+    assert cost["epochs_before"] in (2, 3)
     assert cost["lost_seconds"] > 0 and cost["restart_seconds"] > cost["setup_seconds"] > 0
     assert rec["full_run_seconds"]["median"] > first["measurements"]["wall_seconds"]  # type: ignore[index]
     # the interrupted record is untouched
