@@ -346,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"bench {args.command}: interrupted", file=sys.stderr)
         return 130
-    except Exception as e:
+    except BaseException as e:
         from bench.probe import Interrupted
 
         if isinstance(e, Interrupted):

@@ -115,8 +115,9 @@ class _ProbeDone(Exception):
     """Raised from a callback to end a probe that has measured enough (skips ultralytics' remaining work)."""
 
 
-class Interrupted(Exception):
-    """Raised by the signal handlers of the CLI (SIGTERM) and by the probe to stop at once."""
+class Interrupted(BaseException):
+    """Raised by the CLI's SIGTERM handler. A BaseException, like KeyboardInterrupt, so that library code catching
+    ``Exception`` (ultralytics does, around plots and imports) cannot swallow it and carry on half-broken."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(f"interrupted by signal {signum}")
