@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bench.errors import BenchError
+from bench.errors import BenchError, UsageError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -123,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--overhead", action="store_true",
                      help="instead: measure the instrumentation's overhead (A/B interleaved full trainings)")
     val.add_argument("--pairs", type=_positive_int, default=2, help="A/B pairs for --overhead (2)")
+    val.add_argument("--summary", action="store_true",
+                     help="instead: rank the probe against the naive estimates over every validation in "
+                          "<results>/validation/ (no training)")
     val.add_argument("--json", action="store_true", help="print the validation record as JSON on stdout")
     val.set_defaults(func=cmd_validate)
 
@@ -239,6 +242,10 @@ def format_summary(rec: dict[str, Any], path: Path) -> str:
 def cmd_validate(args: argparse.Namespace) -> int:
     from bench import validate
 
+    if args.summary and args.overhead:
+        raise UsageError("--summary and --overhead: choose one (--summary trains nothing, --overhead trains)")
+    if args.summary:
+        return _validate_summary(args)
     if args.overhead:
         for k, v in validate.OVERHEAD_WORKLOAD.items():  # the validation's workload is too long to train 5 times
             if getattr(args, k) == validate.DEFAULT_WORKLOAD[k]:
@@ -253,8 +260,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
     else:
         out, path = validate.run_validation(run_options(args), repeat=args.repeat)
         print(validate.format_validation(out) + f"\n  record       {path}", file=sys.stderr)
+        vrecs, _ = validate.load_validations(args.results)
+        mine = [g for g in validate.aggregate(vrecs) if out["run_id"] in g["run_ids"] and g["n"] > 1]
+        if mine:
+            print(validate.format_aggregate(mine), file=sys.stderr)
     if args.json:
         print(json.dumps(out, indent=1))
+    return 0
+
+
+def _validate_summary(args: argparse.Namespace) -> int:
+    from bench import validate
+
+    vrecs, skipped = validate.load_validations(args.results)
+    for line in skipped:
+        print(f"warning: skipped {line}", file=sys.stderr)
+    groups = validate.aggregate(vrecs)
+    if not groups:
+        raise UsageError(f"no validation records in {args.results / 'validation'}: run `python -m bench validate` "
+                         "first, or point --results at the directory that holds them")
+    print(validate.format_aggregate(groups), file=sys.stderr)
+    if args.json:
+        print(json.dumps(groups, indent=1))
     return 0
 
 

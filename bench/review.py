@@ -481,6 +481,28 @@ def baselines_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["run_id", "method", "predicted s", "error %", "cost to observe s"])
 
 
+def validation_summary_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Over every validation of one workload: each method's bias, mean |error| and worst error, how often the probe
+    came closer, and the paired verdict (``bench validate --summary``)."""
+    from bench.validate import aggregate
+
+    rows = []
+    for g in aggregate([dict(v) for v in vrecs]):
+        w = g["workload"]
+        wl = (f"{w['model']} {w['imgsz']}px b{w['batch']} {w['train_images']}/{w['val_images']} img, "
+              f"{w['epochs']} epochs, budget {w['budget_seconds']} s")
+        methods: list[tuple[str, dict[str, float], float, str | None, str | None]] = [
+            ("probe (bench)", g["probe"], g["probe_seconds"], None, None)]
+        methods += [(n, st, g["baseline_cost_seconds"][n], f"{g['probe_closer'][n]}/{g['n']}", g["verdicts"][n])
+                    for n, st in g["baselines"].items()]
+        for name, st, cost, closer, verdict in methods:
+            rows.append({"workload": wl, "runs": g["n"], "method": name, "bias %": round(st["mean_pct"], 2),
+                         "mean |error| %": round(st["mae_pct"], 2), "worst %": round(st["max_abs_pct"], 2),
+                         "observes s": round(cost, 1), "probe closer": closer, "verdict (paired)": verdict})
+    return pd.DataFrame(rows, columns=["workload", "runs", "method", "bias %", "mean |error| %", "worst %",
+                                       "observes s", "probe closer", "verdict (paired)"])
+
+
 def terms_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """Each term of an epoch, predicted by the probe vs measured in the full run (median seconds)."""
     rows = []

@@ -40,6 +40,8 @@ TARGET_PROBE_SHARE = 0.15
 TARGET_OVERHEAD = 0.01
 #: ultralytics' `time=` logic re-plans epochs from the mean of the epochs done so far; k epochs observed.
 BASELINE_K = 3
+#: Fewer validations than this of one workload give no verdict on the probe against the baselines.
+AGGREGATE_MIN_RUNS = 3
 
 
 def error_pct(predicted: float, actual: float) -> float:
@@ -67,6 +69,34 @@ def naive_baselines(epoch_seconds: Sequence[float], epochs: int, k: int = BASELI
         f"mean_first_{k}_x_n": {"predicted_seconds": mean_k * epochs,
                                 "cost_seconds": setup_seconds + sum(epoch_seconds[:k])},
     }
+
+
+def epoch_noise_pct(epoch_seconds: Sequence[float]) -> float | None:
+    """The full run's epoch-to-epoch spread: the sample standard deviation of its epoch times after the first
+    (which carries warm-up and one-offs) over their mean, in percent; None with fewer than 3 such epochs.
+
+    A prediction that samples about one epoch's worth of training (the probe, or the first epoch) carries noise of
+    about this size from the machine alone, so two errors closer than this cannot be ranked from one run."""
+    xs = list(epoch_seconds)[1:]
+    if len(xs) < 3:
+        return None
+    m = sum(xs) / len(xs)
+    sd = (sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) ** 0.5
+    return sd / m * 100.0 if m > 0 else None
+
+
+def baseline_verdicts(err: float, baselines: dict[str, dict[str, float]], noise_pct: float | None
+                      ) -> dict[str, str]:
+    """For each naive estimate: ``better`` when the probe's |error| is smaller, ``worse`` when larger, ``within
+    noise`` when the two differ by less than the run's epoch-to-epoch spread (``noise_pct``)."""
+    out = {}
+    for name, b in baselines.items():
+        gap = abs(b["error_pct"]) - abs(err)
+        if noise_pct is not None and abs(gap) < noise_pct:
+            out[name] = "within noise"
+        else:
+            out[name] = "better" if gap > 0 else "worse"
+    return out
 
 
 def actual_terms(events: Sequence[Sequence[object]], plain_from_epoch: int) -> dict[str, float | None]:
@@ -129,6 +159,7 @@ def summarize(probes: Sequence[dict[str, Any]], full: dict[str, Any], k: int = B
              if pv is not None and (av := at.get(name)) is not None and av > 0}
     rng = central["full_run_seconds"]
     err = error_pct(predicted, actual)
+    noise = epoch_noise_pct(ep)
     warnings = []
     if len(preds) >= 2 and predicted > 0 and iqr(preds) / predicted > IQR_WARN_THRESHOLD:
         warnings.append(f"the probe's estimate varied by {iqr(preds) / predicted:.0%} (IQR / median) over "
@@ -145,15 +176,187 @@ def summarize(probes: Sequence[dict[str, Any]], full: dict[str, Any], k: int = B
         "probe_share": probe_seconds / actual,
         "baselines": base,
         "terms": terms,
+        "epoch_noise_pct": noise,
         "repeat": {"n": len(preds), "predictions": preds, "median": predicted,
                    "iqr": iqr(preds) if len(preds) >= 2 else 0.0},
         "targets": {
             "error_within_pct": TARGET_ERROR_PCT, "error_met": abs(err) <= TARGET_ERROR_PCT,
             "probe_share_max": TARGET_PROBE_SHARE, "probe_share_met": probe_seconds / actual <= TARGET_PROBE_SHARE,
             "beats_baselines": all(abs(err) < abs(b["error_pct"]) for b in base.values()),
+            "baseline_verdicts": baseline_verdicts(err, base, noise),
         },
         "warnings": warnings,
     }
+
+
+# ------------------------------------------------------------------------------- over many validations
+def workload_key(v: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes two validations comparable: machine, device, training configuration, dataset, probe budget
+    and repeats."""
+    cfg = v.get("config") or {}
+    ds = cfg.get("dataset") or {}
+    counts = ds.get("counts") or {}
+    data = ((ds.get("synthetic") or {}).get("key")) or ds.get("yaml_path")
+    return ((v.get("fingerprint") or {}).get("machine_id"), v.get("device"), v.get("device_name"), cfg.get("model"),
+            cfg.get("imgsz"), cfg.get("batch"), cfg.get("workers"), cfg.get("amp"), cfg.get("cache"),
+            v.get("epochs"), cfg.get("close_mosaic"), data, counts.get("train_images"), counts.get("val_images"),
+            cfg.get("budget_seconds"), cfg.get("repeat", 1))
+
+
+def error_stats(errors: Sequence[float]) -> dict[str, float]:
+    """Signed errors (percent) of one method over several validations: mean (bias), mean |error|, RMS, worst."""
+    n = len(errors)
+    if not n:
+        raise ValueError("no errors")
+    return {"n": n, "mean_pct": sum(errors) / n, "mae_pct": sum(abs(e) for e in errors) / n,
+            "rms_pct": (sum(e * e for e in errors) / n) ** 0.5, "max_abs_pct": max(abs(e) for e in errors)}
+
+
+def paired_gain(gains: Sequence[float]) -> dict[str, Any]:
+    """How many points of |error| the probe saves over a baseline, paired run by run (``|baseline error| -
+    |probe error|``): the mean, its standard error, and a verdict: ``better`` or ``worse`` when the mean is more
+    than two standard errors from 0 (about 95% for a normal mean), else ``within noise``."""
+    n = len(gains)
+    if not n:
+        raise ValueError("no gains")
+    m = sum(gains) / n
+    se = ((sum((g - m) ** 2 for g in gains) / (n - 1)) ** 0.5 / n ** 0.5) if n > 1 else float("inf")
+    verdict = "within noise" if not abs(m) > 2 * se else ("better" if m > 0 else "worse")
+    return {"mean_pct": m, "se_pct": se if se != float("inf") else None, "verdict": verdict}
+
+
+def _usable(v: dict[str, Any]) -> bool:
+    def num(x: Any) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and x == x
+
+    base = v.get("baselines")
+    return (v.get("kind") == "validation" and num(v.get("error_pct")) and num(v.get("probe_share"))
+            and isinstance(base, dict) and bool(base)
+            and all(isinstance(b, dict) and num(b.get("error_pct")) for b in base.values()))
+
+
+def aggregate(vrecs: Sequence[dict[str, Any]], min_runs: int = AGGREGATE_MIN_RUNS) -> list[dict[str, Any]]:
+    """Validations grouped by :func:`workload_key`: each method's error statistics over the group, how often the
+    probe came closer than each naive estimate, and a verdict on mean |error| once a group has ``min_runs``.
+
+    One run cannot rank the probe against the baselines when their errors are within the machine's noise; their
+    bias (mean error) and mean |error| over repeated validations can."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for v in vrecs:
+        if _usable(v):
+            groups.setdefault(workload_key(v), []).append(v)
+    out: list[dict[str, Any]] = []
+    for runs in groups.values():
+        runs = sorted(runs, key=lambda v: str(v.get("created_at", "")))
+        names = [n for n in runs[0]["baselines"] if all(n in v["baselines"] for v in runs)]
+        probe = error_stats([float(v["error_pct"]) for v in runs])
+        base = {n: error_stats([float(v["baselines"][n]["error_pct"]) for v in runs]) for n in names}
+        wins = {n: sum(abs(v["error_pct"]) < abs(v["baselines"][n]["error_pct"]) for v in runs) for n in names}
+        gains = {n: paired_gain([abs(float(v["baselines"][n]["error_pct"])) - abs(float(v["error_pct"]))
+                                 for v in runs]) for n in names}
+        enough = len(runs) >= min_runs
+        v0 = runs[-1]
+        cfg = v0.get("config") or {}
+        counts = ((cfg.get("dataset") or {}).get("counts")) or {}
+        noise = [float(x) for v in runs if isinstance(x := v.get("epoch_noise_pct"), (int, float))]
+        out.append({
+            "workload": {"device": v0.get("device"), "device_name": v0.get("device_name"),
+                         "machine_id": (v0.get("fingerprint") or {}).get("machine_id"), "model": cfg.get("model"),
+                         "imgsz": cfg.get("imgsz"), "batch": cfg.get("batch"), "epochs": v0.get("epochs"),
+                         "close_mosaic": cfg.get("close_mosaic"), "train_images": counts.get("train_images"),
+                         "val_images": counts.get("val_images"), "budget_seconds": cfg.get("budget_seconds"),
+                         "repeat": cfg.get("repeat", 1)},
+            "n": len(runs),
+            "run_ids": [v["run_id"] for v in runs],
+            "first": runs[0].get("created_at"),
+            "last": runs[-1].get("created_at"),
+            "probe": probe,
+            "baselines": base,
+            "baseline_cost_seconds": {n: sum(float(v["baselines"][n].get("cost_seconds") or 0.0) for v in runs)
+                                      / len(runs) for n in names},
+            "probe_seconds": sum(float(v.get("probe_seconds") or 0.0) for v in runs) / len(runs),
+            "probe_closer": wins,
+            "within_range": sum(bool(v.get("within_range")) for v in runs),
+            "probe_share_max": max(float(v["probe_share"]) for v in runs),
+            "epoch_noise_pct": (sum(noise) / len(noise)) if noise else None,
+            "enough_runs": enough,
+            "gain_pct": gains,
+            "beats_baselines_on_mae": ({n: probe["mae_pct"] < base[n]["mae_pct"] for n in names}
+                                       if enough else None),
+            "verdicts": {n: (gains[n]["verdict"] if enough else "too few runs") for n in names},
+        })
+    out.sort(key=lambda g: (-int(g["n"]), str(g["last"])))
+    return out
+
+
+def load_validations(results: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The validation records under ``<results>/validation/`` and, for each file that is not one, why."""
+    import json
+
+    from bench.errors import UsageError
+
+    vrecs, skipped = [], []
+    for p in record.iter_record_files(results / "validation"):
+        try:
+            rec = record.read_record(p) if _is_kind(p, "validation") else None
+        except UsageError as e:
+            skipped.append(str(e))
+            continue
+        if rec is not None:
+            if rec.get("epoch_noise_pct") is None:  # older records: from the full run's own record, when kept
+                full = results / "validation" / "records" / f"{rec.get('full_run_id')}.json"
+                try:
+                    ep = json.loads(full.read_text(encoding="utf-8"))["measurements"]["epoch_seconds"]
+                    rec["epoch_noise_pct"] = epoch_noise_pct([float(x) for x in ep])
+                except (OSError, ValueError, KeyError, TypeError):
+                    pass
+            vrecs.append(rec)
+    return vrecs, skipped
+
+
+def _is_kind(path: Path, kind: str) -> bool:
+    """Whether ``path`` holds a JSON object of ``kind`` (overhead records are not run records)."""
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return True  # read_record names the problem
+    return not isinstance(data, dict) or data.get("kind") in (kind, None)
+
+
+def format_aggregate(groups: Sequence[dict[str, Any]]) -> str:
+    """The table `bench validate --summary` prints: one block a workload."""
+    lines: list[str] = []
+    for g in groups:
+        w = g["workload"]
+        lines += [
+            "",
+            f"{g['n']} validation(s) of {w['model']} {w['imgsz']}px batch {w['batch']}, {w['train_images']} train / "
+            f"{w['val_images']} val images, {w['epochs']} epochs (close_mosaic {w['close_mosaic']}), probe budget "
+            f"{w['budget_seconds']:.0f} s" + (f" x {w['repeat']}" if (w.get("repeat") or 1) > 1 else "")
+            + f", on {w['device']} ({w['device_name']}), {str(g['first'])[:16]} to {str(g['last'])[:16]}",
+            f"  {'method':<18} {'bias':>7} {'mean |err|':>10} {'RMS':>6} {'worst':>6} {'observes':>9}  probe closer",
+            f"  {'probe (bench)':<18} {g['probe']['mean_pct']:+6.1f}% {g['probe']['mae_pct']:9.1f}% "
+            f"{g['probe']['rms_pct']:5.1f}% {g['probe']['max_abs_pct']:5.1f}% {g['probe_seconds']:8.0f}s",
+        ]
+        for n, st in g["baselines"].items():
+            lines.append(f"  {n:<18} {st['mean_pct']:+6.1f}% {st['mae_pct']:9.1f}% {st['rms_pct']:5.1f}% "
+                         f"{st['max_abs_pct']:5.1f}% {g['baseline_cost_seconds'][n]:8.0f}s  "
+                         f"{g['probe_closer'][n]}/{g['n']} runs")
+        lines.append(f"  actual inside the predicted range in {g['within_range']}/{g['n']}; probe share at most "
+                     f"{g['probe_share_max']:.1%}"
+                     + (f"; epoch-to-epoch noise of the full runs {g['epoch_noise_pct']:.1f}% (mean CV)"
+                        if g["epoch_noise_pct"] is not None else ""))
+        if not g["enough_runs"]:
+            lines.append(f"  verdict: too few runs to rank the methods (need {AGGREGATE_MIN_RUNS}); one run's ranking "
+                         "is decided by the machine's noise")
+        else:
+            for n, gain in g["gain_pct"].items():
+                se = f" +- {gain['se_pct']:.1f}" if gain["se_pct"] is not None else ""
+                lines.append(f"  vs {n}: the probe's |error| is {gain['mean_pct']:+.1f}{se} points smaller per run "
+                             f"(paired): {gain['verdict']}")
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------- the runs
@@ -343,9 +546,14 @@ def format_validation(v: dict[str, Any]) -> str:
         + (f" (median of {v['repeat']['n']} probes)" if v["repeat"]["n"] > 1 else ""),
         "  baselines (from the same full run):",
     ]
+    verdicts = v["targets"].get("baseline_verdicts") or {}
     for name, b in v["baselines"].items():
         lines.append(f"    {name:<18} {m(b['predicted_seconds'])}  error {b['error_pct']:+.1f}%  "
-                     f"(costs {b['cost_seconds']:.0f} s to observe)")
+                     f"(costs {b['cost_seconds']:.0f} s to observe)"
+                     + (f"  probe {verdicts[name]}" if name in verdicts else ""))
+    if v.get("epoch_noise_pct") is not None:
+        lines.append(f"    (the full run's epochs varied by {v['epoch_noise_pct']:.1f}% (CV): errors closer than that "
+                     f"cannot be ranked from one run; `bench validate --summary` ranks them over many)")
     lines.append("  terms (median seconds; predicted vs actual):")
     for name, t in v["terms"].items():
         lines.append(f"    {name:<14} {t['predicted_seconds']:8.2f} vs {t['actual_seconds']:8.2f}  "

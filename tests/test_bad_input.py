@@ -57,6 +57,8 @@ CASES = [
     ("validate --device tpu --results {R}", "unknown device"),
     ("validate --repeat 0 --results {R}", "must be >= 1"),
     ("validate --device mps --results {R}", "MPS is not available"),
+    ("validate --summary --results {R}", "no validation records"),
+    ("validate --summary --overhead --results {R}", "choose one"),
     ("run --device cpu --results {R}/corrupt.json", "not a directory"),
     ("run --device cpu --datasets {R}/corrupt.json/x --results {R}", "not a directory"),
     ("run --device cpu --resume nosuchrun --results {R}", "no such record"),

@@ -123,3 +123,96 @@ def test_overhead_ab(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert o["ratio_median"] == pytest.approx(o["wall_seconds"]["instrumented"][0] / o["wall_seconds"]["bare"][0])
     assert 0 < o["callback_share_median"] < 0.2
     assert len(list((res / "validation").glob("*.json"))) == 1
+
+
+# ------------------------------------------------------------------------------- over many validations
+def test_epoch_noise_pct_by_hand() -> None:
+    from bench.validate import epoch_noise_pct
+
+    # the first epoch (warm-up) is left out; 10, 12, 14: mean 12, sample sd 2 -> 16.67%
+    assert epoch_noise_pct([30.0, 10.0, 12.0, 14.0]) == pytest.approx(200 / 12)
+    assert epoch_noise_pct([30.0, 10.0, 12.0]) is None  # too few epochs to speak of a spread
+
+
+def test_baseline_verdicts_by_hand() -> None:
+    from bench.validate import baseline_verdicts
+
+    base = {"a": {"error_pct": -5.0}, "b": {"error_pct": 2.5}, "c": {"error_pct": 1.0}}
+    assert baseline_verdicts(2.0, base, 1.0) == {"a": "better", "b": "within noise", "c": "worse"}
+    assert baseline_verdicts(2.0, base, None) == {"a": "better", "b": "better", "c": "worse"}
+
+
+def test_paired_gain_by_hand() -> None:
+    from bench.validate import paired_gain
+
+    g = paired_gain([1.0, 2.0, 3.0])  # mean 2, sd 1, se 1/sqrt(3) = 0.577: 2 > 2 x 0.577
+    assert g["mean_pct"] == pytest.approx(2.0) and g["se_pct"] == pytest.approx(3 ** -0.5)
+    assert g["verdict"] == "better"
+    assert paired_gain([-3.0, -3.2, -2.8])["verdict"] == "worse"
+    assert paired_gain([2.0, -1.0, 0.5])["verdict"] == "within noise"  # mean 0.5, se 0.87
+    one = paired_gain([4.0])
+    assert one["se_pct"] is None and one["verdict"] == "within noise"  # one run ranks nothing
+
+
+def test_error_stats_by_hand() -> None:
+    from bench.validate import error_stats
+
+    s = error_stats([3.0, -4.0])
+    assert s == {"n": 2, "mean_pct": -0.5, "mae_pct": 3.5, "rms_pct": pytest.approx(12.5 ** 0.5), "max_abs_pct": 4.0}
+    with pytest.raises(ValueError):
+        error_stats([])
+
+
+def vrec(run_id: str, err: float, first: float, mean3: float, *, epochs: int = 12, share: float = 0.1,
+         created: str = "2026-11-28T19:00:00Z") -> dict[str, object]:
+    return {"kind": "validation", "run_id": run_id, "created_at": created, "device": "cpu", "device_name": "X",
+            "fingerprint": {"machine_id": "m1"}, "epochs": epochs,
+            "config": {"model": "yolov8n", "imgsz": 320, "batch": 16, "close_mosaic": 3, "budget_seconds": 40.0,
+                       "repeat": 1, "dataset": {"synthetic": {"key": "k"},
+                                                "counts": {"train_images": 192, "val_images": 32}}},
+            "error_pct": err, "probe_share": share, "probe_seconds": 40.0, "within_range": abs(err) < 4,
+            "epoch_noise_pct": 4.0,
+            "baselines": {"first_epoch_x_n": {"error_pct": first, "cost_seconds": 36.0},
+                          "mean_first_3_x_n": {"error_pct": mean3, "cost_seconds": 100.0}}}
+
+
+def test_aggregate_groups_by_workload_and_ranks_over_runs() -> None:
+    from bench.validate import aggregate, format_aggregate
+
+    runs = [vrec("a", 1.0, -5.0, -2.0, created="2026-11-28T19:00:00Z"),
+            vrec("b", -2.0, 6.0, -1.0, created="2026-11-28T19:10:00Z"),
+            vrec("c", 0.5, -4.0, -3.0, created="2026-11-28T19:20:00Z"),
+            vrec("other", 9.0, 1.0, 1.0, epochs=6),  # another workload: its own group
+            {"kind": "validation", "run_id": "broken", "error_pct": None}]  # unusable: left out
+    groups = aggregate(runs)
+    assert [g["n"] for g in groups] == [3, 1]
+    g = groups[0]
+    assert g["run_ids"] == ["a", "b", "c"]
+    assert g["probe"]["mean_pct"] == pytest.approx(-0.5 / 3) and g["probe"]["mae_pct"] == pytest.approx(3.5 / 3)
+    assert g["baselines"]["first_epoch_x_n"]["mae_pct"] == pytest.approx(5.0)
+    assert g["probe_closer"] == {"first_epoch_x_n": 3, "mean_first_3_x_n": 2}
+    # paired gains over first epoch: 4, 4, 3.5 -> clearly better; over mean of 3: 1, -1, 2.5 -> noise
+    assert g["verdicts"] == {"first_epoch_x_n": "better", "mean_first_3_x_n": "within noise"}
+    assert g["beats_baselines_on_mae"] == {"first_epoch_x_n": True, "mean_first_3_x_n": True}
+    assert g["within_range"] == 3 and g["probe_share_max"] == pytest.approx(0.1)
+    assert groups[1]["enough_runs"] is False and groups[1]["verdicts"]["first_epoch_x_n"] == "too few runs"
+    text = format_aggregate(groups)
+    assert "3/3 runs" in text and "better" in text and "too few runs to rank" in text
+
+
+def test_validate_summary_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.cli import main
+
+    vdir = tmp_path / "validation"
+    vdir.mkdir()
+    for i, (e, f, m) in enumerate([(1.0, -5.0, -2.0), (-2.0, 6.0, -1.0), (0.5, -4.0, -3.0)]):
+        r = vrec(f"2026112{i}T000000Z-cpu-validate-{i}", e, f, m) | {"schema_version": 1, "status": "complete",
+                                                                    "seconds_per_epoch": {"median": 30.0},
+                                                                    "full_run_seconds": {"median": 380.0}}
+        (vdir / f"{r['run_id']}.json").write_text(json.dumps(r))
+    (vdir / "oh.json").write_text(json.dumps({"kind": "overhead", "run_id": "oh"}))  # not a validation: ignored
+    assert main(["validate", "--summary", "--results", str(tmp_path), "--json"]) == 0
+    out = capsys.readouterr()
+    groups = json.loads(out.out)
+    assert len(groups) == 1 and groups[0]["n"] == 3
+    assert "vs first_epoch_x_n" in out.err and "warning" not in out.err
