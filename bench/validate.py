@@ -212,17 +212,32 @@ def error_stats(errors: Sequence[float]) -> dict[str, float]:
             "rms_pct": (sum(e * e for e in errors) / n) ** 0.5, "max_abs_pct": max(abs(e) for e in errors)}
 
 
+#: Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom (any statistics table).
+T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+       2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+
+
+def t95(df: int) -> float:
+    """Two-sided 95% quantile of Student's t with ``df`` degrees of freedom (rounded up beyond the table)."""
+    if df < 1:
+        raise ValueError("df must be >= 1")
+    return T95[df - 1] if df <= len(T95) else 2.000 if df <= 60 else 1.980 if df <= 120 else 1.960
+
+
 def paired_gain(gains: Sequence[float]) -> dict[str, Any]:
     """How many points of |error| the probe saves over a baseline, paired run by run (``|baseline error| -
-    |probe error|``): the mean, its standard error, and a verdict: ``better`` or ``worse`` when the mean is more
-    than two standard errors from 0 (about 95% for a normal mean), else ``within noise``."""
+    |probe error|``): the mean, its standard error, the 95% confidence half-width (Student's t), and a verdict:
+    ``better`` or ``worse`` when that interval excludes 0, else ``within noise``. One run gives no verdict."""
     n = len(gains)
     if not n:
         raise ValueError("no gains")
     m = sum(gains) / n
-    se = ((sum((g - m) ** 2 for g in gains) / (n - 1)) ** 0.5 / n ** 0.5) if n > 1 else float("inf")
-    verdict = "within noise" if not abs(m) > 2 * se else ("better" if m > 0 else "worse")
-    return {"mean_pct": m, "se_pct": se if se != float("inf") else None, "verdict": verdict}
+    if n == 1:
+        return {"mean_pct": m, "se_pct": None, "ci95_pct": None, "verdict": "within noise"}
+    se = (sum((g - m) ** 2 for g in gains) / (n - 1)) ** 0.5 / n ** 0.5
+    half = t95(n - 1) * se
+    verdict = "within noise" if not abs(m) > half else ("better" if m > 0 else "worse")
+    return {"mean_pct": m, "se_pct": se, "ci95_pct": half, "verdict": verdict}
 
 
 def _usable(v: dict[str, Any]) -> bool:
@@ -353,9 +368,9 @@ def format_aggregate(groups: Sequence[dict[str, Any]]) -> str:
                          "is decided by the machine's noise")
         else:
             for n, gain in g["gain_pct"].items():
-                se = f" +- {gain['se_pct']:.1f}" if gain["se_pct"] is not None else ""
-                lines.append(f"  vs {n}: the probe's |error| is {gain['mean_pct']:+.1f}{se} points smaller per run "
-                             f"(paired): {gain['verdict']}")
+                ci = f" +- {gain['ci95_pct']:.1f}" if gain["ci95_pct"] is not None else ""
+                lines.append(f"  vs {n}: the probe's |error| is {gain['mean_pct']:+.1f}{ci} points smaller per run "
+                             f"(paired, 95% interval): {gain['verdict']}")
     return "\n".join(lines)
 
 

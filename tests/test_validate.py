@@ -145,13 +145,24 @@ def test_baseline_verdicts_by_hand() -> None:
 def test_paired_gain_by_hand() -> None:
     from bench.validate import paired_gain
 
-    g = paired_gain([1.0, 2.0, 3.0])  # mean 2, sd 1, se 1/sqrt(3) = 0.577: 2 > 2 x 0.577
+    g = paired_gain([1.0, 2.0, 3.0])  # mean 2, sd 1, se 1/sqrt(3) = 0.577; t(2 df) = 4.303: +-2.48 spans 0
     assert g["mean_pct"] == pytest.approx(2.0) and g["se_pct"] == pytest.approx(3 ** -0.5)
-    assert g["verdict"] == "better"
+    assert g["ci95_pct"] == pytest.approx(4.303 * 3 ** -0.5)
+    assert g["verdict"] == "within noise"
+    assert paired_gain([1.8, 2.0, 2.2])["verdict"] == "better"  # se 0.115: +-0.50
     assert paired_gain([-3.0, -3.2, -2.8])["verdict"] == "worse"
-    assert paired_gain([2.0, -1.0, 0.5])["verdict"] == "within noise"  # mean 0.5, se 0.87
+    assert paired_gain([2.0, -1.0, 0.5])["verdict"] == "within noise"
     one = paired_gain([4.0])
     assert one["se_pct"] is None and one["verdict"] == "within noise"  # one run ranks nothing
+
+
+def test_t95_table() -> None:
+    from bench.validate import t95
+
+    assert t95(1) == 12.706 and t95(5) == 2.571 and t95(30) == 2.042 and t95(1000) == 1.96
+    assert all(t95(d) >= t95(d + 1) for d in range(1, 200))  # falls toward the normal quantile
+    with pytest.raises(ValueError):
+        t95(0)
 
 
 def test_error_stats_by_hand() -> None:
