@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from bench.profile import Phase, Profile
 from bench.stats import ZERO, Range
 
-#: Relative margin added to both bounds of a same-device estimate, for what a short probe cannot observe.
-#: Set from `bench validate` on CPU (README, "Accuracy"): the measured full-run errors stay inside it.
+#: Relative margin added to both bounds of a same-device estimate, for what a short probe cannot observe. The
+#: default until a machine has validations of its own: `bench run` and `bench report` widen it to what at least
+#: 3 of this machine's `bench validate` runs measured (bench.validate.margin_for), e.g. on a VM whose speed drifts.
 SAME_DEVICE_SYSTEMATIC = 0.05
 
 #: ultralytics' defaults (cfg/default.yaml).

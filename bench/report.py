@@ -364,6 +364,7 @@ class Source:
     unused: list[str] = field(default_factory=list)  # readable records not used, with why
     notes: list[str] = field(default_factory=list)
     assumed: list[str] = field(default_factory=list)  # estimate mode: the assumed split, one line each
+    local_systematic: float = SAME_DEVICE_SYSTEMATIC  # this machine's margin (wider when its validations say so)
 
 
 def _has_profile(rec: Mapping[str, Any]) -> bool:
@@ -447,6 +448,12 @@ def select_source(results: Path, loaded: Loaded, run: str | None, settings_catal
                  dataset_bytes=nbytes, record=base, skipped=skipped, excluded=excluded, unused=unused)
     if note:
         src.notes.append(note)
+    from bench.validate import margin_for
+
+    src.local_systematic, margin_note = margin_for(results, (base.get("fingerprint") or {}).get("machine_id"),
+                                                   prof.device_type, SAME_DEVICE_SYSTEMATIC)
+    if margin_note:
+        src.notes.append(f"this machine's row: {margin_note}")
     for r in measured:
         p = _profile(r)
         if _workload(p) != _workload(prof):
@@ -600,7 +607,7 @@ def build_rows(source: Source, settings: Settings) -> list[dict[str, Any]]:
     speedup; its cost columns are None and ``price_missing`` says why. Plain dicts: the CSV and JSON rows, and
     what the plots read."""
     s = settings
-    local_est = estimate_run(source.local, s.epochs, s.close_mosaic, systematic=SAME_DEVICE_SYSTEMATIC)
+    local_est = estimate_run(source.local, s.epochs, s.close_mosaic, systematic=source.local_systematic)
     local = _base_row("local", f"{source.local.device_name} ({source.local.device_type})", s, source.run_id)
     local_hours = _fill_time(local, local_est, source.local, None)
     local.update(hourly_usd=0.0, billable_hours=local["hours"], cost_usd=0.0, cost_low=0.0, cost_high=0.0,

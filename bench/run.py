@@ -248,9 +248,13 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
         warnings.append(f"nothing to estimate from: {e}")
     if res.error_detail:
         warnings.append(res.error_detail)
-    estimate = None
+    estimate, margin_note = None, None
     if derived is not None:
-        estimate = extrapolate.estimate_run(derived.profile, o.epochs, o.close_mosaic)
+        from bench.validate import margin_for
+
+        margin, margin_note = margin_for(o.results, fp.get("machine_id"), device_type,
+                                         extrapolate.SAME_DEVICE_SYSTEMATIC)
+        estimate = extrapolate.estimate_run(derived.profile, o.epochs, o.close_mosaic, systematic=margin)
     tl = timeline.parse(res.events)
     per_epoch: Range | None = estimate.seconds_per_epoch if estimate else None
     full_run: Range | None = estimate.full_run_seconds if estimate else None
@@ -276,7 +280,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
     extrapolated = [f"{len(info.train_images)} train images per epoch from the observed batches",
                     f"{len(info.val_images)} val images per pass from the observed val batches",
                     f"{o.epochs} epochs ({max(0, o.epochs - o.close_mosaic)} with mosaic, "
-                    f"{min(o.close_mosaic, o.epochs)} without)"]
+                    f"{min(o.close_mosaic, o.epochs)} without)"] + ([margin_note] if margin_note else [])
     rec: dict[str, Any] = {
         "schema_version": record.SCHEMA_VERSION,
         "run_id": run_id,

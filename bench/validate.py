@@ -304,6 +304,51 @@ def aggregate(vrecs: Sequence[dict[str, Any]], min_runs: int = AGGREGATE_MIN_RUN
     return out
 
 
+#: The same-device margin a machine's validations support: this quantile of their |error| (the probe's own ranges
+#: are p10-p90, so about 80% of outcomes inside is the same promise).
+MARGIN_QUANTILE = 0.8
+
+
+def quantile(xs: Sequence[float], q: float) -> float:
+    """The q-quantile of ``xs`` by linear interpolation between order statistics (numpy's default)."""
+    if not xs or not 0.0 <= q <= 1.0:
+        raise ValueError("need values and 0 <= q <= 1")
+    s = sorted(xs)
+    pos = q * (len(s) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def validated_margin(vrecs: Sequence[dict[str, Any]], machine_id: str | None, device: str
+                     ) -> dict[str, Any] | None:
+    """What this machine's validations say about the probe's same-device error: the :data:`MARGIN_QUANTILE` of
+    their |error| (as a fraction), from at least :data:`AGGREGATE_MIN_RUNS` of them; None with fewer. Any
+    workload counts: on one machine the error is mostly the machine's own drift between probe and run."""
+    if not machine_id:
+        return None
+    errs = [abs(float(v["error_pct"])) for v in vrecs if _usable(v) and v.get("device") == device
+            and (v.get("fingerprint") or {}).get("machine_id") == machine_id]
+    if len(errs) < AGGREGATE_MIN_RUNS:
+        return None
+    return {"margin": quantile(errs, MARGIN_QUANTILE) / 100.0, "n": len(errs), "quantile": MARGIN_QUANTILE,
+            "max_abs_pct": max(errs)}
+
+
+def margin_for(results: Path, machine_id: str | None, device: str, default: float) -> tuple[float, str | None]:
+    """The same-device margin for an estimate on this machine: ``default``, or wider when this machine's
+    validations (under ``<results>/validation/``) erred by more; with a note saying which and why."""
+    vrecs, _ = load_validations(results)
+    m = validated_margin(vrecs, machine_id, device)
+    if m is None:
+        return default, None
+    what = (f"{m['quantile']:.0%} of the {m['n']} validations on this machine ({device}) erred by at most "
+            f"{100 * m['margin']:.1f}% (worst {m['max_abs_pct']:.1f}%; `bench validate --summary`)")
+    if m["margin"] <= default:
+        return default, f"margin ±{default:.0%} kept: {what}"
+    return m["margin"], f"margin widened to ±{m['margin']:.0%} from the default ±{default:.0%}: {what}"
+
+
 def load_validations(results: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """The validation records under ``<results>/validation/`` and, for each file that is not one, why."""
     import json
@@ -403,8 +448,7 @@ def run_bench(args: list[str]) -> dict[str, Any]:
     import signal
     import subprocess
 
-    from bench.errors import RunFailed
-    from bench.probe import Interrupted
+    from bench.errors import Interrupted, RunFailed
 
     proc = subprocess.Popen([sys.executable, "-m", "bench", "run", *args, "--json"], stdout=subprocess.PIPE,
                             text=True)

@@ -39,10 +39,20 @@ def check_range(d: Any) -> None:
 
 @pytest.mark.slow
 def test_probe_writes_a_complete_record(tiny_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    from bench import fingerprint
+    from tests.test_validate import write_vrecs
+
     res = tmp_path / "results"
+    # three validations of this machine erred by 1, 2 and 30%: the estimate's margin widens to their 80% quantile
+    write_vrecs(res, [1.0, -2.0, 30.0], machine=fingerprint.collect(torch)["machine_id"])
     code, out, err = run_cli(["run", *TINY, "--data", str(tiny_data), "--results", str(res), "--json"], capsys)
     assert code == 0, err
     rec = json.loads(out)
+    assert rec["estimate"]["systematic"] == pytest.approx(0.188)
+    assert any("margin widened to ±19%" in x for x in rec["estimate"]["extrapolated"])
+    assert "±19% systematic" in rec["estimate"]["interval"]
     files = list(res.glob("*.json"))
     assert len(files) == 1 and json.loads(files[0].read_text()) == rec
     for key in ("schema_version", "run_id", "status", "device", "fingerprint", "config", "epochs",

@@ -227,3 +227,68 @@ def test_validate_summary_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     groups = json.loads(out.out)
     assert len(groups) == 1 and groups[0]["n"] == 3
     assert "vs first_epoch_x_n" in out.err and "warning" not in out.err
+
+
+# ------------------------------------------------------------------------------ margin from a machine's history
+def test_quantile_by_hand() -> None:
+    from bench.validate import quantile
+
+    assert quantile([1.0, 2.0, 30.0], 0.8) == pytest.approx(2.0 + 0.6 * 28.0)  # position 1.6
+    assert quantile([5.0], 0.8) == 5.0 and quantile([3.0, 1.0], 0.0) == 1.0 and quantile([3.0, 1.0], 1.0) == 3.0
+    with pytest.raises(ValueError):
+        quantile([], 0.5)
+
+
+def write_vrecs(results: Path, errors: list[float], machine: str = "m1", device: str = "cpu") -> None:
+    vdir = results / "validation"
+    vdir.mkdir(parents=True, exist_ok=True)
+    for i, e in enumerate(errors):
+        r = vrec(f"20261128T0{i}0000Z-{device}-validate-{machine}{i}", e, 0.0, 0.0) | {
+            "schema_version": 1, "status": "complete", "device": device, "fingerprint": {"machine_id": machine},
+            "seconds_per_epoch": {"median": 30.0}, "full_run_seconds": {"median": 380.0}}
+        (vdir / f"{r['run_id']}.json").write_text(json.dumps(r))
+
+
+def test_margin_from_this_machines_validations(tmp_path: Path) -> None:
+    from bench.validate import margin_for, validated_margin
+
+    write_vrecs(tmp_path, [1.0, -2.0, 30.0])  # |errors| 1, 2, 30: 80% quantile 18.8%
+    write_vrecs(tmp_path, [50.0, 50.0, 50.0], machine="other")  # another machine: not counted
+    write_vrecs(tmp_path, [60.0, 60.0, 60.0], device="mps")  # another device on this machine: not counted
+    margin, note = margin_for(tmp_path, "m1", "cpu", 0.05)
+    assert margin == pytest.approx(0.188)
+    assert note is not None and "widened to ±19%" in note and "3 validations" in note and "worst 30.0%" in note
+    assert margin_for(tmp_path, "nobody", "cpu", 0.05) == (0.05, None)  # no history: the default, no note
+    assert margin_for(tmp_path, None, "cpu", 0.05) == (0.05, None)
+    quiet = tmp_path / "quiet"
+    write_vrecs(quiet, [1.0, 2.0, -3.0])
+    margin, note = margin_for(quiet, "m1", "cpu", 0.05)
+    assert margin == 0.05 and note is not None and "kept" in note  # history supports the default: never narrower
+    two = tmp_path / "two"
+    write_vrecs(two, [40.0, 40.0])
+    assert margin_for(two, "m1", "cpu", 0.05) == (0.05, None)  # too few validations to say anything
+    assert validated_margin([], "m1", "cpu") is None
+
+
+def test_report_widens_this_machines_row_from_its_validations(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    from bench.cli import main
+
+    fixture = Path(__file__).parent / "fixtures" / "results"
+    plain, noisy = tmp_path / "plain", tmp_path / "noisy"
+    shutil.copytree(fixture, plain)
+    shutil.copytree(fixture, noisy)
+    machine = json.loads(next(fixture.glob("*.json")).read_text())["fingerprint"]["machine_id"]
+    write_vrecs(noisy, [1.0, -2.0, 30.0], machine=machine)
+    rows = {}
+    for d in (plain, noisy):
+        assert main(["report", "--results", str(d)]) == 0, capsys.readouterr().err
+        rows[d.name] = json.loads((d / "report" / "report.json").read_text())["rows"][0]
+    capsys.readouterr()
+    a, b = rows["plain"], rows["noisy"]
+    assert a["instance"] == b["instance"] == "local" and a["hours"] == pytest.approx(b["hours"])  # same median
+    assert b["hours_low"] < a["hours_low"] and b["hours_high"] > a["hours_high"]  # a wider range
+    assert a["systematic"] == pytest.approx(0.05) and b["systematic"] == pytest.approx(0.188)
+    assert "margin widened to ±19%" in (noisy / "report" / "report.md").read_text()
