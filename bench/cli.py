@@ -352,10 +352,23 @@ def cmd_prices(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------- entry point
-def _on_sigterm(signum: int, frame: object) -> None:
-    from bench.probe import Interrupted
+def _on_signal(signum: int, frame: object) -> None:
+    from bench.errors import interruption, note_signal
 
-    raise Interrupted(signum)
+    note_signal(signum)  # kept until acted on: the exception below can be swallowed (see bench.errors)
+    raise interruption(signum)
+
+
+def _quiet_interrupts(hook: Any) -> Any:
+    """An unraisable hook that lets a stop request swallowed inside a finalizer pass silently (it is raised again
+    at the next safe point) and reports everything else as before."""
+    from bench.errors import Interrupted
+
+    def hook_(u: Any) -> None:
+        if isinstance(u.exc_value, (KeyboardInterrupt, Interrupted)):
+            return
+        hook(u)
+    return hook_
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -364,7 +377,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, or a bad argument (already reported in one line)
         return int(e.code) if isinstance(e.code, int) else 2
-    old = signal.signal(signal.SIGTERM, _on_sigterm)
+    old = signal.signal(signal.SIGTERM, _on_signal)
+    old_int = signal.signal(signal.SIGINT, _on_signal)
+    old_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_interrupts(old_hook)
     try:
         return int(args.func(args))
     except BenchError as e:
@@ -374,11 +390,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench {args.command}: interrupted", file=sys.stderr)
         return 130
     except BaseException as e:
-        from bench.probe import Interrupted
+        from bench.errors import Interrupted
 
         if isinstance(e, Interrupted):
             print(f"bench {args.command}: interrupted by signal {e.signum}", file=sys.stderr)
             return 128 + e.signum
         raise
     finally:
+        from bench.errors import clear_signal
+
         signal.signal(signal.SIGTERM, old)
+        signal.signal(signal.SIGINT, old_int)
+        sys.unraisablehook = old_hook
+        clear_signal()

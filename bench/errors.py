@@ -26,3 +26,36 @@ class RunFailed(BenchError):
     """The measurement could not be completed (the device or the training failed)."""
 
     exit_code = 3
+
+
+class Interrupted(BaseException):
+    """Raised by the CLI's SIGTERM handler. A BaseException, like KeyboardInterrupt, so that library code catching
+    ``Exception`` (ultralytics does, around plots and imports) cannot swallow it and carry on half-broken."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"interrupted by signal {signum}")
+        self.signum = signum
+
+
+# A stop request outlives the exception that carries it. CPython swallows an exception raised inside a weakref
+# callback or a finalizer ("Exception ignored in ...", printed with a traceback) and carries on, so a Ctrl-C that
+# lands there would be lost. The CLI's handler notes the signal before raising; the training's callbacks raise it
+# again at their next event (bench.probe.Recorder.mark) until the run has acted on it (``clear_signal``).
+_pending: list[int] = []
+
+
+def note_signal(signum: int) -> None:
+    _pending[:] = [signum]
+
+
+def pending_signal() -> int | None:
+    return _pending[0] if _pending else None
+
+
+def clear_signal() -> None:
+    _pending.clear()
+
+
+def interruption(signum: int) -> BaseException:
+    """The exception a stop request raises: KeyboardInterrupt for SIGINT (2), :class:`Interrupted` otherwise."""
+    return KeyboardInterrupt() if signum == 2 else Interrupted(signum)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.dataset import DatasetInfo, label_path
-from bench.errors import UsageError
+from bench.errors import Interrupted, UsageError, clear_signal, interruption, pending_signal
 
 #: Deadlines of the probe's phases, as fractions of the budget measured from the start of the run.
 PHASE_DEADLINES = {"train0": 0.45, "val0": 0.55, "train1": 0.80, "val1": 0.90, "final": 1.0}
@@ -115,15 +115,6 @@ class _ProbeDone(Exception):
     """Raised from a callback to end a probe that has measured enough (skips ultralytics' remaining work)."""
 
 
-class Interrupted(BaseException):
-    """Raised by the CLI's SIGTERM handler. A BaseException, like KeyboardInterrupt, so that library code catching
-    ``Exception`` (ultralytics does, around plots and imports) cannot swallow it and carry on half-broken."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"interrupted by signal {signum}")
-        self.signum = signum
-
-
 @dataclass
 class Recorder:
     """Collects ``(name, t, a, b)`` events; ``t`` in seconds since ``t0``, read after ``sync()``.
@@ -145,6 +136,9 @@ class Recorder:
         return self.clock() - self.t0
 
     def mark(self, name: str, a: int = 0, b: int = 0) -> float:
+        sig = pending_signal()
+        if sig is not None:  # a stop request whose exception was swallowed (see bench.errors): act on it now
+            raise interruption(sig)
         t = self.now()
         self.events.append([name, round(t, 6), a, b])
         return t
@@ -519,6 +513,7 @@ def run_training(
         pass
     except (KeyboardInterrupt, Interrupted) as e:
         interrupted = e
+        clear_signal()
     except UsageError:
         raise
     except Exception as e:  # training itself failed: keep what was measured, say why

@@ -148,3 +148,88 @@ def test_mps_unavailable_message(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(UsageError) as e:
         probe.resolve_device("mps")
     assert "MPS is not available" in str(e.value) and "available: cpu" in str(e.value)
+
+
+# ------------------------------------------------------------------ a stop request that was swallowed is acted on
+def test_a_pending_stop_request_is_raised_at_the_next_event() -> None:
+    from bench.errors import Interrupted, clear_signal, note_signal, pending_signal
+
+    rec = probe.Recorder(sync=lambda: None)
+    rec.start()
+    try:
+        note_signal(15)  # the handler's own exception was swallowed (e.g. inside a weakref callback)
+        with pytest.raises(Interrupted) as e:
+            rec.mark("batch_end")
+        assert e.value.signum == 15
+        note_signal(2)
+        with pytest.raises(KeyboardInterrupt):
+            rec.mark("batch_end")
+        assert pending_signal() == 2  # kept until the run has acted on it
+    finally:
+        clear_signal()
+    rec.mark("batch_end")
+    assert [ev[0] for ev in rec.events] == ["batch_end"]  # only the event after clearing was recorded
+
+
+def test_swallowed_stop_requests_print_no_traceback() -> None:
+    from types import SimpleNamespace
+
+    from bench.cli import _quiet_interrupts
+    from bench.errors import Interrupted
+
+    seen: list[BaseException] = []
+    hook = _quiet_interrupts(lambda u: seen.append(u.exc_value))
+    for exc in (KeyboardInterrupt(), Interrupted(15), ValueError("real")):
+        hook(SimpleNamespace(exc_value=exc))
+    assert [type(x) for x in seen] == [ValueError]  # only the real error is reported
+
+
+def test_main_leaves_no_stop_request_behind(capsys: pytest.CaptureFixture[str]) -> None:
+    import signal
+    import sys
+
+    from bench.cli import main
+    from bench.errors import note_signal, pending_signal
+
+    before = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM), sys.unraisablehook)
+    note_signal(2)
+    assert main(["prices"]) == 0
+    capsys.readouterr()
+    assert pending_signal() is None
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM), sys.unraisablehook) == before
+
+
+def test_a_ctrl_c_swallowed_by_a_weakref_callback_still_stops_the_run(capsys: pytest.CaptureFixture[str]) -> None:
+    """The failure seen in the kill tests: SIGINT landed while the garbage collector ran a weakref callback,
+    CPython printed 'Exception ignored ... KeyboardInterrupt' with a traceback, and the run went on to finish."""
+    import os
+    import signal
+    import sys
+    import time
+    import weakref
+
+    from bench.cli import _on_signal, _quiet_interrupts
+    from bench.errors import clear_signal, pending_signal
+
+    old, old_hook = signal.signal(signal.SIGINT, _on_signal), sys.unraisablehook
+    sys.unraisablehook = _quiet_interrupts(old_hook)
+    try:
+        class Obj:
+            pass
+
+        def callback(_: object) -> None:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the handler runs here, inside the callback: its exception is swallowed
+
+        o = Obj()
+        ref = weakref.ref(o, callback)
+        del o
+        assert ref() is None
+        assert pending_signal() == signal.SIGINT  # the request survived
+        with pytest.raises(KeyboardInterrupt):  # and the training's next event acts on it
+            probe.Recorder(sync=lambda: None).mark("batch_end")
+    finally:
+        signal.signal(signal.SIGINT, old)
+        sys.unraisablehook = old_hook
+        clear_signal()
+    assert "Traceback" not in capsys.readouterr().err
