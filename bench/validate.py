@@ -338,7 +338,7 @@ def validated_margin(vrecs: Sequence[dict[str, Any]], machine_id: str | None, de
 def margin_for(results: Path, machine_id: str | None, device: str, default: float) -> tuple[float, str | None]:
     """The same-device margin for an estimate on this machine: ``default``, or wider when this machine's
     validations (under ``<results>/validation/``) erred by more; with a note saying which and why."""
-    vrecs, _ = load_validations(results)
+    vrecs, _ = load_validations(results, backfill=False)
     m = validated_margin(vrecs, machine_id, device)
     if m is None:
         return default, None
@@ -349,8 +349,11 @@ def margin_for(results: Path, machine_id: str | None, device: str, default: floa
     return m["margin"], f"margin widened to ±{m['margin']:.0%} from the default ±{default:.0%}: {what}"
 
 
-def load_validations(results: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """The validation records under ``<results>/validation/`` and, for each file that is not one, why."""
+def load_validations(results: Path, *, backfill: bool = True) -> tuple[list[dict[str, Any]], list[str]]:
+    """The validation records under ``<results>/validation/`` and, for each file that is not one, why.
+
+    ``backfill``: give records older than ``epoch_noise_pct`` that figure from their full run's record (read only
+    for the summaries; the margin needs errors alone)."""
     import json
 
     from bench.errors import UsageError
@@ -363,7 +366,7 @@ def load_validations(results: Path) -> tuple[list[dict[str, Any]], list[str]]:
             skipped.append(str(e))
             continue
         if rec is not None:
-            if rec.get("epoch_noise_pct") is None:  # older records: from the full run's own record, when kept
+            if backfill and rec.get("epoch_noise_pct") is None:  # older records: from their full run, when kept
                 full = results / "validation" / "records" / f"{rec.get('full_run_id')}.json"
                 try:
                     ep = json.loads(full.read_text(encoding="utf-8"))["measurements"]["epoch_seconds"]
