@@ -490,7 +490,8 @@ def validation_summary_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame
     for g in aggregate([dict(v) for v in vrecs]):
         w = g["workload"]
         wl = (f"{w['model']} {w['imgsz']}px b{w['batch']} {w['train_images']}/{w['val_images']} img, "
-              f"{w['epochs']} epochs, budget {w['budget_seconds']} s")
+              f"{w['epochs']} epochs, budget {w['budget_seconds']} s"
+              + (f" x {w['repeat']} probes" if (w.get("repeat") or 1) > 1 else ""))
         methods: list[tuple[str, dict[str, float], float, str | None, str | None]] = [
             ("probe (bench)", g["probe"], g["probe_seconds"], None, None)]
         methods += [(n, st, g["baseline_cost_seconds"][n], f"{g['probe_closer'][n]}/{g['n']}", g["verdicts"][n])
