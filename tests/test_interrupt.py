@@ -105,10 +105,18 @@ def test_killed_full_run_resumes_to_the_right_number_of_epochs(tiny: Path, tmp_p
     assert rec["status"] == "complete" and rec["resumed_from"] == first["run_id"]
     assert rec["measurements"]["epochs_trained_total"] == 5
     csv = Path(rec["measurements"]["save_dir"]) / "results.csv"
-    assert len(csv.read_text().splitlines()) == 1 + 5  # ultralytics' own log: one row per epoch
+    logged = [int(float(row.split(",")[0])) for row in csv.read_text().splitlines()[1:]]
+    # ultralytics' own log has a row for every epoch 1..5. It writes an epoch's row before its checkpoint, so a kill
+    # landing between the two (seen in CI on a slow machine) leaves that epoch's row twice: the resumed run trains
+    # it again.
+    assert sorted(set(logged)) == [1, 2, 3, 4, 5] and len(logged) - len(set(logged)) <= 1
     cost = rec["interruption_cost"]
-    # killed in epoch 3, or (rarely) between epoch 3's checkpoint and its last callback: the checkpoint decides
-    assert cost["epochs_before"] in (2, 3)
+    # killed in epoch 3 (or, rarely, just before epoch 2's or just after epoch 3's checkpoint): the checkpoint
+    # ultralytics resumed from decides, and the log agrees with it
+    assert cost["epochs_before"] in (1, 2, 3)
+    redone = [e for e in set(logged) if logged.count(e) > 1]
+    if redone:
+        assert cost["epochs_before"] == redone[0] - 1
     assert cost["lost_seconds"] > 0 and cost["restart_seconds"] > cost["setup_seconds"] > 0
     assert rec["full_run_seconds"]["median"] > first["measurements"]["wall_seconds"]  # type: ignore[index]
     # the interrupted record is untouched
