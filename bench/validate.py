@@ -244,6 +244,14 @@ def _usable(v: dict[str, Any]) -> bool:
     def num(x: Any) -> bool:
         return isinstance(x, (int, float)) and not isinstance(x, bool) and x == x
 
+    def obj(x: Any) -> bool:
+        return x is None or isinstance(x, dict)
+
+    cfg = v.get("config")
+    ds = cfg.get("dataset") if isinstance(cfg, dict) else None
+    if not (obj(v.get("fingerprint")) and obj(cfg) and obj(ds) and obj((ds or {}).get("counts"))
+            and obj((ds or {}).get("synthetic"))):
+        return False  # a hand-edited or foreign file: left out rather than trusted
     base = v.get("baselines")
     return (v.get("kind") == "validation" and num(v.get("error_pct")) and num(v.get("probe_share"))
             and isinstance(base, dict) and bool(base)

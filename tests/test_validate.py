@@ -194,7 +194,9 @@ def test_aggregate_groups_by_workload_and_ranks_over_runs() -> None:
             vrec("b", -2.0, 6.0, -1.0, created="2026-11-28T19:10:00Z"),
             vrec("c", 0.5, -4.0, -3.0, created="2026-11-28T19:20:00Z"),
             vrec("other", 9.0, 1.0, 1.0, epochs=6),  # another workload: its own group
-            {"kind": "validation", "run_id": "broken", "error_pct": None}]  # unusable: left out
+            {"kind": "validation", "run_id": "broken", "error_pct": None},  # unusable: left out
+            vrec("odd", 1.0, 1.0, 1.0) | {"fingerprint": "not an object"},  # malformed: left out, no crash
+            vrec("odd2", 1.0, 1.0, 1.0) | {"config": {"dataset": ["x"]}}]
     groups = aggregate(runs)
     assert [g["n"] for g in groups] == [3, 1]
     g = groups[0]
@@ -268,6 +270,7 @@ def test_margin_from_this_machines_validations(tmp_path: Path) -> None:
     write_vrecs(two, [40.0, 40.0])
     assert margin_for(two, "m1", "cpu", 0.05) == (0.05, None)  # too few validations to say anything
     assert validated_margin([], "m1", "cpu") is None
+    assert validated_margin([vrec("x", 1.0, 1.0, 1.0) | {"fingerprint": 3}] * 3, "m1", "cpu") is None
 
 
 def test_report_widens_this_machines_row_from_its_validations(tmp_path: Path,
