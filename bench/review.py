@@ -21,7 +21,6 @@ paired (low = low / high, high = high / low), so that it holds whatever the two 
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -100,25 +99,10 @@ def load(results: Path) -> Review:
         out.records += [dict(r, _where=label) for r in loaded.records]
     out.records.sort(key=lambda r: (str(r.get("created_at", "")), str(r["run_id"])))
 
-    vdir = results / VALIDATION_DIR
-    overhead_files: set[str] = set()
-    for p in iter_record_files(vdir):  # overhead records lack the run fields read_record requires
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            continue  # load_records below says why
-        if isinstance(data, dict) and data.get("kind") == "overhead" and "run_id" in data:
-            out.overhead.append(data)
-            overhead_files.add(str(p))
-    loaded = load_records(vdir)
-    out.skipped += [s for s in loaded.skipped if not any(s.startswith(f + ":") for f in overhead_files)]
-    for r in loaded.records:
-        if r.get("kind") == "validation":
-            out.validation.append(r)
-        else:
-            out.skipped.append(f"{vdir / (str(r['run_id']) + '.json')}: kind {r.get('kind')!r} in validation/, "
-                               "not a validation record")
-    out.overhead.sort(key=lambda r: (str(r.get("created_at", "")), str(r["run_id"])))
+    from bench.validate import load_validation_dir
+
+    out.validation, out.overhead, skipped = load_validation_dir(results)
+    out.skipped += skipped
     return out
 
 

@@ -90,6 +90,18 @@ def mean(values: Sequence[float]) -> float:
     return sum(values) / len(values)
 
 
+#: Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom (any statistics table).
+T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+       2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+
+
+def t95(df: int) -> float:
+    """Two-sided 95% quantile of Student's t with ``df`` degrees of freedom (rounded up beyond the table)."""
+    if df < 1:
+        raise ValueError("df must be >= 1")
+    return T95[df - 1] if df <= len(T95) else 2.000 if df <= 60 else 1.980 if df <= 120 else 1.960
+
+
 def bootstrap_mean(values: Sequence[float], *, low_q: float = 0.10, high_q: float = 0.90,
                    n_resamples: int = 2000, seed: int = 0) -> Range:
     """Range of the mean of ``values``: the mean itself, and the ``low_q``/``high_q`` quantiles of the

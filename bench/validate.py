@@ -16,6 +16,7 @@ hand-worked series; ``run_validation`` and ``run_overhead`` do the training.
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -24,7 +25,7 @@ from typing import Any
 
 from bench import extrapolate, record, timeline
 from bench.profile import Profile
-from bench.stats import IQR_WARN_THRESHOLD, iqr, median
+from bench.stats import IQR_WARN_THRESHOLD, iqr, median, quantile, t95
 
 #: The default validation workload: a full run of about 6 minutes on a 2-core CPU whose probe costs about 12% of
 #: it, so the whole validation fits in 12 minutes there. Its shape follows a real run: a dozen epochs, the last
@@ -212,18 +213,6 @@ def error_stats(errors: Sequence[float]) -> dict[str, float]:
             "rms_pct": (sum(e * e for e in errors) / n) ** 0.5, "max_abs_pct": max(abs(e) for e in errors)}
 
 
-#: Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom (any statistics table).
-T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-       2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
-
-
-def t95(df: int) -> float:
-    """Two-sided 95% quantile of Student's t with ``df`` degrees of freedom (rounded up beyond the table)."""
-    if df < 1:
-        raise ValueError("df must be >= 1")
-    return T95[df - 1] if df <= len(T95) else 2.000 if df <= 60 else 1.980 if df <= 120 else 1.960
-
-
 def paired_gain(gains: Sequence[float]) -> dict[str, Any]:
     """How many points of |error| the probe saves over a baseline, paired run by run (``|baseline error| -
     |probe error|``): the mean, its standard error, the 95% confidence half-width (Student's t), and a verdict:
@@ -317,17 +306,6 @@ def aggregate(vrecs: Sequence[dict[str, Any]], min_runs: int = AGGREGATE_MIN_RUN
 MARGIN_QUANTILE = 0.8
 
 
-def quantile(xs: Sequence[float], q: float) -> float:
-    """The q-quantile of ``xs`` by linear interpolation between order statistics (numpy's default)."""
-    if not xs or not 0.0 <= q <= 1.0:
-        raise ValueError("need values and 0 <= q <= 1")
-    s = sorted(xs)
-    pos = q * (len(s) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
-
-
 def validated_margin(vrecs: Sequence[dict[str, Any]], machine_id: str | None, device: str
                      ) -> dict[str, Any] | None:
     """What this machine's validations say about the probe's same-device error: the :data:`MARGIN_QUANTILE` of
@@ -358,42 +336,55 @@ def margin_for(results: Path, machine_id: str | None, device: str, default: floa
 
 
 def load_validations(results: Path, *, backfill: bool = True) -> tuple[list[dict[str, Any]], list[str]]:
-    """The validation records under ``<results>/validation/`` and, for each file that is not one, why.
+    """The validation records under ``<results>/validation/`` and, for each file that is neither a validation nor an
+    overhead record, why it was skipped.
 
     ``backfill``: give records older than ``epoch_noise_pct`` that figure from their full run's record (read only
     for the summaries; the margin needs errors alone)."""
-    import json
-
-    from bench.errors import UsageError
-
-    vrecs, skipped = [], []
-    for p in record.iter_record_files(results / "validation"):
-        try:
-            rec = record.read_record(p) if _is_kind(p, "validation") else None
-        except UsageError as e:
-            skipped.append(str(e))
-            continue
-        if rec is not None:
-            if backfill and rec.get("epoch_noise_pct") is None:  # older records: from their full run, when kept
+    vrecs, _, skipped = load_validation_dir(results)
+    if backfill:
+        for rec in vrecs:
+            if rec.get("epoch_noise_pct") is None:  # older records: from their full run, when kept
                 full = results / "validation" / "records" / f"{rec.get('full_run_id')}.json"
                 try:
                     ep = json.loads(full.read_text(encoding="utf-8"))["measurements"]["epoch_seconds"]
                     rec["epoch_noise_pct"] = epoch_noise_pct([float(x) for x in ep])
                 except (OSError, ValueError, KeyError, TypeError):
                     pass
-            vrecs.append(rec)
     return vrecs, skipped
 
 
-def _is_kind(path: Path, kind: str) -> bool:
-    """Whether ``path`` holds a JSON object of ``kind`` (overhead records are not run records)."""
-    import json
+def load_validation_dir(results: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """Everything in ``<results>/validation/``: validation records, overhead records (which are not run records,
+    so they are told apart before the run-record checks), and one line for each other file saying why it was
+    skipped. Oldest first."""
+    from bench.errors import UsageError
 
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return True  # read_record names the problem
-    return not isinstance(data, dict) or data.get("kind") in (kind, None)
+    vrecs: list[dict[str, Any]] = []
+    overhead: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    for p in record.iter_record_files(results / "validation"):
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            data = None  # read_record below names the problem
+        if isinstance(data, dict) and data.get("kind") == "overhead" and "run_id" in data:
+            overhead.append(data)
+            continue
+        try:
+            rec = record.read_record(p)
+        except UsageError as e:
+            skipped.append(str(e))
+            continue
+        if rec.get("kind") == "validation":
+            vrecs.append(rec)
+        else:
+            skipped.append(f"{p}: kind {rec.get('kind')!r} in validation/, not a validation record")
+
+    def key(r: dict[str, Any]) -> tuple[str, str]:
+        return str(r.get("created_at", "")), str(r["run_id"])
+
+    return sorted(vrecs, key=key), sorted(overhead, key=key), skipped
 
 
 def format_aggregate(groups: Sequence[dict[str, Any]]) -> str:
@@ -455,7 +446,6 @@ def run_bench(args: list[str]) -> dict[str, Any]:
 
     A fresh process keeps the probe and the full run independent (imports, caches, allocator state). Its
     progress goes to our stderr; a signal that stops us is passed on to it."""
-    import json
     import signal
     import subprocess
 

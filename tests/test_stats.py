@@ -39,3 +39,12 @@ def test_noise_warning_threshold() -> None:
     assert noise_warning([10.0, 10.1, 9.9, 10.0, 10.05], "x") is None
     w = noise_warning([5.0, 10.0, 15.0, 20.0, 10.0], "batch times")
     assert w is not None and "batch times" in w and "interquartile" in w
+
+
+def test_t95_table() -> None:
+    from bench.stats import t95
+
+    assert t95(1) == 12.706 and t95(5) == 2.571 and t95(30) == 2.042 and t95(1000) == 1.96
+    assert all(t95(d) >= t95(d + 1) for d in range(1, 200))  # falls toward the normal quantile
+    with pytest.raises(ValueError):
+        t95(0)

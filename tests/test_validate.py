@@ -156,15 +156,6 @@ def test_paired_gain_by_hand() -> None:
     assert one["se_pct"] is None and one["verdict"] == "within noise"  # one run ranks nothing
 
 
-def test_t95_table() -> None:
-    from bench.validate import t95
-
-    assert t95(1) == 12.706 and t95(5) == 2.571 and t95(30) == 2.042 and t95(1000) == 1.96
-    assert all(t95(d) >= t95(d + 1) for d in range(1, 200))  # falls toward the normal quantile
-    with pytest.raises(ValueError):
-        t95(0)
-
-
 def test_error_stats_by_hand() -> None:
     from bench.validate import error_stats
 
@@ -232,15 +223,6 @@ def test_validate_summary_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 
 # ------------------------------------------------------------------------------ margin from a machine's history
-def test_quantile_by_hand() -> None:
-    from bench.validate import quantile
-
-    assert quantile([1.0, 2.0, 30.0], 0.8) == pytest.approx(2.0 + 0.6 * 28.0)  # position 1.6
-    assert quantile([5.0], 0.8) == 5.0 and quantile([3.0, 1.0], 0.0) == 1.0 and quantile([3.0, 1.0], 1.0) == 3.0
-    with pytest.raises(ValueError):
-        quantile([], 0.5)
-
-
 def write_vrecs(results: Path, errors: list[float], machine: str = "m1", device: str = "cpu") -> None:
     vdir = results / "validation"
     vdir.mkdir(parents=True, exist_ok=True)
