@@ -99,9 +99,10 @@ def load(results: Path) -> Review:
         out.records += [dict(r, _where=label) for r in loaded.records]
     out.records.sort(key=lambda r: (str(r.get("created_at", "")), str(r["run_id"])))
 
-    from bench.validate import load_validation_dir
+    from bench.validate import backfill_figures, load_validation_dir
 
     out.validation, out.overhead, skipped = load_validation_dir(results)
+    backfill_figures(results, out.validation)
     out.skipped += skipped
     return out
 
@@ -467,7 +468,9 @@ def baselines_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 
 def validation_summary_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """Over every validation of one workload: each method's bias, mean |error| and worst error, how often the probe
-    came closer, and the paired verdict (``bench validate --summary``)."""
+    came closer, and the paired verdict; then the same at one machine speed (each prediction rescaled by the full
+    run's step time over the one it watched, ``bench.validate.speed_drift``) and how far the machine drifted
+    (``bench validate --summary``)."""
     from bench.validate import aggregate
 
     rows = []
@@ -476,16 +479,24 @@ def validation_summary_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame
         wl = (f"{w['model']} {w['imgsz']}px b{w['batch']} {w['train_images']}/{w['val_images']} img, "
               f"{w['epochs']} epochs, budget {w['budget_seconds']} s"
               + (f" x {w['repeat']} probes" if (w.get("repeat") or 1) > 1 else ""))
-        methods: list[tuple[str, dict[str, float], float, str | None, str | None]] = [
-            ("probe (bench)", g["probe"], g["probe_seconds"], None, None)]
-        methods += [(n, st, g["baseline_cost_seconds"][n], f"{g['probe_closer'][n]}/{g['n']}", g["verdicts"][n])
+        adj = g.get("speed_adjusted") or {}
+        methods: list[tuple[str, dict[str, float], float, str | None, str | None, Any, Any]] = [
+            ("probe (bench)", g["probe"], g["probe_seconds"], None, None, adj.get("probe"), None)]
+        methods += [(n, st, g["baseline_cost_seconds"][n], f"{g['probe_closer'][n]}/{g['n']}", g["verdicts"][n],
+                     (adj.get("baselines") or {}).get(n), (adj.get("verdicts") or {}).get(n))
                     for n, st in g["baselines"].items()]
-        for name, st, cost, closer, verdict in methods:
+        for name, st, cost, closer, verdict, one, one_verdict in methods:
             rows.append({"workload": wl, "runs": g["n"], "method": name, "bias %": round(st["mean_pct"], 2),
                          "mean |error| %": round(st["mae_pct"], 2), "worst %": round(st["max_abs_pct"], 2),
-                         "observes s": round(cost, 1), "probe closer": closer, "verdict (paired)": verdict})
+                         "observes s": round(cost, 1), "probe closer": closer, "verdict (paired)": verdict,
+                         "one speed: bias %": _round(one and one["mean_pct"], 2),
+                         "one speed: mean |error| %": _round(one and one["mae_pct"], 2),
+                         "one speed: verdict": one_verdict,
+                         "machine drift, mean |%|": _round(adj.get("drift", {}).get("mean_abs_pct"), 1)})
     return pd.DataFrame(rows, columns=["workload", "runs", "method", "bias %", "mean |error| %", "worst %",
-                                       "observes s", "probe closer", "verdict (paired)"])
+                                       "observes s", "probe closer", "verdict (paired)", "one speed: bias %",
+                                       "one speed: mean |error| %", "one speed: verdict",
+                                       "machine drift, mean |%|"])
 
 
 def terms_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:

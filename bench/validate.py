@@ -43,6 +43,10 @@ TARGET_OVERHEAD = 0.01
 BASELINE_K = 3
 #: Fewer validations than this of one workload give no verdict on the probe against the baselines.
 AGGREGATE_MIN_RUNS = 3
+#: A validation warns when the same training step ran this many percent faster or slower over the full run than
+#: during the probe: the machine itself moved by more than the error target, so no prediction made before the run
+#: could have met it (seen on a 2-vCPU VM: 2.47 s per step in the probe, 1.97 s in the run that started 5 s later).
+DRIFT_WARN_PCT = 5.0
 
 
 def error_pct(predicted: float, actual: float) -> float:
@@ -136,6 +140,77 @@ def predicted_terms(profile: Profile) -> dict[str, float | None]:
             "train_plain": tp, "val_pass": val, "epoch_fixed": fixed, "setup": profile.setup_seconds}
 
 
+def step_seconds(events: Sequence[Sequence[object]], batch: int, epochs: Sequence[int] | None = None
+                 ) -> float | None:
+    """The machine's speed over a stretch of a run: the mean compute seconds of one training step of ``batch``
+    images (a partial batch counts per image) over the batches of ``epochs`` (indices; every epoch when None), as
+    the probe measures it: steps in which ultralytics drew a plot are left out, and so are the run's warm-up steps
+    (its first, and leading ones costing over ``timeline.WARMUP_FACTOR`` x the rest). None when no step
+    qualifies."""
+    want = None if epochs is None else set(epochs)
+    steps = [(e.index, c * batch / n, bool(plot)) for e in timeline.parse(events).epochs
+             for _, c, n, plot in e.batches if n > 0]
+    rest = [(i, c) for i, c, plot in steps[1:] if not plot]  # as timeline.phase_stats: the first step is warm-up
+    rest = rest[timeline.split_warmup([c for _, c in rest], first_is_warmup=False):]
+    picked = [c for i, c in rest if want is None or i in want]
+    return sum(picked) / len(picked) if picked else None
+
+
+def observed_epochs(name: str) -> range | None:
+    """The full-run epochs a naive estimate watches, from its name (``first_epoch_x_n``, ``mean_first_3_x_n``)."""
+    if name == "first_epoch_x_n":
+        return range(1)
+    if name.startswith("mean_first_") and name.endswith("_x_n") and name[11:-4].isdigit():
+        return range(int(name[11:-4]))
+    return None
+
+
+def speed_drift(probes: Sequence[dict[str, Any]], full: dict[str, Any], predicted: float,
+                baselines: dict[str, dict[str, float]]) -> dict[str, Any] | None:
+    """Did the machine hold its speed? Each method predicts from what it watched: the probe from its own short run,
+    each naive estimate from the first epoch(s) of the full run. This compares the step time each one watched with
+    the step time over the whole full run (:func:`step_seconds`):
+
+    * ``drift_pct``: (full run / probe - 1) x 100, how much faster (< 0) or slower the machine ran the same step
+      during the full run than during the probe;
+    * ``adjusted_error_pct``: each method's error once its prediction is rescaled by full run / watched step time,
+      that is, had the machine run at one speed throughout. It assumes the whole run (data, validation) moves with
+      compute, as on a CPU where they share the cores. It separates the method's own error from the machine's
+      drift; the raw error stays the measure of the prediction.
+
+    None when a step time is missing (a record without events)."""
+    batch = int(full["config"]["batch"])
+    speeds = [step_seconds(p["measurements"]["events"], int(p["config"]["batch"])) for p in probes]
+    whole = step_seconds(full["measurements"]["events"], batch)
+    if whole is None or any(s is None or s <= 0 for s in speeds):
+        return None
+    probe_speed = median([float(s) for s in speeds if s is not None])
+    actual = float(full["measurements"]["wall_seconds"])
+    per_step = {"probe": probe_speed, "full_run": whole}
+    adjusted = {"probe": error_pct(predicted * whole / probe_speed, actual)}
+    for name, b in baselines.items():
+        watched = observed_epochs(name)
+        s = step_seconds(full["measurements"]["events"], batch, watched) if watched is not None else None
+        if s is not None and s > 0:
+            per_step[name] = s
+            adjusted[name] = error_pct(float(b["predicted_seconds"]) * whole / s, actual)
+    return {"seconds_per_step": per_step, "drift_pct": (whole / probe_speed - 1.0) * 100.0,
+            "adjusted_error_pct": adjusted}
+
+
+def drift_warning(drift: dict[str, Any] | None) -> str | None:
+    """A warning when the machine's speed moved by more than :data:`DRIFT_WARN_PCT` between probe and full run."""
+    if drift is None or abs(drift["drift_pct"]) <= DRIFT_WARN_PCT:
+        return None
+    s = drift["seconds_per_step"]
+    return (f"the machine ran the same training step {abs(drift['drift_pct']):.0f}% "
+            f"{'faster' if drift['drift_pct'] < 0 else 'slower'} over the full run than during the probe "
+            f"({s['probe']:.3g} s vs {s['full_run']:.3g} s), more than the {DRIFT_WARN_PCT:.0f}% error target: no "
+            f"prediction made before the run could have met it here. At one speed the probe would have erred by "
+            f"{drift['adjusted_error_pct']['probe']:+.1f}%. Close other programs, or validate again to see how often "
+            f"this machine drifts (`bench validate --summary`)")
+
+
 def compare(predicted: float, actual: float) -> dict[str, float]:
     return {"predicted_seconds": predicted, "actual_seconds": actual, "error_pct": error_pct(predicted, actual)}
 
@@ -161,7 +236,8 @@ def summarize(probes: Sequence[dict[str, Any]], full: dict[str, Any], k: int = B
     rng = central["full_run_seconds"]
     err = error_pct(predicted, actual)
     noise = epoch_noise_pct(ep)
-    warnings = []
+    drift = speed_drift(probes, full, predicted, base)
+    warnings = [w] if (w := drift_warning(drift)) else []
     if len(preds) >= 2 and predicted > 0 and iqr(preds) / predicted > IQR_WARN_THRESHOLD:
         warnings.append(f"the probe's estimate varied by {iqr(preds) / predicted:.0%} (IQR / median) over "
                         f"{len(preds)} repeats, above {IQR_WARN_THRESHOLD:.0%}: the machine was noisy; close other "
@@ -178,6 +254,7 @@ def summarize(probes: Sequence[dict[str, Any]], full: dict[str, Any], k: int = B
         "baselines": base,
         "terms": terms,
         "epoch_noise_pct": noise,
+        "speed_drift": drift,
         "repeat": {"n": len(preds), "predictions": preds, "median": predicted,
                    "iqr": iqr(preds) if len(preds) >= 2 else 0.0},
         "targets": {
@@ -271,6 +348,7 @@ def aggregate(vrecs: Sequence[dict[str, Any]], min_runs: int = AGGREGATE_MIN_RUN
         cfg = v0.get("config") or {}
         counts = ((cfg.get("dataset") or {}).get("counts")) or {}
         noise = [float(x) for v in runs if isinstance(x := v.get("epoch_noise_pct"), (int, float))]
+        drifts: list[dict[str, Any]] = [v["speed_drift"] for v in runs if _drift_usable(v.get("speed_drift"), names)]
         out.append({
             "workload": {"device": v0.get("device"), "device_name": v0.get("device_name"),
                          "machine_id": (v0.get("fingerprint") or {}).get("machine_id"), "model": cfg.get("model"),
@@ -296,9 +374,38 @@ def aggregate(vrecs: Sequence[dict[str, Any]], min_runs: int = AGGREGATE_MIN_RUN
             "beats_baselines_on_mae": ({n: probe["mae_pct"] < base[n]["mae_pct"] for n in names}
                                        if enough else None),
             "verdicts": {n: (gains[n]["verdict"] if enough else "too few runs") for n in names},
+            "speed_adjusted": _adjusted(drifts, names, min_runs),
         })
     out.sort(key=lambda g: (-int(g["n"]), str(g["last"])))
     return out
+
+
+def _drift_usable(d: Any, names: Sequence[str]) -> bool:
+    if not isinstance(d, dict) or not isinstance(d.get("adjusted_error_pct"), dict):
+        return False
+    adj = d["adjusted_error_pct"]
+    return isinstance(d.get("drift_pct"), (int, float)) and all(
+        isinstance(adj.get(n), (int, float)) and not isinstance(adj.get(n), bool) for n in ["probe", *names])
+
+
+def _adjusted(drifts: Sequence[dict[str, Any]], names: Sequence[str], min_runs: int) -> dict[str, Any] | None:
+    """The group's errors at one machine speed (:func:`speed_drift`), over the validations that have them."""
+    if not drifts:
+        return None
+    adj = [d["adjusted_error_pct"] for d in drifts]
+    gains = {n: paired_gain([abs(float(a[n])) - abs(float(a["probe"])) for a in adj]) for n in names}
+    enough = len(drifts) >= min_runs
+    ds = [float(d["drift_pct"]) for d in drifts]
+    return {
+        "n": len(drifts),
+        "drift": {"mean_abs_pct": sum(abs(x) for x in ds) / len(ds), "max_abs_pct": max(abs(x) for x in ds),
+                  "over_threshold": sum(abs(x) > DRIFT_WARN_PCT for x in ds)},
+        "probe": error_stats([float(a["probe"]) for a in adj]),
+        "baselines": {n: error_stats([float(a[n]) for a in adj]) for n in names},
+        "probe_closer": {n: sum(abs(a["probe"]) < abs(a[n]) for a in adj) for n in names},
+        "gain_pct": gains,
+        "verdicts": {n: (gains[n]["verdict"] if enough else "too few runs") for n in names},
+    }
 
 
 #: The same-device margin a machine's validations support: this quantile of their |error| (the probe's own ranges
@@ -337,21 +444,35 @@ def margin_for(results: Path, machine_id: str | None, device: str, default: floa
 
 def load_validations(results: Path, *, backfill: bool = True) -> tuple[list[dict[str, Any]], list[str]]:
     """The validation records under ``<results>/validation/`` and, for each file that is neither a validation nor an
-    overhead record, why it was skipped.
-
-    ``backfill``: give records older than ``epoch_noise_pct`` that figure from their full run's record (read only
-    for the summaries; the margin needs errors alone)."""
+    overhead record, why it was skipped. ``backfill``: see :func:`backfill_figures` (the summaries want it; the
+    margin needs errors alone)."""
     vrecs, _, skipped = load_validation_dir(results)
     if backfill:
-        for rec in vrecs:
-            if rec.get("epoch_noise_pct") is None:  # older records: from their full run, when kept
-                full = results / "validation" / "records" / f"{rec.get('full_run_id')}.json"
-                try:
-                    ep = json.loads(full.read_text(encoding="utf-8"))["measurements"]["epoch_seconds"]
-                    rec["epoch_noise_pct"] = epoch_noise_pct([float(x) for x in ep])
-                except (OSError, ValueError, KeyError, TypeError):
-                    pass
+        backfill_figures(results, vrecs)
     return vrecs, skipped
+
+
+def backfill_figures(results: Path, vrecs: Sequence[dict[str, Any]]) -> None:
+    """Give validation records older than ``epoch_noise_pct`` and ``speed_drift`` those figures, computed from their
+    probe and full-run records under ``<results>/validation/records/`` when those are kept. In memory only: the
+    files are not rewritten."""
+    runs = results / "validation" / "records"
+
+    def load(run_id: Any) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((runs / f"{run_id}.json").read_text(encoding="utf-8"))
+        return data
+
+    for rec in vrecs:
+        try:
+            if rec.get("epoch_noise_pct") is None:
+                ep = load(rec.get("full_run_id"))["measurements"]["epoch_seconds"]
+                rec["epoch_noise_pct"] = epoch_noise_pct([float(x) for x in ep])
+            if "speed_drift" not in rec and _usable(rec):
+                rec["speed_drift"] = speed_drift([load(i) for i in rec["probe_run_ids"]],
+                                                 load(rec.get("full_run_id")), float(rec["predicted_seconds"]),
+                                                 rec["baselines"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass  # the runs' records are gone or foreign: the summaries go without these figures
 
 
 def load_validation_dir(results: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
@@ -410,6 +531,7 @@ def format_aggregate(groups: Sequence[dict[str, Any]]) -> str:
                      f"{g['probe_share_max']:.1%}"
                      + (f"; epoch-to-epoch noise of the full runs {g['epoch_noise_pct']:.1f}% (mean CV)"
                         if g["epoch_noise_pct"] is not None else ""))
+        adj = g.get("speed_adjusted")
         if not g["enough_runs"]:
             lines.append(f"  verdict: too few runs to rank the methods (need {AGGREGATE_MIN_RUNS}); one run's ranking "
                          "is decided by the machine's noise")
@@ -418,6 +540,23 @@ def format_aggregate(groups: Sequence[dict[str, Any]]) -> str:
                 ci = f" +- {gain['ci95_pct']:.1f}" if gain["ci95_pct"] is not None else ""
                 lines.append(f"  vs {n}: the probe's |error| is {gain['mean_pct']:+.1f}{ci} points smaller per run "
                              f"(paired, 95% interval): {gain['verdict']}")
+        if adj:
+            d = adj["drift"]
+            lines += [
+                f"  machine speed: the same training step ran {d['mean_abs_pct']:.1f}% faster or slower over the full "
+                f"run than during the probe (mean; worst {d['max_abs_pct']:.1f}%; over {DRIFT_WARN_PCT:.0f}% in "
+                f"{d['over_threshold']}/{adj['n']} runs)",
+                f"  at one machine speed (each prediction rescaled by the full run's step time over the one it "
+                f"watched; {adj['n']} runs):",
+                f"  {'probe (bench)':<18} {adj['probe']['mean_pct']:+6.1f}% {adj['probe']['mae_pct']:9.1f}% "
+                f"{adj['probe']['rms_pct']:5.1f}% {adj['probe']['max_abs_pct']:5.1f}%",
+            ]
+            for n, st in adj["baselines"].items():
+                gain = adj["gain_pct"][n]
+                ci = f" +- {gain['ci95_pct']:.1f}" if gain["ci95_pct"] is not None else ""
+                lines.append(f"  {n:<18} {st['mean_pct']:+6.1f}% {st['mae_pct']:9.1f}% {st['rms_pct']:5.1f}% "
+                             f"{st['max_abs_pct']:5.1f}% {'':9}  {adj['probe_closer'][n]}/{adj['n']} runs; "
+                             f"gain {gain['mean_pct']:+.1f}{ci} points: {adj['verdicts'][n]}")
     return "\n".join(lines)
 
 
@@ -614,6 +753,12 @@ def format_validation(v: dict[str, Any]) -> str:
     if v.get("epoch_noise_pct") is not None:
         lines.append(f"    (the full run's epochs varied by {v['epoch_noise_pct']:.1f}% (CV): errors closer than that "
                      f"cannot be ranked from one run; `bench validate --summary` ranks them over many)")
+    d = v.get("speed_drift")
+    if d:
+        s, adj = d["seconds_per_step"], d["adjusted_error_pct"]
+        lines.append(f"  machine speed  one training step took {s['probe']:.3g} s in the probe, {s['full_run']:.3g} s "
+                     f"over the full run ({d['drift_pct']:+.1f}%); at one speed the errors would have been: "
+                     + ", ".join(f"{'probe' if n == 'probe' else n} {e:+.1f}%" for n, e in adj.items()))
     lines.append("  terms (median seconds; predicted vs actual):")
     for name, t in v["terms"].items():
         lines.append(f"    {name:<14} {t['predicted_seconds']:8.2f} vs {t['actual_seconds']:8.2f}  "

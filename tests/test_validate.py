@@ -67,8 +67,14 @@ def test_summarize_by_hand() -> None:
              "measurements": {"wall_seconds": 4.0}, "profile": p.to_dict()}
     probe2 = {**probe, "full_run_seconds": {"median": 46.0, "low": 42.0, "high": 50.0}}
     ev = full_run_events()
-    full = {"epochs": 4, "measurements": {"wall_seconds": 42.0, "epoch_seconds": [13.0, 11.75, 11.75, 9.75],
-                                          "events": ev, "plain_from_epoch": 2}}
+    full = {"epochs": 4, "config": {"batch": 16},
+            "measurements": {"wall_seconds": 42.0, "epoch_seconds": [13.0, 11.75, 11.75, 9.75], "events": ev,
+                             "plain_from_epoch": 2}}
+    pc = Clock()
+    epoch(pc, 0, [(0.5, 9.0), (0.5, 3.5), (0.5, 3.5)], 0.0, 0.5, [(0.25, 1.5, 32)])
+    probe["config"] = {"batch": 16}
+    probe["measurements"] = {"wall_seconds": 4.0, "events": pc.events}
+    probe2["config"], probe2["measurements"] = probe["config"], probe["measurements"]
     s = summarize([probe, probe2], full, k=3)
     assert s["predicted_seconds"] == pytest.approx(45.0)  # median of 44 and 46
     assert s["error_pct"] == pytest.approx((45 - 42) / 42 * 100)
@@ -79,6 +85,57 @@ def test_summarize_by_hand() -> None:
     assert s["targets"]["beats_baselines"] is True
     assert s["repeat"]["n"] == 2 and s["repeat"]["iqr"] == pytest.approx(1.0)
     assert "val_pass" in s["terms"]
+    # steps: the probe's 3.5 s (after its 9 s first one) against the full run's 26/7 s (after its 6 s first one)
+    assert s["speed_drift"]["seconds_per_step"]["probe"] == pytest.approx(3.5)
+    assert s["speed_drift"]["drift_pct"] == pytest.approx((26 / 7 / 3.5 - 1) * 100)
+    assert s["warnings"] and "6% slower over the full run" in s["warnings"][0]
+
+
+def drift_events(epochs: list[list[float]], plotted: tuple[int, ...] = ()) -> list[list[object]]:
+    c = Clock()
+    c.wait(1.0)
+    c.mark("setup_end")
+    for i, steps in enumerate(epochs):
+        epoch(c, i, [(0.1, x) for x in steps], 0.0, 0.3, [(0.1, 1.0, 32)], plotted=plotted if i == 0 else ())
+    c.mark("end")
+    return c.events
+
+
+def test_step_seconds_leave_out_warm_up_and_plots() -> None:
+    from bench.validate import step_seconds
+
+    # the run's first step (4.0) is warm-up; the plotted one (9.0) is left out; so is 3.5, over 1.25 x the rest
+    ev = drift_events([[4.0, 9.0, 3.5, 2.4, 2.4], [2.0, 2.0], [1.6, 1.6], [2.0, 2.0]], plotted=(1,))
+    assert step_seconds(ev, 16) == pytest.approx(2.0)  # 2.4 2.4 2.0 2.0 1.6 1.6 2.0 2.0
+    assert step_seconds(ev, 16, range(1)) == pytest.approx(2.4)
+    assert step_seconds(ev, 16, [1, 2]) == pytest.approx(1.8)
+    assert step_seconds(ev, 32) == pytest.approx(4.0)  # each step held 16 images: per image, then 32 of them
+    assert step_seconds(ev, 16, [7]) is None
+    assert step_seconds([], 16) is None
+
+
+def test_speed_drift_by_hand() -> None:
+    from bench.validate import drift_warning, observed_epochs, speed_drift
+
+    assert observed_epochs("first_epoch_x_n") == range(1) and observed_epochs("mean_first_3_x_n") == range(3)
+    assert observed_epochs("mean_first_x_x_n") is None and observed_epochs("other") is None
+    probe = {"config": {"batch": 16}, "measurements": {"events": drift_events([[5.0, 2.5, 2.5, 2.5]])}}
+    full = {"config": {"batch": 16}, "measurements": {"wall_seconds": 100.0, "events": drift_events(
+        [[4.0, 2.4, 2.4], [2.0, 2.0], [1.6, 1.6], [2.0, 2.0]])}}
+    base = {"first_epoch_x_n": {"predicted_seconds": 120.0}, "mean_first_3_x_n": {"predicted_seconds": 90.0}}
+    d = speed_drift([probe], full, 125.0, base)
+    assert d is not None
+    assert d["seconds_per_step"] == pytest.approx({"probe": 2.5, "full_run": 2.0, "first_epoch_x_n": 2.4,
+                                                   "mean_first_3_x_n": 2.0})
+    assert d["drift_pct"] == pytest.approx(-20.0)  # the machine ran the step 20% faster in the full run
+    # 125 s predicted at 2.5 s a step, rescaled to 2.0: 100 s, no error left; 120 x 2.0 / 2.4 = 100; 90 x 1 = 90
+    assert d["adjusted_error_pct"] == pytest.approx({"probe": 0.0, "first_epoch_x_n": 0.0, "mean_first_3_x_n": -10.0})
+    w = drift_warning(d)
+    assert w is not None and "20% faster" in w and "2.5 s vs 2 s" in w and "+0.0%" in w
+    assert drift_warning({**d, "drift_pct": 5.0}) is None  # at the threshold: no warning
+    assert drift_warning(None) is None
+    no_steps = {"config": {"batch": 16}, "measurements": {"events": []}}
+    assert speed_drift([no_steps], full, 125.0, base) is None
 
 
 @pytest.mark.slow
@@ -100,6 +157,14 @@ def test_small_real_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         assert b["error_pct"] == pytest.approx((b["predicted_seconds"] - v["actual_seconds"]) / v["actual_seconds"]
                                                * 100)
     assert v["predicted_low"] <= v["predicted_seconds"] <= v["predicted_high"]
+    # the machine's drift, from the steps the probe and the full run timed: consistent with the errors
+    d = v["speed_drift"]
+    steps = d["seconds_per_step"]
+    assert steps["probe"] > 0 and steps["full_run"] > 0 and set(steps) >= {"first_epoch_x_n", "mean_first_3_x_n"}
+    assert d["drift_pct"] == pytest.approx((steps["full_run"] / steps["probe"] - 1) * 100)
+    assert d["adjusted_error_pct"]["probe"] == pytest.approx(
+        (v["predicted_seconds"] * steps["full_run"] / steps["probe"] - v["actual_seconds"]) / v["actual_seconds"] * 100)
+    assert "machine speed" in out.err
     # the validation record is on disk, and its probe and full-run records sit apart from the user's records
     assert len(list((res / "validation").glob("*.json"))) == 1
     assert len(list((res / "validation" / "records").glob("*.json"))) == 2
@@ -202,6 +267,62 @@ def test_aggregate_groups_by_workload_and_ranks_over_runs() -> None:
     assert groups[1]["enough_runs"] is False and groups[1]["verdicts"]["first_epoch_x_n"] == "too few runs"
     text = format_aggregate(groups)
     assert "3/3 runs" in text and "better" in text and "too few runs to rank" in text
+
+
+def test_aggregate_at_one_machine_speed() -> None:
+    from bench.validate import aggregate, format_aggregate
+
+    def drift(d: float, probe: float, first: float, mean3: float) -> dict[str, object]:
+        return {"speed_drift": {"drift_pct": d, "adjusted_error_pct": {
+            "probe": probe, "first_epoch_x_n": first, "mean_first_3_x_n": mean3}}}
+
+    runs = [vrec("a", 20.0, -5.0, -2.0, created="2026-11-28T19:00:00Z") | drift(-16.0, 1.0, 3.0, -2.0),
+            vrec("b", -8.0, 6.0, -1.0, created="2026-11-28T19:10:00Z") | drift(10.0, 2.0, 4.0, -1.0),
+            vrec("c", 0.5, -4.0, -3.0, created="2026-11-28T19:20:00Z") | drift(1.0, -1.0, 3.5, 2.5),
+            vrec("d", 0.5, -4.0, -3.0, created="2026-11-28T19:30:00Z") | {"speed_drift": None}]  # not known
+    adj = aggregate(runs)[0]["speed_adjusted"]
+    assert adj["n"] == 3
+    assert adj["drift"] == pytest.approx({"mean_abs_pct": 9.0, "max_abs_pct": 16.0, "over_threshold": 2})
+    assert adj["probe"]["mae_pct"] == pytest.approx(4 / 3) and adj["probe"]["mean_pct"] == pytest.approx(2 / 3)
+    assert adj["baselines"]["first_epoch_x_n"]["mean_pct"] == pytest.approx(3.5)
+    assert adj["probe_closer"] == {"first_epoch_x_n": 3, "mean_first_3_x_n": 2}
+    # paired gains over first epoch: 2, 2, 2.5 -> better; over mean of 3: 1, -1, 1.5 -> noise
+    assert adj["verdicts"] == {"first_epoch_x_n": "better", "mean_first_3_x_n": "within noise"}
+    text = format_aggregate(aggregate(runs))
+    assert "at one machine speed" in text and "worst 16.0%" in text and "over 5% in 2/3 runs" in text
+    assert aggregate(runs[3:])[0]["speed_adjusted"] is None
+
+
+def test_older_records_get_their_figures_from_the_runs_records(tmp_path: Path) -> None:
+    from bench.review import load
+    from bench.validate import load_validations
+
+    runs = tmp_path / "validation" / "records"
+    runs.mkdir(parents=True)
+    probe = {"config": {"batch": 16}, "measurements": {"events": drift_events([[5.0, 2.5, 2.5, 2.5]])}}
+    full = {"config": {"batch": 16}, "measurements": {"wall_seconds": 100.0, "epoch_seconds": [30.0, 10.0, 12.0, 14.0],
+                                                      "events": drift_events([[4.0, 2.0], [2.0, 2.0], [2.0]])}}
+    (runs / "p1.json").write_text(json.dumps(probe))
+    (runs / "f1.json").write_text(json.dumps(full))
+    old = vrec("20261128T190000Z-cpu-validate-a", 25.0, 0.0, 0.0) | {
+        "schema_version": 1, "status": "complete", "seconds_per_epoch": {"median": 30.0},
+        "full_run_seconds": {"median": 125.0}, "predicted_seconds": 125.0, "probe_run_ids": ["p1"],
+        "full_run_id": "f1", "epoch_noise_pct": None,
+        "baselines": {"first_epoch_x_n": {"error_pct": 0.0, "predicted_seconds": 100.0},
+                      "mean_first_3_x_n": {"error_pct": 0.0, "predicted_seconds": 100.0}}}
+    gone = old | {"run_id": "20261128T191000Z-cpu-validate-b", "probe_run_ids": ["p-gone"], "full_run_id": "f-gone"}
+    for r in (old, gone):
+        (tmp_path / "validation" / f"{r['run_id']}.json").write_text(json.dumps(r))
+    before = (tmp_path / "validation" / f"{old['run_id']}.json").read_bytes()
+    vrecs, skipped = load_validations(tmp_path)
+    assert skipped == [] and [v["run_id"] for v in vrecs] == [old["run_id"], gone["run_id"]]
+    assert vrecs[0]["epoch_noise_pct"] == pytest.approx(200 / 12)
+    assert vrecs[0]["speed_drift"]["drift_pct"] == pytest.approx(-20.0)  # 2.5 s a step in the probe, 2.0 after
+    assert vrecs[0]["speed_drift"]["adjusted_error_pct"]["probe"] == pytest.approx(0.0)
+    assert "speed_drift" not in vrecs[1] and vrecs[1]["epoch_noise_pct"] is None  # its runs are gone: left as is
+    assert load_validations(tmp_path, backfill=False)[0][0].get("speed_drift") is None
+    assert (tmp_path / "validation" / f"{old['run_id']}.json").read_bytes() == before  # files are not rewritten
+    assert load(tmp_path).validation[0]["speed_drift"]["drift_pct"] == pytest.approx(-20.0)  # the notebook too
 
 
 def test_validate_summary_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
