@@ -281,6 +281,8 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
                     f"{len(info.val_images)} val images per pass from the observed val batches",
                     f"{o.epochs} epochs ({max(0, o.epochs - o.close_mosaic)} with mosaic, "
                     f"{min(o.close_mosaic, o.epochs)} without)"] + ([margin_note] if margin_note else [])
+    if kind == "probe" and (buffer_note := extrapolate.image_buffer_note(len(info.train_images), o.batch, o.cache)):
+        extrapolated.append(buffer_note)
     rec: dict[str, Any] = {
         "schema_version": record.SCHEMA_VERSION,
         "run_id": run_id,

@@ -66,3 +66,17 @@ def test_invalid_arguments(profile: Profile) -> None:
 
 def test_range_type() -> None:
     assert isinstance(estimate_run(make_profile()).full_run_seconds, Range)
+
+
+def test_image_buffer_note_for_small_datasets_only() -> None:
+    from bench.extrapolate import image_buffer_note
+
+    note = image_buffer_note(192, 16, "false")
+    assert note is not None and "last 128 decoded images" in note and "67% of the 192" in note
+    assert image_buffer_note(512, 16, "false") is not None  # 128 of 512: 25%, at the threshold
+    assert image_buffer_note(513, 16, "false") is None
+    assert image_buffer_note(4195, 16, "false") is None  # the real dataset: 3% in the buffer
+    assert image_buffer_note(192, 16, "ram") is None  # cache=ram holds every image anyway
+    assert "last 50 decoded" in (image_buffer_note(50, 16, "disk") or "")  # never more than the dataset
+    assert "last 1000 decoded" in (image_buffer_note(3000, 256, "false") or "")  # ultralytics' cap
+    assert image_buffer_note(0, 16, "false") is None

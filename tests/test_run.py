@@ -52,6 +52,8 @@ def test_probe_writes_a_complete_record(tiny_data: Path, tmp_path: Path, capsys:
     rec = json.loads(out)
     assert rec["estimate"]["systematic"] == pytest.approx(0.188)
     assert any("margin widened to ±19%" in x for x in rec["estimate"]["extrapolated"])
+    # 24 images, all of them in ultralytics' image buffer after the first epoch: the estimate says its data part is high
+    assert any("the last 24 decoded images in RAM (100% of the 24" in x for x in rec["estimate"]["extrapolated"])
     assert "±19% systematic" in rec["estimate"]["interval"]
     files = list(res.glob("*.json"))
     assert len(files) == 1 and json.loads(files[0].read_text()) == rec
