@@ -62,7 +62,7 @@ class Profile:
     val_fixed_seconds: Range  # per validation pass: metrics, NMS bookkeeping, start and end of the pass
     epoch_fixed_seconds: Range  # per epoch, outside train batches and validation: checkpoint save, metrics, csv
     setup_seconds: float  # once: model build, dataset scan, dataloaders (measured on the probe's subset)
-    warmup_excess_seconds: float  # once: what the first batches cost above steady state
+    warmup_excess_seconds: float  # once: what the first batches, plots and epoch boundary cost above steady state
     final_fixed_seconds: float = 0.0  # once, after the last epoch: final evaluation's cost beyond one val pass
     data_load_seconds_per_batch: Range | None = None  # full loading cost when workers overlap it (CUDA)
     torch_threads: int = 0  # intra-op threads torch used (cpu training); 0 = unknown

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from bench.profile import Profile
 from bench.timeline import Workload, derive, parse, split_warmup
 
 
@@ -188,3 +191,22 @@ def test_falling_compute_at_the_end_of_the_probe_is_flagged() -> None:
     epoch(c, 1, [(0.1, 11.4), (0.1, 11.0)], 0.0, 0.0, [(0.1, 1.0, 32)])
     c.mark("end")
     assert any("still falling" in w for w in derive(c.events, WORKLOAD).warnings)
+
+
+def test_the_first_epoch_boundary_is_a_one_off() -> None:
+    def run(boundaries: list[float]) -> Profile:
+        c = Clock()
+        c.mark("setup_end")
+        for i, b in enumerate(boundaries):
+            epoch(c, i, [(0.1, 2.0), (0.1, 2.0), (0.1, 2.0)], 0.0, b, [(0.1, 1.0, 32)])
+        c.mark("end")
+        return derive(c.events, replace(WORKLOAD, plain_from_epoch=9)).profile
+
+    base = run([0.4, 0.4, 0.4]).warmup_excess_seconds
+    p = run([0.9, 0.4, 0.5])  # the first checkpoint save: 0.45 s over the later boundaries' 0.45 s
+    assert p.epoch_fixed_seconds.median == pytest.approx(0.45)
+    assert p.warmup_excess_seconds - base == pytest.approx(0.45)
+    p = run([0.3, 0.5])  # a first boundary cheaper than the next: no negative one-off
+    assert p.epoch_fixed_seconds.median == pytest.approx(0.5) and p.warmup_excess_seconds == pytest.approx(base)
+    p = run([0.9])  # one boundary: it is all there is
+    assert p.epoch_fixed_seconds.median == pytest.approx(0.9) and p.warmup_excess_seconds == pytest.approx(base)
