@@ -758,7 +758,7 @@ def format_validation(v: dict[str, Any]) -> str:
         s, adj = d["seconds_per_step"], d["adjusted_error_pct"]
         lines.append(f"  machine speed  one training step took {s['probe']:.3g} s in the probe, {s['full_run']:.3g} s "
                      f"over the full run ({d['drift_pct']:+.1f}%); at one speed the errors would have been: "
-                     + ", ".join(f"{'probe' if n == 'probe' else n} {e:+.1f}%" for n, e in adj.items()))
+                     + ", ".join(f"{n} {e:+.1f}%" for n, e in adj.items()))
     lines.append("  terms (median seconds; predicted vs actual):")
     for name, t in v["terms"].items():
         lines.append(f"    {name:<14} {t['predicted_seconds']:8.2f} vs {t['actual_seconds']:8.2f}  "
