@@ -25,7 +25,7 @@ from typing import Any
 
 from bench import extrapolate, record, timeline
 from bench.profile import Profile
-from bench.stats import IQR_WARN_THRESHOLD, iqr, median, quantile, t95
+from bench.stats import IQR_WARN_THRESHOLD, iqr, mean, median, quantile, t95
 
 #: The default validation workload: a full run of about 6 minutes on a 2-core CPU whose probe costs about 12% of
 #: it, so the whole validation fits in 12 minutes there. Its shape follows a real run: a dozen epochs, the last
@@ -153,7 +153,7 @@ def step_seconds(events: Sequence[Sequence[object]], batch: int, epochs: Sequenc
     rest = [(i, c) for i, c, plot in steps[1:] if not plot]  # as timeline.phase_stats: the first step is warm-up
     rest = rest[timeline.split_warmup([c for _, c in rest], first_is_warmup=False):]
     picked = [c for i, c in rest if want is None or i in want]
-    return sum(picked) / len(picked) if picked else None
+    return mean(picked) if picked else None
 
 
 def observed_epochs(name: str) -> range | None:
@@ -398,7 +398,7 @@ def _adjusted(drifts: Sequence[dict[str, Any]], names: Sequence[str], min_runs: 
     ds = [float(d["drift_pct"]) for d in drifts]
     return {
         "n": len(drifts),
-        "drift": {"mean_abs_pct": sum(abs(x) for x in ds) / len(ds), "max_abs_pct": max(abs(x) for x in ds),
+        "drift": {"mean_abs_pct": mean([abs(x) for x in ds]), "max_abs_pct": max(abs(x) for x in ds),
                   "over_threshold": sum(abs(x) > DRIFT_WARN_PCT for x in ds)},
         "probe": error_stats([float(a["probe"]) for a in adj]),
         "baselines": {n: error_stats([float(a[n]) for a in adj]) for n in names},
