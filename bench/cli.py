@@ -229,6 +229,9 @@ def format_summary(rec: dict[str, Any], path: Path) -> str:
     if meas.get("wall_seconds") is not None:
         lines.append(f"  took        {meas['wall_seconds']:.0f}s of training"
                      + (f" (budget {cfg['budget_seconds']:.0f}s)" if cfg.get("budget_seconds") else ""))
+    if cpu := summ.get("cpu_load"):
+        lines.append(f"  machine     this run used {cpu['own_pct']:.0f}% of the CPU, other processes "
+                     f"{cpu['other_pct']:.0f}%, the hypervisor took {cpu['steal_pct']:.0f}% (steal)")
     est = rec.get("estimate") or {}
     if est:
         lines.append("  measured    " + ", ".join(est.get("measured", [])))

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import load
 from bench.dataset import DatasetInfo, label_path
 from bench.errors import Interrupted, UsageError, clear_signal, interruption, pending_signal
 
@@ -263,6 +264,7 @@ class RunResult:
     callback_seconds: float = 0.0  # time spent inside the harness's callbacks (its own overhead)
     startup_seconds: float | None = None  # process start to the probe's clock start: imports, model build/load
     start_epoch: int = 0  # first epoch this process trained (> 0 when resumed)
+    cpu_load: dict[str, Any] = field(default_factory=dict)  # bench.load counters at the epochs' edges
 
 
 def build_mirror(info: DatasetInfo, dest: Path, train_n: int, val_n: int) -> Path:
@@ -338,6 +340,7 @@ def run_training(
     sync = make_sync(device)
     rec = Recorder(sync=sync, clock=clock)
     mem = MemoryPeak(device)
+    meter = load.Meter()
     probe = probe_budget_seconds is not None
     trainer_epochs = 3 if probe else config.epochs
     close_mosaic = 2 if probe else config.close_mosaic
@@ -401,7 +404,7 @@ def run_training(
         state["val_src"] = vsrc
 
     def on_train_epoch_start(tr: Any) -> None:
-        rec.mark("epoch_start", tr.epoch)
+        meter.mark(f"epoch_start:{tr.epoch}", rec.mark("epoch_start", tr.epoch))
         state["nbatch"] = 0
         state["log_t"] = (rec.now(), 0)
         kind = "mosaic" if tr.epoch < plain_from else "no mosaic"
@@ -467,6 +470,7 @@ def run_training(
         t = rec.mark("fit_epoch_end", tr.epoch)
         if state.get("in_final"):
             return  # ultralytics fires it again after the final evaluation
+        meter.mark(f"epoch_end:{tr.epoch}", t)
         if probe and tr.epoch >= plain_from:
             if t >= deadline("final"):
                 state["skipped"].append("final evaluation (budget spent; estimated as one validation pass)")
@@ -505,6 +509,7 @@ def run_training(
     error_detail: str | None = None
     mem.reset()
     rec.start()
+    meter.mark("start", 0.0)
     startup = _seconds_since_process_start()
     try:
         with contextlib.redirect_stdout(sys.stderr):  # stdout is for --json alone
@@ -527,6 +532,7 @@ def run_training(
         if instrument:
             rec.mark("end")
         wall = rec.now()
+        meter.mark("end", wall)
         tr = state["trainer"]
         if tr is not None:
             for loader in (getattr(tr, "train_loader", None), getattr(tr, "test_loader", None)):
@@ -545,6 +551,7 @@ def run_training(
         interrupted=interrupted, error=error, error_detail=error_detail, phase_log=phase_log,
         skipped=state["skipped"], callback_seconds=float(state.get("callback_seconds", 0.0)),
         startup_seconds=startup, start_epoch=int(getattr(tr, "start_epoch", 0) or 0) if tr else 0,
+        cpu_load=meter.to_dict(),
     )
 
 

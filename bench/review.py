@@ -443,11 +443,20 @@ def validation_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             "probe s": _round(v.get("probe_seconds"), 1),
             "probe share %": None if share is None else round(100 * share, 1),
             "repeats": (v.get("repeat") or {}).get("n"),
+            "other CPU % probe/full": _load_text(v.get("machine_load")),
             "targets": ", ".join(f"{k}={'yes' if tg.get(k) else 'NO'}"
                                  for k in ("error_met", "probe_share_met", "beats_baselines") if k in tg),
             "warnings": "; ".join(v.get("warnings") or []),
         })
     return pd.DataFrame(rows)
+
+
+def _load_text(cpu: Any) -> str | None:
+    """Other processes' share of the CPU during the probe(s) and the full run (``bench.load``), e.g. "1/45"."""
+    try:
+        return "/".join(f"{float(p['other_pct']):.0f}" for p in [*cpu["probes"], cpu["full_run"]])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def baselines_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
@@ -470,7 +479,8 @@ def validation_summary_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame
     """Over every validation of one workload: each method's bias, mean |error| and worst error, how often the probe
     came closer, and the paired verdict; then the same at one machine speed (each prediction rescaled by the full
     run's step time over the one it watched, ``bench.validate.speed_drift``) and how far the machine drifted
-    (``bench validate --summary``)."""
+    (``bench validate --summary``), and the raw errors over the runs whose machine was measured quiet
+    (``bench.load``)."""
     from bench.validate import aggregate
 
     rows = []
@@ -480,23 +490,30 @@ def validation_summary_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame
               f"{w['epochs']} epochs, budget {w['budget_seconds']} s"
               + (f" x {w['repeat']} probes" if (w.get("repeat") or 1) > 1 else ""))
         adj = g.get("speed_adjusted") or {}
-        methods: list[tuple[str, dict[str, float], float, str | None, str | None, Any, Any]] = [
-            ("probe (bench)", g["probe"], g["probe_seconds"], None, None, adj.get("probe"), None)]
+        q = g.get("quiet") or {}
+        methods: list[tuple[str, dict[str, float], float, str | None, str | None, Any, Any, Any, Any]] = [
+            ("probe (bench)", g["probe"], g["probe_seconds"], None, None, adj.get("probe"), None, q.get("probe"),
+             None)]
         methods += [(n, st, g["baseline_cost_seconds"][n], f"{g['probe_closer'][n]}/{g['n']}", g["verdicts"][n],
-                     (adj.get("baselines") or {}).get(n), (adj.get("verdicts") or {}).get(n))
+                     (adj.get("baselines") or {}).get(n), (adj.get("verdicts") or {}).get(n),
+                     (q.get("baselines") or {}).get(n), (q.get("verdicts") or {}).get(n))
                     for n, st in g["baselines"].items()]
-        for name, st, cost, closer, verdict, one, one_verdict in methods:
+        for name, st, cost, closer, verdict, one, one_verdict, calm, calm_verdict in methods:
             rows.append({"workload": wl, "runs": g["n"], "method": name, "bias %": round(st["mean_pct"], 2),
                          "mean |error| %": round(st["mae_pct"], 2), "worst %": round(st["max_abs_pct"], 2),
                          "observes s": round(cost, 1), "probe closer": closer, "verdict (paired)": verdict,
                          "one speed: bias %": _round(one and one["mean_pct"], 2),
                          "one speed: mean |error| %": _round(one and one["mae_pct"], 2),
                          "one speed: verdict": one_verdict,
-                         "machine drift, mean |%|": _round(adj.get("drift", {}).get("mean_abs_pct"), 1)})
+                         "machine drift, mean |%|": _round(adj.get("drift", {}).get("mean_abs_pct"), 1),
+                         "quiet runs": q.get("n"),
+                         "quiet: mean |error| %": _round(calm and calm["mae_pct"], 2),
+                         "quiet: verdict": calm_verdict})
     return pd.DataFrame(rows, columns=["workload", "runs", "method", "bias %", "mean |error| %", "worst %",
                                        "observes s", "probe closer", "verdict (paired)", "one speed: bias %",
                                        "one speed: mean |error| %", "one speed: verdict",
-                                       "machine drift, mean |%|"])
+                                       "machine drift, mean |%|", "quiet runs", "quiet: mean |error| %",
+                                       "quiet: verdict"])
 
 
 def terms_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bench import extrapolate, fingerprint, record
+from bench import extrapolate, fingerprint, load, record
 from bench.dataset import DatasetInfo, SyntheticSpec, ensure_synthetic, load_dataset
 from bench.errors import RunFailed, UsageError
 from bench.stats import Range
@@ -248,6 +248,9 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
         warnings.append(f"nothing to estimate from: {e}")
     if res.error_detail:
         warnings.append(res.error_detail)
+    cpu = load.summarize(res.cpu_load)
+    if cpu and (busy := load.warning(cpu["whole"], "the probe" if kind == "probe" else "the run")):
+        warnings.append(busy)
     estimate, margin_note = None, None
     if derived is not None:
         from bench.validate import margin_for
@@ -316,6 +319,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
             "data_wait_share": derived.data_wait_share if derived else None,
             "parts_seconds": derived.parts_seconds if derived else None,
             "warmup_batches": derived.warmup_batches if derived else None,
+            "cpu_load": cpu["whole"] if cpu else None,
             **res.memory,
         },
         "measurements": {
@@ -327,6 +331,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
             "events": res.events,
             "losses": res.losses,
             "epoch_seconds": tl.epoch_seconds(),
+            "cpu_load": res.cpu_load,
             "save_dir": res.save_dir,
         },
         "warnings": warnings,

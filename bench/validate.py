@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import extrapolate, record, timeline
+from bench import extrapolate, load, record, timeline
 from bench.profile import Profile
 from bench.stats import IQR_WARN_THRESHOLD, iqr, mean, median, quantile, t95
 
@@ -211,6 +211,30 @@ def drift_warning(drift: dict[str, Any] | None) -> str | None:
             f"this machine drifts (`bench validate --summary`)")
 
 
+def machine_load(probes: Sequence[dict[str, Any]], full: dict[str, Any]) -> dict[str, Any] | None:
+    """What else ran while we measured (:mod:`bench.load`): ``{"probes": [whole-run shares per probe],
+    "full_run": whole-run shares, "full_run_epochs": {epoch: shares}}``; None for records without the counters."""
+    ps = [load.summarize((p.get("measurements") or {}).get("cpu_load")) for p in probes]
+    fl = load.summarize((full.get("measurements") or {}).get("cpu_load"))
+    if fl is None or any(p is None for p in ps):
+        return None
+    return {"probes": [p["whole"] for p in ps if p is not None], "full_run": fl["whole"],
+            "full_run_epochs": fl["epochs"]}
+
+
+def quiet(v: dict[str, Any]) -> bool | None:
+    """Was the machine quiet through the whole validation (no :func:`bench.load.warning` for the probes or the full
+    run)? None when the record has no counters (older records)."""
+    cpu = v.get("machine_load")
+    if not isinstance(cpu, dict) or not isinstance(cpu.get("full_run"), dict):
+        return None
+    parts = [*(cpu.get("probes") or []), cpu["full_run"]]
+    try:
+        return all(load.warning(p, "") is None for p in parts)
+    except (KeyError, TypeError):
+        return None
+
+
 def compare(predicted: float, actual: float) -> dict[str, float]:
     return {"predicted_seconds": predicted, "actual_seconds": actual, "error_pct": error_pct(predicted, actual)}
 
@@ -238,6 +262,14 @@ def summarize(probes: Sequence[dict[str, Any]], full: dict[str, Any], k: int = B
     noise = epoch_noise_pct(ep)
     drift = speed_drift(probes, full, predicted, base)
     warnings = [w] if (w := drift_warning(drift)) else []
+    cpu = machine_load(probes, full)
+    if cpu is not None:
+        for i, pl in enumerate(cpu["probes"]):
+            what = "the probe" if len(probes) == 1 else f"probe {i + 1}"
+            if w := load.warning(pl, what):
+                warnings.append(w)
+        if w := load.warning(cpu["full_run"], "the full run"):
+            warnings.append(w)
     if len(preds) >= 2 and predicted > 0 and iqr(preds) / predicted > IQR_WARN_THRESHOLD:
         warnings.append(f"the probe's estimate varied by {iqr(preds) / predicted:.0%} (IQR / median) over "
                         f"{len(preds)} repeats, above {IQR_WARN_THRESHOLD:.0%}: the machine was noisy; close other "
@@ -255,6 +287,7 @@ def summarize(probes: Sequence[dict[str, Any]], full: dict[str, Any], k: int = B
         "terms": terms,
         "epoch_noise_pct": noise,
         "speed_drift": drift,
+        "machine_load": cpu,
         "repeat": {"n": len(preds), "predictions": preds, "median": predicted,
                    "iqr": iqr(preds) if len(preds) >= 2 else 0.0},
         "targets": {
@@ -349,6 +382,7 @@ def aggregate(vrecs: Sequence[dict[str, Any]], min_runs: int = AGGREGATE_MIN_RUN
         counts = ((cfg.get("dataset") or {}).get("counts")) or {}
         noise = [float(x) for v in runs if isinstance(x := v.get("epoch_noise_pct"), (int, float))]
         drifts: list[dict[str, Any]] = [v["speed_drift"] for v in runs if _drift_usable(v.get("speed_drift"), names)]
+        measured = [q for v in runs if (q := quiet(v)) is not None]
         out.append({
             "workload": {"device": v0.get("device"), "device_name": v0.get("device_name"),
                          "machine_id": (v0.get("fingerprint") or {}).get("machine_id"), "model": cfg.get("model"),
@@ -375,6 +409,8 @@ def aggregate(vrecs: Sequence[dict[str, Any]], min_runs: int = AGGREGATE_MIN_RUN
                                        if enough else None),
             "verdicts": {n: (gains[n]["verdict"] if enough else "too few runs") for n in names},
             "speed_adjusted": _adjusted(drifts, names, min_runs),
+            "load_measured": len(measured),
+            "quiet": _quiet(runs, names, min_runs),
         })
     out.sort(key=lambda g: (-int(g["n"]), str(g["last"])))
     return out
@@ -405,6 +441,27 @@ def _adjusted(drifts: Sequence[dict[str, Any]], names: Sequence[str], min_runs: 
         "probe_closer": {n: sum(abs(a["probe"]) < abs(a[n]) for a in adj) for n in names},
         "gain_pct": gains,
         "verdicts": {n: (gains[n]["verdict"] if enough else "too few runs") for n in names},
+    }
+
+
+def _quiet(runs: Sequence[dict[str, Any]], names: Sequence[str], min_runs: int) -> dict[str, Any] | None:
+    """The raw errors over the validations whose machine was measured quiet throughout (:func:`quiet`): the
+    target's own measure, without the runs a busy machine spoiled. None when no run qualifies."""
+    ok = [v for v in runs if quiet(v)]
+    if not ok:
+        return None
+    gains = {n: paired_gain([abs(float(v["baselines"][n]["error_pct"])) - abs(float(v["error_pct"])) for v in ok])
+             for n in names}
+    return {
+        "n": len(ok),
+        "run_ids": [v["run_id"] for v in ok],
+        "probe": error_stats([float(v["error_pct"]) for v in ok]),
+        "baselines": {n: error_stats([float(v["baselines"][n]["error_pct"]) for v in ok]) for n in names},
+        "probe_closer": {n: sum(abs(v["error_pct"]) < abs(v["baselines"][n]["error_pct"]) for v in ok)
+                         for n in names},
+        "within_target": sum(abs(float(v["error_pct"])) <= TARGET_ERROR_PCT for v in ok),
+        "gain_pct": gains,
+        "verdicts": {n: (gains[n]["verdict"] if len(ok) >= min_runs else "too few runs") for n in names},
     }
 
 
@@ -557,6 +614,22 @@ def format_aggregate(groups: Sequence[dict[str, Any]]) -> str:
                 lines.append(f"  {n:<18} {st['mean_pct']:+6.1f}% {st['mae_pct']:9.1f}% {st['rms_pct']:5.1f}% "
                              f"{st['max_abs_pct']:5.1f}% {'':9}  {adj['probe_closer'][n]}/{adj['n']} runs; "
                              f"gain {gain['mean_pct']:+.1f}{ci} points: {adj['verdicts'][n]}")
+        if g.get("load_measured"):
+            q = g.get("quiet")
+            lines.append(f"  machine load measured in {g['load_measured']}/{g['n']} runs; quiet throughout (other "
+                         f"processes <= {load.OTHER_WARN_PCT:.0f}% and steal <= {load.STEAL_WARN_PCT:.0f}% of the CPU "
+                         f"in the probe and the full run) in {q['n'] if q else 0}")
+            if q:
+                lines.append(f"  raw errors of the quiet runs ({q['n']}; probe within {TARGET_ERROR_PCT:.0f}% in "
+                             f"{q['within_target']}):")
+                lines.append(f"  {'probe (bench)':<18} {q['probe']['mean_pct']:+6.1f}% {q['probe']['mae_pct']:9.1f}% "
+                             f"{q['probe']['rms_pct']:5.1f}% {q['probe']['max_abs_pct']:5.1f}%")
+                for n, st in q["baselines"].items():
+                    gain = q["gain_pct"][n]
+                    ci = f" +- {gain['ci95_pct']:.1f}" if gain["ci95_pct"] is not None else ""
+                    lines.append(f"  {n:<18} {st['mean_pct']:+6.1f}% {st['mae_pct']:9.1f}% {st['rms_pct']:5.1f}% "
+                                 f"{st['max_abs_pct']:5.1f}% {'':9}  {q['probe_closer'][n]}/{q['n']} runs; "
+                                 f"gain {gain['mean_pct']:+.1f}{ci} points: {q['verdicts'][n]}")
     return "\n".join(lines)
 
 
@@ -759,6 +832,13 @@ def format_validation(v: dict[str, Any]) -> str:
         lines.append(f"  machine speed  one training step took {s['probe']:.3g} s in the probe, {s['full_run']:.3g} s "
                      f"over the full run ({d['drift_pct']:+.1f}%); at one speed the errors would have been: "
                      + ", ".join(f"{n} {e:+.1f}%" for n, e in adj.items()))
+    cpu = v.get("machine_load")
+    if cpu:
+        probes = ", ".join(f"{p['other_pct']:.0f}%" for p in cpu["probes"])
+        steal = ", ".join(f"{p['steal_pct']:.0f}%" for p in [*cpu["probes"], cpu["full_run"]])
+        lines.append(f"  machine load other processes took {probes} of the CPU during the probe"
+                     f"{'s' if len(cpu['probes']) > 1 else ''}, {cpu['full_run']['other_pct']:.0f}% during the full "
+                     f"run (steal {steal})")
     lines.append("  terms (median seconds; predicted vs actual):")
     for name, t in v["terms"].items():
         lines.append(f"    {name:<14} {t['predicted_seconds']:8.2f} vs {t['actual_seconds']:8.2f}  "

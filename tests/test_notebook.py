@@ -86,6 +86,9 @@ def make_results(root: Path) -> Path:
         "targets": {"error_within_pct": 5.0, "error_met": True, "probe_share_max": 0.15, "probe_share_met": True,
                     "beats_baselines": True},
         "warnings": [],
+        "machine_load": {"probes": [{"seconds": 43.4, "own_pct": 50.2, "other_pct": 1.2, "steal_pct": 0.1}],
+                         "full_run": {"seconds": 316.7, "own_pct": 49.8, "other_pct": 23.6, "steal_pct": 0.3},
+                         "full_run_epochs": {}},
         "seconds_per_epoch": {"median": 51.9, "low": 48.7, "high": 53.7},
         "full_run_seconds": {"median": 316.7, "low": 316.7, "high": 316.7},
     }
@@ -210,6 +213,7 @@ def test_runs_against_fixture_results(tmp_path: Path, kernel_env: dict[str, str]
     assert VALIDATION in text and "first_epoch_x_n" in text and "epoch_fixed" in text
     assert "verdict (paired)" in text and "too few runs" in text  # one validation: no ranking
     assert "one speed: mean |error| %" in text  # the errors at one machine speed, when the runs' records are kept
+    assert "other CPU % probe/full" in text and "1/24" in text  # the full run shared the machine
     assert OVERHEAD in text and "1.0025 [1.0016-1.0033]" in text
     # microbenchmarks, when the module exists
     try:

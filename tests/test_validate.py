@@ -165,6 +165,12 @@ def test_small_real_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert d["adjusted_error_pct"]["probe"] == pytest.approx(
         (v["predicted_seconds"] * steps["full_run"] / steps["probe"] - v["actual_seconds"]) / v["actual_seconds"] * 100)
     assert "machine speed" in out.err
+    # what else the machine did: counters from both runs, as shares of its CPU time
+    cpu = v["machine_load"]
+    assert len(cpu["probes"]) == 1 and set(cpu["full_run_epochs"]) == {"0", "1", "2"}
+    for part in [*cpu["probes"], cpu["full_run"]]:
+        assert 0 < part["own_pct"] <= 100 and 0 <= part["other_pct"] <= 100 and part["seconds"] > 0
+    assert "machine load" in out.err
     # the validation record is on disk, and its probe and full-run records sit apart from the user's records
     assert len(list((res / "validation").glob("*.json"))) == 1
     assert len(list((res / "validation" / "records").glob("*.json"))) == 2
@@ -291,6 +297,54 @@ def test_aggregate_at_one_machine_speed() -> None:
     text = format_aggregate(aggregate(runs))
     assert "at one machine speed" in text and "worst 16.0%" in text and "over 5% in 2/3 runs" in text
     assert aggregate(runs[3:])[0]["speed_adjusted"] is None
+
+
+def cpu_load(probe_other: float, full_other: float, steal: float = 0.0) -> dict[str, object]:
+    def part(other: float) -> dict[str, float]:
+        return {"seconds": 40.0, "own_pct": 50.0, "other_pct": other, "steal_pct": steal}
+
+    return {"machine_load": {"probes": [part(probe_other)], "full_run": part(full_other), "full_run_epochs": {}}}
+
+
+def test_machine_load_from_the_runs_counters() -> None:
+    from bench.validate import machine_load, quiet
+
+    def rec(busy: float, own: float) -> dict[str, object]:  # 10 s on 2 CPUs
+        return {"measurements": {"cpu_load": {"cpus": 2, "samples": [
+            ["start", 0.0, 0.0, 0.0, 0.0], ["epoch_start:0", 1.0, 2.0, 0.0, 1.0],
+            ["epoch_end:0", 9.0, busy - 1.0, 0.0, own - 1.0], ["end", 10.0, busy, 0.0, own]]}}}
+
+    cpu = machine_load([rec(12.0, 10.0)], rec(16.0, 10.0))
+    assert cpu is not None
+    assert cpu["probes"][0]["other_pct"] == 10.0 and cpu["full_run"]["other_pct"] == 30.0
+    assert cpu["full_run_epochs"]["0"]["seconds"] == 8.0
+    assert quiet({"machine_load": cpu}) is False  # the full run shared the machine
+    assert quiet({"machine_load": machine_load([rec(12.0, 10.0)], rec(11.0, 10.0))}) is True
+    assert machine_load([{"measurements": {}}], rec(16.0, 10.0)) is None  # an older probe record: unknown
+    assert quiet({}) is None and quiet({"machine_load": {"full_run": "x"}}) is None
+
+
+def test_aggregate_over_quiet_runs() -> None:
+    from bench.validate import aggregate, format_aggregate
+
+    runs = [vrec("a", 20.0, -5.0, -2.0, created="2026-11-28T19:00:00Z") | cpu_load(45.0, 1.0),  # busy probe
+            vrec("b", -2.0, 6.0, -1.0, created="2026-11-28T19:10:00Z") | cpu_load(1.0, 1.0),
+            vrec("c", 1.0, -4.0, -3.0, created="2026-11-28T19:20:00Z") | cpu_load(1.0, 2.0),
+            vrec("d", 3.0, 5.0, 4.0, created="2026-11-28T19:30:00Z") | cpu_load(1.0, 1.0, steal=8.0),  # stolen
+            vrec("e", 0.5, -4.0, -3.0, created="2026-11-28T19:40:00Z") | cpu_load(2.0, 1.5),
+            vrec("f", 0.5, -4.0, -3.0, created="2026-11-28T19:50:00Z")]  # older: no counters
+    g = aggregate(runs)[0]
+    assert g["load_measured"] == 5
+    q = g["quiet"]
+    assert q["n"] == 3 and q["run_ids"] == ["b", "c", "e"]
+    assert q["probe"]["mae_pct"] == pytest.approx(3.5 / 3) and q["within_target"] == 3
+    assert q["baselines"]["mean_first_3_x_n"]["mae_pct"] == pytest.approx(7 / 3)
+    assert q["probe_closer"] == {"first_epoch_x_n": 3, "mean_first_3_x_n": 2}
+    # paired gains over first epoch: 4, 3, 3.5 -> better; over mean of 3: -1, 2, 2.5 -> within noise
+    assert q["verdicts"] == {"first_epoch_x_n": "better", "mean_first_3_x_n": "within noise"}
+    text = format_aggregate([g])
+    assert "machine load measured in 5/6 runs; quiet throughout" in text and "raw errors of the quiet runs (3" in text
+    assert aggregate(runs[-1:])[0]["quiet"] is None
 
 
 def test_older_records_get_their_figures_from_the_runs_records(tmp_path: Path) -> None:
