@@ -117,29 +117,76 @@ def estimate_run(profile: Profile, epochs: int = DEFAULT_EPOCHS, close_mosaic: i
     )
 
 
-#: ultralytics keeps the images it decoded last in RAM for mosaic (data/base.py: ``max_buffer_length = min(ni,
-#: batch x 8, 1000)`` while augmenting, unless ``cache=ram`` holds them all); an image still in that buffer when an
-#: epoch asks for it again is not decoded again.
+#: ultralytics keeps the images it decoded last in RAM (data/base.py ``load_image``: ``max_buffer_length = min(ni,
+#: batch x 8, 1000)`` while augmenting; ``cache=ram`` holds them all instead). An image still in that buffer when an
+#: epoch asks for it again is not decoded again, and mosaic's three extra images are drawn from the buffer itself
+#: (data/augment.py ``Mosaic.get_indexes``), so only each sample's own image can cost a decode.
 BUFFER_PER_BATCH_IMAGE = 8
 BUFFER_MAX = 1000
-#: At or above this share of the training set in the buffer, the probe's first-epoch data cost reads high.
+#: At or above this share of the training set in the buffer, the buffer changes the data cost noticeably.
 BUFFER_NOTE_SHARE = 0.25
+#: Epochs and shuffles simulated for :func:`decodes_per_image` (fixed seeds: the same answer every time).
+BUFFER_SIM_EPOCHS = 8
+BUFFER_SIM_SEEDS = (0, 1, 2)
+
+
+def buffer_images(train_images: int, batch: int) -> int:
+    """How many decoded training images ultralytics keeps in RAM while training with augmentation."""
+    return min(train_images, batch * BUFFER_PER_BATCH_IMAGE, BUFFER_MAX)
+
+
+def decodes_per_image(train_images: int, batch: int) -> tuple[float, float]:
+    """Expected image decodes per training sample in a full run's first epoch and, on average, in each later one.
+
+    Simulates ultralytics' buffer: each epoch visits every image once in a fresh random order (the sampler's
+    shuffle); an image not in the buffer is decoded and appended, and once the buffer reaches its length the
+    oldest is dropped (``if 1 < len(buffer) >= max_buffer_length: pop(0)``). Checked against counts of a real run
+    (192 images, batch 16, buffer 128): 1.00 decodes per sample in epoch 1, 0.52 and 0.58 in epochs 2 and 3;
+    simulated 1.00 and 0.57-0.66. A dataset 50 times the buffer or larger decodes every image: (1.0, 1.0)."""
+    n = train_images
+    if n <= 0 or batch <= 0:
+        raise ValueError("train_images and batch must be > 0")
+    cap = buffer_images(n, batch)
+    if n > 50 * cap:
+        return 1.0, 1.0
+    import random
+
+    first: list[float] = []
+    later: list[float] = []
+    for seed in BUFFER_SIM_SEEDS:
+        rng = random.Random(seed)
+        buf: list[int] = []
+        held: set[int] = set()
+        for epoch in range(BUFFER_SIM_EPOCHS):
+            order = list(range(n))
+            rng.shuffle(order)
+            misses = 0
+            for i in order:
+                if i in held:
+                    continue
+                misses += 1
+                buf.append(i)
+                held.add(i)
+                if 1 < len(buf) >= cap:
+                    held.discard(buf.pop(0))
+            (first if epoch == 0 else later).append(misses / n)
+    return sum(first) / len(first), sum(later) / len(later)
 
 
 def image_buffer_note(train_images: int, batch: int, cache: str) -> str | None:
-    """A note for a small dataset: the probe times data loading in the first epoch, when every image is decoded;
-    later epochs find part of them in ultralytics' image buffer. None when the buffer holds under
-    :data:`BUFFER_NOTE_SHARE` of the training set (4,195 images, batch 16: 3%) or ``cache=ram`` holds everything."""
+    """A note when the probe's data cost could not be rescaled to the full dataset's decodes (the images were
+    loaded in dataloader worker processes, where the harness cannot count them) and the buffer holds at least
+    :data:`BUFFER_NOTE_SHARE` of the training set (4,195 images, batch 16: 3%: no note)."""
     if train_images <= 0 or cache == "ram":
         return None
-    held = min(train_images, batch * BUFFER_PER_BATCH_IMAGE, BUFFER_MAX)
+    held = buffer_images(train_images, batch)
     share = held / train_images
     if share < BUFFER_NOTE_SHARE:
         return None
     return (f"data loading at the first epoch's rate: ultralytics keeps the last {held} decoded images in RAM "
             f"({share:.0%} of the {train_images} training images), so later epochs decode fewer and the data part "
-            f"of this estimate reads high (by about 1% of the run on a 2-core CPU with 192 images, where the buffer "
-            f"holds 67%)")
+            f"of this estimate reads high (decodes are counted, and the estimate corrected, only with 0 dataloader "
+            f"workers)")
 
 
 def epoch_parts(profile: Profile, phase: Phase) -> dict[str, float]:

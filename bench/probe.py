@@ -145,6 +145,50 @@ class Recorder:
         return t
 
 
+class DecodeCounter:
+    """Counts the training images ultralytics decodes from disk, and the time that takes, batch by batch.
+
+    ultralytics keeps recently decoded training images in a RAM buffer (``BaseDataset.load_image``); an image still
+    there costs nothing to load again. How often that happens depends on the dataset's size, so the probe, which
+    decodes nearly every image it sees once, counts its decodes for :func:`bench.timeline.derive` to rescale the
+    data cost to the full dataset's. Only where the dataset lives in this process (0 dataloader workers: cpu and
+    mps); with workers each process has its own copy and the counts stay there."""
+
+    def __init__(self) -> None:
+        self.misses = 0
+        self.seconds = 0.0
+        self._last = (0, 0.0)
+        self.per_batch: list[list[Any]] = []  # [epoch, decodes, seconds] for each training batch, in order
+
+    def attach(self, dataset: Any) -> bool:
+        orig = getattr(dataset, "load_image", None)
+        if orig is None or not isinstance(getattr(dataset, "ims", None), list):
+            return False
+
+        def load_image(i: int, *args: Any, **kwargs: Any) -> Any:
+            try:
+                cached = dataset.ims[i] is not None
+            except Exception:
+                cached = True  # let ultralytics raise its own error
+            if cached:
+                return orig(i, *args, **kwargs)
+            t = time.perf_counter()
+            try:
+                return orig(i, *args, **kwargs)
+            finally:
+                self.misses += 1
+                self.seconds += time.perf_counter() - t
+
+        dataset.load_image = load_image  # the instance attribute shadows the method for the mosaic transform too
+        return True
+
+    def batch(self, epoch: int) -> None:
+        """Call when a training batch has been fetched: what it took to load it."""
+        m, s = self.misses - self._last[0], self.seconds - self._last[1]
+        self._last = (self.misses, self.seconds)
+        self.per_batch.append([epoch, m, round(s, 6)])
+
+
 @dataclass
 class MemoryPeak:
     """Peak host RSS (this process plus dataloader workers) and accelerator memory, sampled at batch ends."""
@@ -265,6 +309,7 @@ class RunResult:
     startup_seconds: float | None = None  # process start to the probe's clock start: imports, model build/load
     start_epoch: int = 0  # first epoch this process trained (> 0 when resumed)
     cpu_load: dict[str, Any] = field(default_factory=dict)  # bench.load counters at the epochs' edges
+    image_decodes: list[list[Any]] | None = None  # DecodeCounter.per_batch; None where not counted (workers)
 
 
 def build_mirror(info: DatasetInfo, dest: Path, train_n: int, val_n: int) -> Path:
@@ -341,6 +386,7 @@ def run_training(
     rec = Recorder(sync=sync, clock=clock)
     mem = MemoryPeak(device)
     meter = load.Meter()
+    decodes = DecodeCounter()
     probe = probe_budget_seconds is not None
     trainer_epochs = 3 if probe else config.epochs
     close_mosaic = 2 if probe else config.close_mosaic
@@ -396,6 +442,8 @@ def run_training(
             tr.plot_idx = [0, plain_from * nb]
         state["plot_idx"] = set(tr.plot_idx) if tr.args.plots else set()
         state["nb"] = len(tr.train_loader)
+        if int(getattr(tr.train_loader, "num_workers", 0) or 0) == 0:
+            state["decodes"] = decodes.attach(tr.train_loader.dataset)
         src = BatchSource(tr.train_loader, stop_train if probe else None, endless=True)
         tr.train_loader = src
         state["train_src"] = src
@@ -419,6 +467,8 @@ def run_training(
 
     def on_train_batch_start(tr: Any) -> None:
         rec.mark("batch_start", tr.epoch, state["train_src"].last_images if state["train_src"] else 0)
+        if state.get("decodes"):
+            decodes.batch(tr.epoch)
 
     def on_train_batch_end(tr: Any) -> None:
         ni = state["nbatch"] + state["nb"] * tr.epoch  # ultralytics' global batch index
@@ -552,6 +602,7 @@ def run_training(
         skipped=state["skipped"], callback_seconds=float(state.get("callback_seconds", 0.0)),
         startup_seconds=startup, start_epoch=int(getattr(tr, "start_epoch", 0) or 0) if tr else 0,
         cpu_load=meter.to_dict(),
+        image_decodes=decodes.per_batch if state.get("decodes") else None,
     )
 
 

@@ -242,7 +242,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
     )
     derived = None
     try:
-        derived = timeline.derive(res.events, w)
+        derived = timeline.derive(res.events, w, res.image_decodes)
         warnings.extend(derived.warnings)
     except ValueError as e:
         warnings.append(f"nothing to estimate from: {e}")
@@ -284,8 +284,18 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
                     f"{len(info.val_images)} val images per pass from the observed val batches",
                     f"{o.epochs} epochs ({max(0, o.epochs - o.close_mosaic)} with mosaic, "
                     f"{min(o.close_mosaic, o.epochs)} without)"] + ([margin_note] if margin_note else [])
-    if kind == "probe" and (buffer_note := extrapolate.image_buffer_note(len(info.train_images), o.batch, o.cache)):
-        extrapolated.append(buffer_note)
+    dec = derived.image_decodes if derived is not None else None
+    if kind == "probe" and dec:
+        full_rate = dec["full_run_decodes_per_image"]
+        probe_rate = dec["probe_decodes_per_image"].get("mosaic", 0.0)
+        extrapolated.append(
+            f"image decodes at the full dataset's rate: the probe decoded {probe_rate:.2f} images per sample "
+            f"({1000 * dec['seconds_per_decode']:.1f} ms each); with ultralytics' {dec['buffer_images']}-image RAM "
+            f"buffer the full run decodes {full_rate['first_epoch']:.2f} per sample in its first epoch and "
+            f"{full_rate['later_epochs']:.2f} after (simulated), so the data part moves by "
+            f"{1000 * dec['data_seconds_per_batch_change'].get('mosaic', 0.0):+.0f} ms per batch")
+    elif kind == "probe" and (note := extrapolate.image_buffer_note(len(info.train_images), o.batch, o.cache)):
+        extrapolated.append(note)
     rec: dict[str, Any] = {
         "schema_version": record.SCHEMA_VERSION,
         "run_id": run_id,
@@ -317,6 +327,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
         "summary": {
             "images_per_second": derived.images_per_second if derived else None,
             "data_wait_share": derived.data_wait_share if derived else None,
+            "image_decodes": derived.image_decodes if derived else None,
             "parts_seconds": derived.parts_seconds if derived else None,
             "warmup_batches": derived.warmup_batches if derived else None,
             "cpu_load": cpu["whole"] if cpu else None,
@@ -332,6 +343,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
             "losses": res.losses,
             "epoch_seconds": tl.epoch_seconds(),
             "cpu_load": res.cpu_load,
+            "image_decodes": res.image_decodes,
             "save_dir": res.save_dir,
         },
         "warnings": warnings,

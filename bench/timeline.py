@@ -21,7 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
+from bench.extrapolate import buffer_images, decodes_per_image
 from bench.profile import Phase, Profile
 from bench.stats import Range, bootstrap_mean, median, noise_warning
 
@@ -256,6 +258,7 @@ class Derived:
     warnings: tuple[str, ...]
     images_per_second: float  # steady-state training throughput, data included
     data_wait_share: float  # data wait / (data wait + compute), steady state, mosaic phase
+    image_decodes: dict[str, Any] | None = None  # the rescaling of the data cost (see rescale_decodes)
 
 
 @dataclass(frozen=True)
@@ -279,8 +282,64 @@ class Workload:
     full_run_plots: int = 6  # training-sample plots of a full run (ultralytics: 3 at the start, 3 at close_mosaic)
 
 
-def derive(events: Sequence[Sequence[object]], w: Workload) -> Derived:
-    """Profile of the workload from a probe's (or full run's) events."""
+@dataclass(frozen=True)
+class DecodeRescale:
+    """How the probe's data cost moves to the full dataset's image decodes (:func:`rescale_decodes`)."""
+
+    seconds_per_batch: dict[str, float]  # change of the data cost of one steady batch, per phase (negative: less)
+    first_epoch_extra_seconds: float  # the full run's first epoch decodes every image once: a one-off
+    info: dict[str, Any]
+
+
+def rescale_decodes(tl: Timeline, w: Workload, decodes: Sequence[Sequence[Any]] | None) -> DecodeRescale | None:
+    """The probe decodes nearly every training image it loads (its buffer starts empty, and a probe is short);
+    a full run on a dataset that ultralytics' RAM buffer largely holds decodes far fewer after its first epoch.
+
+    From the probe's counts (``decodes``: ``[epoch, decodes, seconds]`` per training batch, as the batches come;
+    the run's first batch left out as warm-up): decodes per image in each phase and the seconds one decode takes.
+    From :func:`bench.extrapolate.decodes_per_image`: what the full dataset needs, in the first epoch and after.
+    Each phase's steady data cost per batch moves by (full-run rate after the first epoch - probe rate) x batch x
+    seconds per decode, and the first epoch's extra decodes become a one-off. None without counts (dataloader
+    workers), when they do not match the timeline's batches, or when nothing was decoded (``cache=ram``)."""
+    sizes = [(e.index, n) for e in tl.epochs for _, _, n, _ in e.batches]
+    if not decodes or len(decodes) != len(sizes) or len(sizes) < 2 or w.full_train_images <= 0:
+        return None
+    pairs = list(zip(sizes, decodes, strict=True))
+    if any(int(c[0]) != ep for (ep, _), c in pairs):
+        return None  # counted batches out of step with the timed ones: trust neither
+    rows = [(ep, n, int(c[1]), float(c[2])) for (ep, n), c in pairs[1:]]
+    total = sum(d for _, _, d, _ in rows)
+    if total <= 0:
+        return None
+    per_decode = sum(sec for *_, sec in rows) / total
+    first, later = decodes_per_image(w.full_train_images, w.batch)
+    change: dict[str, float] = {}
+    rates: dict[str, float] = {}
+    for name, want in (("mosaic", True), ("plain", False)):
+        sel = [(n, d) for ep, n, d, _ in rows if (ep < w.plain_from_epoch) == want and n > 0]
+        if sel:
+            rates[name] = sum(d for _, d in sel) / sum(n for n, _ in sel)
+            change[name] = (later - rates[name]) * w.batch * per_decode
+    extra = max(0.0, first - later) * w.full_train_images * per_decode
+    info: dict[str, Any] = {
+        "buffer_images": buffer_images(w.full_train_images, w.batch),
+        "seconds_per_decode": per_decode,
+        "probe_decodes_per_image": rates,
+        "full_run_decodes_per_image": {"first_epoch": first, "later_epochs": later},
+        "data_seconds_per_batch_change": change,
+        "first_epoch_extra_seconds": extra,
+    }
+    return DecodeRescale(change, extra, info)
+
+
+def _shift(r: Range, delta: float) -> Range:
+    return Range(median=max(0.0, r.median + delta), low=max(0.0, r.low + delta), high=max(0.0, r.high + delta))
+
+
+def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Sequence[Any]] | None = None
+           ) -> Derived:
+    """Profile of the workload from a probe's (or full run's) events, and its image-decode counts when it has
+    them (:func:`rescale_decodes`)."""
     tl = parse(events)
     mosaic_b = [b for e in tl.epochs if e.index < w.plain_from_epoch for b in e.batches]
     plain_b = [b for e in tl.epochs if e.index >= w.plain_from_epoch for b in e.batches]
@@ -338,6 +397,17 @@ def derive(events: Sequence[Sequence[object]], w: Workload) -> Derived:
 
     phases = [stats["mosaic"]] + ([stats["plain"]] if stats["plain"] is not stats["mosaic"] else [])
     warmup = sum(ph.warmup_excess_seconds for ph in phases) + first_boundary_excess
+    rescale = rescale_decodes(tl, w, decodes)
+    if rescale is not None:
+        same = stats["plain"] is stats["mosaic"]
+        for name in ("mosaic",) if same else ("mosaic", "plain"):
+            delta = rescale.seconds_per_batch.get(name, rescale.seconds_per_batch.get("mosaic", 0.0))
+            ph = stats[name].phase
+            stats[name] = replace(stats[name], phase=Phase(_shift(ph.data_seconds_per_batch, delta),
+                                                           ph.compute_seconds_per_batch, ph.batches_observed))
+        if same:
+            stats["plain"] = stats["mosaic"]
+        warmup += rescale.first_epoch_extra_seconds
     plot_costs = [x for ph in phases for x in ph.plot_excess_seconds]
     plotted = sum(1 for e in tl.epochs for b in e.batches if b[3])
     missing_plots = max(0, w.full_run_plots - plotted)
@@ -364,4 +434,5 @@ def derive(events: Sequence[Sequence[object]], w: Workload) -> Derived:
         warnings=tuple(dict.fromkeys(warnings)),
         images_per_second=w.batch / per_batch if per_batch > 0 else 0.0,
         data_wait_share=m.data_seconds_per_batch.median / per_batch if per_batch > 0 else 0.0,
+        image_decodes=rescale.info if rescale is not None else None,
     )

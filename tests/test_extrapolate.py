@@ -80,3 +80,20 @@ def test_image_buffer_note_for_small_datasets_only() -> None:
     assert "last 50 decoded" in (image_buffer_note(50, 16, "disk") or "")  # never more than the dataset
     assert "last 1000 decoded" in (image_buffer_note(3000, 256, "false") or "")  # ultralytics' cap
     assert image_buffer_note(0, 16, "false") is None
+
+
+def test_decodes_per_image_follow_ultralytics_buffer() -> None:
+    from bench.extrapolate import buffer_images, decodes_per_image
+
+    assert buffer_images(192, 16) == 128 and buffer_images(4195, 16) == 128 and buffer_images(50_000, 256) == 1000
+    first, later = decodes_per_image(192, 16)
+    # counted in a real run (192 images, batch 16): 1.00 per sample in the first epoch, 0.52 and 0.58 after
+    assert first == 1.0 and 0.5 <= later <= 0.7
+    assert decodes_per_image(192, 16) == (first, later)  # fixed seeds: the same answer every time
+    # a buffer as large as the dataset keeps all but one image: almost nothing is decoded again
+    assert decodes_per_image(100, 16)[1] < 0.1
+    # the larger the dataset against the buffer, the more of it each epoch decodes again
+    assert later < decodes_per_image(256, 16)[1] < decodes_per_image(1000, 16)[1] <= 1.0
+    assert decodes_per_image(10_000, 16) == (1.0, 1.0)
+    with pytest.raises(ValueError):
+        decodes_per_image(0, 16)

@@ -52,8 +52,19 @@ def test_probe_writes_a_complete_record(tiny_data: Path, tmp_path: Path, capsys:
     rec = json.loads(out)
     assert rec["estimate"]["systematic"] == pytest.approx(0.188)
     assert any("margin widened to ±19%" in x for x in rec["estimate"]["extrapolated"])
-    # 24 images, all of them in ultralytics' image buffer after the first epoch: the estimate says its data part is high
-    assert any("the last 24 decoded images in RAM (100% of the 24" in x for x in rec["estimate"]["extrapolated"])
+    # 24 images, all of them in ultralytics' image buffer after the first epoch: the probe counted its decodes (one
+    # row per training batch, as the timeline has them), and the data part moves to the full run's far fewer decodes
+    decodes = rec["measurements"]["image_decodes"]
+    batches = [e for e in rec["measurements"]["events"] if e[0] == "batch_start"]
+    assert [row[0] for row in decodes] == [e[2] for e in batches]
+    assert all(0 <= row[1] <= 4 and row[2] >= 0 for row in decodes) and sum(row[1] for row in decodes) > 0
+    dec = rec["summary"]["image_decodes"]
+    assert dec["buffer_images"] == 24 and dec["seconds_per_decode"] > 0
+    assert dec["full_run_decodes_per_image"]["first_epoch"] == 1.0
+    assert dec["full_run_decodes_per_image"]["later_epochs"] < dec["probe_decodes_per_image"]["mosaic"]
+    assert dec["data_seconds_per_batch_change"]["mosaic"] < 0
+    assert any("image decodes at the full dataset's rate" in x for x in rec["estimate"]["extrapolated"])
+    assert not any("decoded images in RAM" in x for x in rec["estimate"]["extrapolated"])  # the note is for workers
     assert "±19% systematic" in rec["estimate"]["interval"]
     files = list(res.glob("*.json"))
     assert len(files) == 1 and json.loads(files[0].read_text()) == rec

@@ -210,3 +210,51 @@ def test_the_first_epoch_boundary_is_a_one_off() -> None:
     assert p.epoch_fixed_seconds.median == pytest.approx(0.5) and p.warmup_excess_seconds == pytest.approx(base)
     p = run([0.9])  # one boundary: it is all there is
     assert p.epoch_fixed_seconds.median == pytest.approx(0.9) and p.warmup_excess_seconds == pytest.approx(base)
+
+
+#: Decodes per training batch of probe_events(): the mosaic batches decode each of their 16 images (the first one,
+#: warm-up, is left out), the no-mosaic batches half of them (their images are still in the buffer); 2 ms each.
+DECODES = [[0, 16, 0.05], [0, 16, 0.032], [0, 16, 0.032], [0, 16, 0.032], [0, 16, 0.032],
+           [1, 8, 0.016], [1, 8, 0.016], [1, 8, 0.016]]
+
+
+def test_data_cost_moves_to_the_full_datasets_decodes() -> None:
+    from bench.extrapolate import decodes_per_image
+    from bench.timeline import rescale_decodes
+
+    w = replace(WORKLOAD, full_train_images=192)  # ultralytics' buffer holds 128 of them
+    first, later = decodes_per_image(192, 16)
+    r = rescale_decodes(parse(probe_events()), w, DECODES)
+    assert r is not None
+    assert r.info["seconds_per_decode"] == pytest.approx(0.002)  # 0.176 s / 88 decodes
+    assert r.info["probe_decodes_per_image"] == pytest.approx({"mosaic": 1.0, "plain": 0.5})
+    assert r.info["buffer_images"] == 128
+    assert r.seconds_per_batch == pytest.approx({"mosaic": (later - 1.0) * 16 * 0.002,
+                                                 "plain": (later - 0.5) * 16 * 0.002})
+    assert r.first_epoch_extra_seconds == pytest.approx((first - later) * 192 * 0.002)
+    # the profile: each phase's data cost moves by its change, the first epoch's extra decodes become a one-off
+    plain = derive(probe_events(), w)
+    scaled = derive(probe_events(), w, DECODES)
+    for name in ("mosaic", "plain"):
+        before = getattr(plain.profile, name).data_seconds_per_batch
+        after = getattr(scaled.profile, name).data_seconds_per_batch
+        assert after.median == pytest.approx(before.median + r.seconds_per_batch[name])
+        assert after.high - after.low == pytest.approx(before.high - before.low)
+        assert getattr(scaled.profile, name).compute_seconds_per_batch == getattr(plain.profile, name) \
+            .compute_seconds_per_batch
+    assert scaled.profile.warmup_excess_seconds == pytest.approx(plain.profile.warmup_excess_seconds
+                                                                 + r.first_epoch_extra_seconds)
+    assert scaled.image_decodes == r.info and plain.image_decodes is None
+    # a dataset 50 times the buffer decodes every image in every epoch: the mosaic phase keeps its cost
+    big = rescale_decodes(parse(probe_events()), replace(WORKLOAD, full_train_images=10_000), DECODES)
+    assert big is not None and big.seconds_per_batch["mosaic"] == 0.0 and big.first_epoch_extra_seconds == 0.0
+
+
+def test_decode_counts_that_do_not_fit_are_not_used() -> None:
+    from bench.timeline import rescale_decodes
+
+    tl = parse(probe_events())
+    assert rescale_decodes(tl, WORKLOAD, None) is None  # dataloader workers: not counted
+    assert rescale_decodes(tl, WORKLOAD, DECODES[:-1]) is None  # one batch short
+    assert rescale_decodes(tl, WORKLOAD, [[1, *row[1:]] for row in DECODES]) is None  # epochs out of step
+    assert rescale_decodes(tl, WORKLOAD, [[row[0], 0, 0.0] for row in DECODES]) is None  # cache=ram: none decoded
