@@ -189,6 +189,33 @@ def image_buffer_note(train_images: int, batch: int, cache: str) -> str | None:
             f"workers)")
 
 
+#: ultralytics' defaults (cfg/default.yaml): the nominal batch size gradients are accumulated to, and the warm-up.
+NOMINAL_BATCH = 64
+WARMUP_EPOCHS = 3.0
+
+
+def optimizer_steps_per_batch(epochs: int, batches_per_epoch: int, batch: int) -> float:
+    """Optimizer steps per training batch over a whole run, as ultralytics schedules them (engine/trainer.py 8.4):
+    ``accumulate = max(round(nbs / batch), 1)`` (capped at the run's batches); over the first ``nw =
+    round(min(warmup_epochs, epochs - 1) x nb)`` iterations it ramps from 1 to that value
+    (``max(1, int(np.interp(ni, [0, nw], [1, accumulate]).round()))``); a step runs when ``ni - last_step >=
+    accumulate``. Batch 16: 4 batches a step once warm, so 50 epochs of 263 batches take 0.26 steps per batch and 12
+    epochs of 12 batches 0.31; batch 64 or more steps every batch."""
+    if epochs < 1 or batches_per_epoch < 1 or batch < 1:
+        raise ValueError("epochs, batches_per_epoch and batch must be >= 1")
+    total = epochs * batches_per_epoch
+    acc0 = min(max(round(NOMINAL_BATCH / batch), 1), total)
+    nw = round(min(WARMUP_EPOCHS, max(epochs - 1, 0)) * batches_per_epoch)
+    acc, last, steps = acc0, -1, 0
+    for ni in range(total):
+        if nw and ni <= nw:
+            acc = max(1, round(1 + (acc0 - 1) * ni / nw))  # np.interp on [0, nw]; round() halves to even, as numpy
+        if ni - last >= acc:
+            steps += 1
+            last = ni
+    return steps / total
+
+
 def epoch_parts(profile: Profile, phase: Phase) -> dict[str, float]:
     """Median seconds of one epoch split into data, compute, validation and overhead (for the breakdown plot)."""
     nb = profile.train_batches_per_epoch

@@ -310,6 +310,7 @@ class RunResult:
     start_epoch: int = 0  # first epoch this process trained (> 0 when resumed)
     cpu_load: dict[str, Any] = field(default_factory=dict)  # bench.load counters at the epochs' edges
     image_decodes: list[list[Any]] | None = None  # DecodeCounter.per_batch; None where not counted (workers)
+    optimizer_steps: list[list[Any]] | None = None  # [epoch, seconds in optimizer_step] per training batch
 
 
 def build_mirror(info: DatasetInfo, dest: Path, train_n: int, val_n: int) -> Path:
@@ -444,6 +445,7 @@ def run_training(
         state["nb"] = len(tr.train_loader)
         if int(getattr(tr.train_loader, "num_workers", 0) or 0) == 0:
             state["decodes"] = decodes.attach(tr.train_loader.dataset)
+        _time_optimizer_steps(tr, rec, state)
         src = BatchSource(tr.train_loader, stop_train if probe else None, endless=True)
         tr.train_loader = src
         state["train_src"] = src
@@ -467,12 +469,17 @@ def run_training(
 
     def on_train_batch_start(tr: Any) -> None:
         rec.mark("batch_start", tr.epoch, state["train_src"].last_images if state["train_src"] else 0)
+        state["spill"] = _plot_running()
         if state.get("decodes"):
             decodes.batch(tr.epoch)
 
     def on_train_batch_end(tr: Any) -> None:
         ni = state["nbatch"] + state["nb"] * tr.epoch  # ultralytics' global batch index
-        t = rec.mark("batch_end", tr.epoch, 1 if ni in state["plot_idx"] else 0)  # 1: this batch drew a plot
+        # 1: this step drew a plot; 2: a plot drawn earlier was still running beside it (bench.timeline)
+        t = rec.mark("batch_end", tr.epoch, 1 if ni in state["plot_idx"] else (2 if state.get("spill") else 0))
+        if "opt_steps" in state:
+            state["opt_steps"].append([tr.epoch, round(state["opt_seconds"], 6)])
+            state["opt_seconds"] = 0.0
         state["nbatch"] += 1
         try:
             items = tr.loss_items
@@ -603,7 +610,40 @@ def run_training(
         startup_seconds=startup, start_epoch=int(getattr(tr, "start_epoch", 0) or 0) if tr else 0,
         cpu_load=meter.to_dict(),
         image_decodes=decodes.per_batch if state.get("decodes") else None,
+        optimizer_steps=state.get("opt_steps"),
     )
+
+
+def _plot_running() -> bool:
+    """Is one of ultralytics' training-sample plots still being drawn? ``plot_images`` runs in a thread of its own
+    (utils/plotting.py ``@threaded``; Python names it "Thread-N (plot_images)") that competes with the training
+    loop for the interpreter and the cores. A plot takes about 0.07 s, the first of a process 0.4 s (measured on a
+    2-core CPU, 16 images at 320 px), so on a CPU it ends within the step that started it; on a GPU, whose steps
+    take a tenth of a second, it runs beside the next steps, which then do not show the steady speed."""
+    import threading
+
+    return any(t.name.endswith("(plot_images)") and t.is_alive() for t in threading.enumerate())
+
+
+def _time_optimizer_steps(tr: Any, rec: Recorder, state: dict[str, Any]) -> None:
+    """Time ultralytics' ``optimizer_step`` (gradient clipping, the optimizer, zero_grad, the EMA update) between
+    device synchronizations. It runs once every ``accumulate`` batches, and ``accumulate`` ramps from 1 to
+    nbs / batch over the warm-up iterations, so a short probe steps more often per batch than a whole run does
+    (:func:`bench.extrapolate.optimizer_steps_per_batch`); :mod:`bench.timeline` rescales with these times."""
+    orig = getattr(tr, "optimizer_step", None)
+    if orig is None:
+        return
+    state["opt_steps"] = []
+    state["opt_seconds"] = 0.0
+
+    def optimizer_step(*args: Any, **kwargs: Any) -> Any:
+        t = rec.now()
+        try:
+            return orig(*args, **kwargs)
+        finally:
+            state["opt_seconds"] += rec.now() - t
+
+    tr.optimizer_step = optimizer_step
 
 
 def _seconds_since_process_start() -> float | None:

@@ -238,11 +238,11 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
         gflops=res.gflops, plain_from_epoch=res.plain_from_epoch,
         # a probe draws 2 of the full run's training-sample plots and extrapolates the rest; a full run measures all
         full_run_plots=(3 if (o.close_mosaic == 0 or o.close_mosaic >= o.epochs) else 6) if kind == "probe" else 0,
-        full_train_images=len(info.train_images), full_val_images=len(info.val_images),
+        full_train_images=len(info.train_images), full_val_images=len(info.val_images), full_epochs=o.epochs,
     )
     derived = None
     try:
-        derived = timeline.derive(res.events, w, res.image_decodes)
+        derived = timeline.derive(res.events, w, res.image_decodes, res.optimizer_steps)
         warnings.extend(derived.warnings)
     except ValueError as e:
         warnings.append(f"nothing to estimate from: {e}")
@@ -296,6 +296,13 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
             f"{1000 * dec['data_seconds_per_batch_change'].get('mosaic', 0.0):+.0f} ms per batch")
     elif kind == "probe" and (note := extrapolate.image_buffer_note(len(info.train_images), o.batch, o.cache)):
         extrapolated.append(note)
+    opt = derived.optimizer_steps if derived is not None else None
+    if kind == "probe" and opt:
+        extrapolated.append(
+            f"optimizer steps at the full run's cadence: ultralytics steps once every nbs/batch batches after its "
+            f"warm-up; the probe stepped {opt['probe_steps_per_batch']:.2f} times per batch "
+            f"({1000 * opt['seconds_per_step']:.0f} ms each), the full run {opt['full_run_steps_per_batch']:.2f} "
+            f"(simulated), so compute moves by {1000 * opt['compute_seconds_per_batch_change']:+.0f} ms per batch")
     rec: dict[str, Any] = {
         "schema_version": record.SCHEMA_VERSION,
         "run_id": run_id,
@@ -328,6 +335,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
             "images_per_second": derived.images_per_second if derived else None,
             "data_wait_share": derived.data_wait_share if derived else None,
             "image_decodes": derived.image_decodes if derived else None,
+            "optimizer_steps": derived.optimizer_steps if derived else None,
             "parts_seconds": derived.parts_seconds if derived else None,
             "warmup_batches": derived.warmup_batches if derived else None,
             "cpu_load": cpu["whole"] if cpu else None,
@@ -344,6 +352,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
             "epoch_seconds": tl.epoch_seconds(),
             "cpu_load": res.cpu_load,
             "image_decodes": res.image_decodes,
+            "optimizer_steps": res.optimizer_steps,
             "save_dir": res.save_dir,
         },
         "warnings": warnings,

@@ -5,7 +5,8 @@ The probe records ``(name, seconds since start, a, b)`` events, each read after 
     setup_end                       the trainer is built (model, dataset scan, dataloaders)
     epoch_start e / epoch_end e     around the training batches of epoch e
     batch_start e n / batch_end e p around one step on n images (forward, loss, backward, optimizer, logging);
-                                    p = 1 when ultralytics also drew its training-sample plot in that step
+                                    p = 1 when ultralytics also drew its training-sample plot in that step,
+                                    p = 2 when a plot drawn earlier was still running beside it (a thread)
     val_start / val_end             around a validation pass (during training, or the final evaluation)
     val_batch_start i / val_batch_end i n   around validation batch i of n images
     fit_epoch_end e                 after validation, metrics and checkpoint of epoch e
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bench.extrapolate import buffer_images, decodes_per_image
+from bench.extrapolate import buffer_images, decodes_per_image, optimizer_steps_per_batch
 from bench.profile import Phase, Profile
 from bench.stats import Range, bootstrap_mean, median, noise_warning
 
@@ -188,8 +189,10 @@ def phase_stats(batches: Sequence[tuple[float, float, int, int]], *, batch: int,
     """Steady-state cost of one full batch of ``batch`` images in one phase (bootstrap range of the mean).
 
     Kept out of the steady state: the run's first batch (``first_is_warmup``), leading batches that cost more
-    than ``WARMUP_FACTOR`` x the rest, and batches in which ultralytics drew a plot (compute only: plotting
-    runs inside the step; the data wait of those batches is clean). A first batch whose data wait is slow
+    than ``WARMUP_FACTOR`` x the rest, batches in which ultralytics drew a plot (compute only: plotting
+    runs inside the step; the data wait of those batches is clean), and batches that a plot thread still ran
+    beside (flag 2: their excess is a one-off, like the warm-up; a full run has as many such episodes as the
+    probe, one after its first plots and one after close_mosaic's). A first batch whose data wait is slow
     (a rebuilt loader) is kept out of the data sample. A partial batch (fewer images) counts per image."""
     if not batches:
         raise ValueError(f"no {what} batches were observed")
@@ -197,10 +200,11 @@ def phase_stats(batches: Sequence[tuple[float, float, int, int]], *, batch: int,
     def full(x: float, n: int) -> float:
         return x * batch / n if n > 0 else x
 
-    norm = [(full(d, n), full(c, n), bool(p)) for d, c, n, p in batches]
-    # compute: drop the warm-up and the plotted batches
+    norm = [(full(d, n), full(c, n), p == 1) for d, c, n, p in batches]
+    spilled = {i for i, (*_, p) in enumerate(batches) if p == 2}
+    # compute: drop the warm-up, the plotted batches and those a plot thread ran beside
     lead = 1 if first_is_warmup and len(norm) > 1 else 0
-    rest = [i for i in range(lead, len(norm)) if not norm[i][2]]
+    rest = [i for i in range(lead, len(norm)) if not norm[i][2] and i not in spilled]
     if not rest:  # every batch plotted: use them all rather than nothing
         rest = list(range(lead, len(norm))) or list(range(len(norm)))
     extra = split_warmup([norm[i][0] + norm[i][1] for i in rest], first_is_warmup=False)
@@ -259,6 +263,7 @@ class Derived:
     images_per_second: float  # steady-state training throughput, data included
     data_wait_share: float  # data wait / (data wait + compute), steady state, mosaic phase
     image_decodes: dict[str, Any] | None = None  # the rescaling of the data cost (see rescale_decodes)
+    optimizer_steps: dict[str, Any] | None = None  # the rescaling of the compute (see rescale_optimizer)
 
 
 @dataclass(frozen=True)
@@ -280,6 +285,7 @@ class Workload:
     full_train_images: int
     full_val_images: int
     full_run_plots: int = 6  # training-sample plots of a full run (ultralytics: 3 at the start, 3 at close_mosaic)
+    full_epochs: int = 0  # epochs of the full run (its optimizer-step cadence); 0: unknown, compute not rescaled
 
 
 @dataclass(frozen=True)
@@ -332,14 +338,42 @@ def rescale_decodes(tl: Timeline, w: Workload, decodes: Sequence[Sequence[Any]] 
     return DecodeRescale(change, extra, info)
 
 
+def rescale_optimizer(tl: Timeline, w: Workload, steps: Sequence[Sequence[Any]] | None
+                      ) -> tuple[float, dict[str, Any]] | None:
+    """The change of the compute per batch once the optimizer steps at the full run's cadence.
+
+    ultralytics steps the optimizer once every ``accumulate`` batches, and ramps ``accumulate`` up over its
+    warm-up iterations, so a probe (all warm-up) steps more often per batch than a whole run
+    (:func:`bench.extrapolate.optimizer_steps_per_batch`). From the probe's ``steps`` (``[epoch, seconds in
+    optimizer_step]`` per training batch; the run's first batch, warm-up, and plotted batches left out): the seconds
+    of one step and how many the probe's steady batches held. The change is (full-run steps per batch x seconds
+    per step) - the probe's optimizer seconds per batch. None without timings, when they do not match the
+    timeline's batches, or without the full run's epochs."""
+    rows = [(e.index, plot) for e in tl.epochs for _, _, _, plot in e.batches]
+    if not steps or len(steps) != len(rows) or len(rows) < 2 or w.full_epochs < 1 or w.full_train_images < 1:
+        return None
+    if any(int(s[0]) != ep for (ep, _), s in zip(rows, steps, strict=True)):
+        return None
+    kept = [float(s[1]) for (_, plot), s in list(zip(rows, steps, strict=True))[1:] if not plot]
+    stepped = [x for x in kept if x > 0]
+    if not stepped:
+        return None
+    per_step = sum(stepped) / len(stepped)
+    nb = -(-w.full_train_images // w.batch)
+    rate = optimizer_steps_per_batch(w.full_epochs, nb, w.batch)
+    change = rate * per_step - sum(kept) / len(kept)
+    return change, {"seconds_per_step": per_step, "probe_steps_per_batch": len(stepped) / len(kept),
+                    "full_run_steps_per_batch": rate, "compute_seconds_per_batch_change": change}
+
+
 def _shift(r: Range, delta: float) -> Range:
     return Range(median=max(0.0, r.median + delta), low=max(0.0, r.low + delta), high=max(0.0, r.high + delta))
 
 
-def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Sequence[Any]] | None = None
-           ) -> Derived:
-    """Profile of the workload from a probe's (or full run's) events, and its image-decode counts when it has
-    them (:func:`rescale_decodes`)."""
+def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Sequence[Any]] | None = None,
+           optimizer: Sequence[Sequence[Any]] | None = None) -> Derived:
+    """Profile of the workload from a probe's (or full run's) events, with its image-decode counts and optimizer
+    step times when it has them (:func:`rescale_decodes`, :func:`rescale_optimizer`)."""
     tl = parse(events)
     mosaic_b = [b for e in tl.epochs if e.index < w.plain_from_epoch for b in e.batches]
     plain_b = [b for e in tl.epochs if e.index >= w.plain_from_epoch for b in e.batches]
@@ -408,8 +442,18 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
         if same:
             stats["plain"] = stats["mosaic"]
         warmup += rescale.first_epoch_extra_seconds
+    opt = rescale_optimizer(tl, w, optimizer)
+    if opt is not None:
+        same = stats["plain"] is stats["mosaic"]
+        for name in ("mosaic",) if same else ("mosaic", "plain"):
+            ph = stats[name].phase
+            stats[name] = replace(stats[name], phase=Phase(ph.data_seconds_per_batch,
+                                                           _shift(ph.compute_seconds_per_batch, opt[0]),
+                                                           ph.batches_observed))
+        if same:
+            stats["plain"] = stats["mosaic"]
     plot_costs = [x for ph in phases for x in ph.plot_excess_seconds]
-    plotted = sum(1 for e in tl.epochs for b in e.batches if b[3])
+    plotted = sum(1 for e in tl.epochs for b in e.batches if b[3] == 1)
     missing_plots = max(0, w.full_run_plots - plotted)
     if plot_costs:
         # the probe draws one plot per phase; a full run draws more, each costing about the same
@@ -435,4 +479,5 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
         images_per_second=w.batch / per_batch if per_batch > 0 else 0.0,
         data_wait_share=m.data_seconds_per_batch.median / per_batch if per_batch > 0 else 0.0,
         image_decodes=rescale.info if rescale is not None else None,
+        optimizer_steps=opt[1] if opt is not None else None,
     )

@@ -140,16 +140,20 @@ def predicted_terms(profile: Profile) -> dict[str, float | None]:
             "train_plain": tp, "val_pass": val, "epoch_fixed": fixed, "setup": profile.setup_seconds}
 
 
-def step_seconds(events: Sequence[Sequence[object]], batch: int, epochs: Sequence[int] | None = None
-                 ) -> float | None:
+def step_seconds(events: Sequence[Sequence[object]], batch: int, epochs: Sequence[int] | None = None,
+                 optimizer: Sequence[Sequence[Any]] | None = None) -> float | None:
     """The machine's speed over a stretch of a run: the mean compute seconds of one training step of ``batch``
     images (a partial batch counts per image) over the batches of ``epochs`` (indices; every epoch when None), as
     the probe measures it: steps in which ultralytics drew a plot are left out, and so are the run's warm-up steps
-    (its first, and leading ones costing over ``timeline.WARMUP_FACTOR`` x the rest). None when no step
+    (its first, and leading ones costing over ``timeline.WARMUP_FACTOR`` x the rest). With ``optimizer`` (the
+    record's ``optimizer_steps``, one row a batch) each step's optimizer time is taken out first, so that runs whose
+    optimizer steps at different cadences (a probe, a whole run) compare like with like. None when no step
     qualifies."""
     want = None if epochs is None else set(epochs)
-    steps = [(e.index, c * batch / n, bool(plot)) for e in timeline.parse(events).epochs
-             for _, c, n, plot in e.batches if n > 0]
+    batches = [(e.index, c, n, plot) for e in timeline.parse(events).epochs for _, c, n, plot in e.batches]
+    if optimizer is not None and len(optimizer) == len(batches):
+        batches = [(i, c - float(o[1]), n, plot) for (i, c, n, plot), o in zip(batches, optimizer, strict=True)]
+    steps = [(i, c * batch / n, bool(plot)) for i, c, n, plot in batches if n > 0]
     rest = [(i, c) for i, c, plot in steps[1:] if not plot]  # as timeline.phase_stats: the first step is warm-up
     rest = rest[timeline.split_warmup([c for _, c in rest], first_is_warmup=False):]
     picked = [c for i, c in rest if want is None or i in want]
@@ -180,8 +184,15 @@ def speed_drift(probes: Sequence[dict[str, Any]], full: dict[str, Any], predicte
 
     None when a step time is missing (a record without events)."""
     batch = int(full["config"]["batch"])
-    speeds = [step_seconds(p["measurements"]["events"], int(p["config"]["batch"])) for p in probes]
-    whole = step_seconds(full["measurements"]["events"], batch)
+    runs = [*probes, full]
+    opt = all((r["measurements"].get("optimizer_steps") is not None) for r in runs)  # like with like, or not at all
+
+    def timing(r: dict[str, Any]) -> Any:
+        return r["measurements"].get("optimizer_steps") if opt else None
+
+    speeds = [step_seconds(p["measurements"]["events"], int(p["config"]["batch"]), optimizer=timing(p))
+              for p in probes]
+    whole = step_seconds(full["measurements"]["events"], batch, optimizer=timing(full))
     if whole is None or any(s is None or s <= 0 for s in speeds):
         return None
     probe_speed = median([float(s) for s in speeds if s is not None])
@@ -190,7 +201,8 @@ def speed_drift(probes: Sequence[dict[str, Any]], full: dict[str, Any], predicte
     adjusted = {"probe": error_pct(predicted * whole / probe_speed, actual)}
     for name, b in baselines.items():
         watched = observed_epochs(name)
-        s = step_seconds(full["measurements"]["events"], batch, watched) if watched is not None else None
+        s = (step_seconds(full["measurements"]["events"], batch, watched, timing(full)) if watched is not None
+             else None)
         if s is not None and s > 0:
             per_step[name] = s
             adjusted[name] = error_pct(float(b["predicted_seconds"]) * whole / s, actual)

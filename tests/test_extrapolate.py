@@ -97,3 +97,17 @@ def test_decodes_per_image_follow_ultralytics_buffer() -> None:
     assert decodes_per_image(10_000, 16) == (1.0, 1.0)
     with pytest.raises(ValueError):
         decodes_per_image(0, 16)
+
+
+def test_optimizer_steps_follow_ultralytics_accumulate_schedule() -> None:
+    from bench.extrapolate import optimizer_steps_per_batch
+
+    # by hand, 2 epochs of 4 batches at batch 16: accumulate 4, warm-up nw = round(min(3, 1) x 4) = 4 iterations;
+    # accumulate at ni 0..4 = 1, 2 (1.75), 2 (2.5 rounds to even), 3 (3.25), 4; steps at ni 0, 2, 6: 3 of 8
+    assert optimizer_steps_per_batch(2, 4, 16) == pytest.approx(3 / 8)
+    assert optimizer_steps_per_batch(50, 263, 16) == pytest.approx(0.264, abs=0.001)  # the reference job
+    assert optimizer_steps_per_batch(12, 12, 16) == pytest.approx(0.306, abs=0.001)  # the validation workload
+    assert optimizer_steps_per_batch(50, 263, 64) == 1.0  # batch >= nbs (64): a step every batch
+    assert optimizer_steps_per_batch(1, 1, 16) == 1.0  # accumulate is capped at the run's batches
+    with pytest.raises(ValueError):
+        optimizer_steps_per_batch(0, 4, 16)

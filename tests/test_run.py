@@ -65,6 +65,10 @@ def test_probe_writes_a_complete_record(tiny_data: Path, tmp_path: Path, capsys:
     assert dec["data_seconds_per_batch_change"]["mosaic"] < 0
     assert any("image decodes at the full dataset's rate" in x for x in rec["estimate"]["extrapolated"])
     assert not any("decoded images in RAM" in x for x in rec["estimate"]["extrapolated"])  # the note is for workers
+    # the optimizer's time, batch by batch; ultralytics stepped it at least on the first batch (ni - (-1) >= 1)
+    opt = rec["measurements"]["optimizer_steps"]
+    assert [row[0] for row in opt] == [e[2] for e in batches] and opt[0][1] > 0
+    assert all(row[1] >= 0 for row in opt)
     assert "±19% systematic" in rec["estimate"]["interval"]
     files = list(res.glob("*.json"))
     assert len(files) == 1 and json.loads(files[0].read_text()) == rec

@@ -34,13 +34,13 @@ def val_pass(c: Clock, batches: list[tuple[float, float, int]], fixed: float) ->
 
 
 def epoch(c: Clock, e: int, batches: list[tuple[float, float]], tail: float, boundary: float,
-          val: list[tuple[float, float, int]], plotted: tuple[int, ...] = ()) -> None:
+          val: list[tuple[float, float, int]], plotted: tuple[int, ...] = (), spilled: tuple[int, ...] = ()) -> None:
     c.mark("epoch_start", e)
     for i, (d, comp) in enumerate(batches):
         c.wait(d)
         c.mark("batch_start", e, 16)
         c.wait(comp)
-        c.mark("batch_end", e, 1 if i in plotted else 0)
+        c.mark("batch_end", e, 1 if i in plotted else (2 if i in spilled else 0))
     c.wait(tail)
     c.mark("epoch_end", e)
     val_pass(c, val, 0.05)
@@ -258,3 +258,52 @@ def test_decode_counts_that_do_not_fit_are_not_used() -> None:
     assert rescale_decodes(tl, WORKLOAD, DECODES[:-1]) is None  # one batch short
     assert rescale_decodes(tl, WORKLOAD, [[1, *row[1:]] for row in DECODES]) is None  # epochs out of step
     assert rescale_decodes(tl, WORKLOAD, [[row[0], 0, 0.0] for row in DECODES]) is None  # cache=ram: none decoded
+
+
+def test_a_step_beside_a_running_plot_is_a_one_off() -> None:
+    # a plot still running in its thread slows the next step: 2.4 s instead of 2.0 (too little for the warm-up
+    # rule to catch)
+    def events(flag_spill: bool) -> list[list[object]]:
+        c = Clock()
+        c.wait(3.0)
+        c.mark("setup_end")
+        epoch(c, 0, [(0.2, 5.0), (0.2, 2.4), (0.2, 2.0), (0.2, 2.1), (0.2, 1.9)], tail=0.01, boundary=0.49,
+              val=[(0.1, 1.0, 32)], plotted=(0,), spilled=(1,) if flag_spill else ())
+        c.mark("end")
+        return c.events
+
+    w = replace(WORKLOAD, plain_from_epoch=5)
+    flagged, unflagged = derive(events(True), w), derive(events(False), w)
+    assert flagged.profile.mosaic.compute_seconds_per_batch.median == pytest.approx(2.0)  # (2.0 + 2.1 + 1.9) / 3
+    assert unflagged.profile.mosaic.compute_seconds_per_batch.median == pytest.approx(2.1)  # the spill read as steady
+    # its 0.4 s excess is counted once, as the warm-up is, not in every step of the run
+    assert flagged.profile.warmup_excess_seconds == pytest.approx(unflagged.profile.warmup_excess_seconds
+                                                                  + 0.4 + (5.0 - 2.0) - (5.0 - 2.1), abs=1e-6)
+    assert flagged.warmup_batches["mosaic"] == 2
+
+
+def test_compute_moves_to_the_full_runs_optimizer_cadence() -> None:
+    from bench.extrapolate import optimizer_steps_per_batch
+    from bench.timeline import rescale_optimizer
+
+    # seconds inside optimizer_step per batch of probe_events(): the first batch (warm-up) is left out, then 3
+    # of the 7 steady batches stepped, 0.05 s each
+    steps = [[0, 0.1], [0, 0.05], [0, 0.0], [0, 0.05], [0, 0.0], [1, 0.05], [1, 0.0], [1, 0.0]]
+    w = replace(WORKLOAD, full_epochs=50)  # 1,600 images at batch 16: 100 batches an epoch
+    rate = optimizer_steps_per_batch(50, 100, 16)
+    got = rescale_optimizer(parse(probe_events()), w, steps)
+    assert got is not None
+    change, info = got
+    assert info["seconds_per_step"] == pytest.approx(0.05) and info["probe_steps_per_batch"] == pytest.approx(3 / 7)
+    assert info["full_run_steps_per_batch"] == pytest.approx(rate)
+    assert change == pytest.approx(rate * 0.05 - 0.15 / 7)
+    before, after = derive(probe_events(), w), derive(probe_events(), w, optimizer=steps)
+    for name in ("mosaic", "plain"):
+        b, a = (getattr(x.profile, name).compute_seconds_per_batch for x in (before, after))
+        assert a.median == pytest.approx(b.median + change) and a.high - a.low == pytest.approx(b.high - b.low)
+    assert after.optimizer_steps == info and before.optimizer_steps is None
+    # unknown epochs, misaligned rows, or no step at all: no change
+    tl = parse(probe_events())
+    assert rescale_optimizer(tl, WORKLOAD, steps) is None  # full_epochs unknown
+    assert rescale_optimizer(tl, w, steps[:-1]) is None
+    assert rescale_optimizer(tl, w, [[0, 0.0]] * 5 + [[1, 0.0]] * 3) is None

@@ -112,6 +112,15 @@ def test_step_seconds_leave_out_warm_up_and_plots() -> None:
     assert step_seconds(ev, 32) == pytest.approx(4.0)  # each step held 16 images: per image, then 32 of them
     assert step_seconds(ev, 16, [7]) is None
     assert step_seconds([], 16) is None
+    # each step's optimizer time taken out (a probe steps more often per batch than a whole run)
+    opt = [[0, 0.0], [0, 0.0], [0, 0.0], [0, 0.4], [0, 0.0], [1, 0.4], [1, 0.0], [2, 0.0], [2, 0.0], [3, 0.0],
+           [3, 0.0]]
+    assert step_seconds(ev, 16, optimizer=opt) == pytest.approx(1.9)  # 2.0 2.4 2.0 1.6 1.6 1.6 2.0 2.0
+    assert step_seconds(ev, 16, optimizer=opt[:-1]) == pytest.approx(2.0)  # not one row a step: not used
+    # a step a plot thread ran beside (flag 2) is left out like a plotted one
+    ends = [i for i, e in enumerate(ev) if e[0] == "batch_end"]
+    spilled = [[*e[:3], 2] if i == ends[3] else e for i, e in enumerate(ev)]  # the first 2.4 step
+    assert step_seconds(spilled, 16) == pytest.approx(13.6 / 7)  # 2.4 2.0 2.0 1.6 1.6 2.0 2.0
 
 
 def test_speed_drift_by_hand() -> None:
@@ -139,6 +148,14 @@ def test_speed_drift_by_hand() -> None:
 
 
 @pytest.mark.slow
+def step_seconds_from(rec: dict[str, object], *, with_optimizer: bool) -> float | None:
+    from bench.validate import step_seconds
+
+    m = rec["measurements"]
+    assert isinstance(m, dict)
+    return step_seconds(m["events"], 4, optimizer=m["optimizer_steps"] if with_optimizer else None)
+
+
 def test_small_real_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from bench.cli import main
 
@@ -171,6 +188,10 @@ def test_small_real_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     for part in [*cpu["probes"], cpu["full_run"]]:
         assert 0 < part["own_pct"] <= 100 and 0 <= part["other_pct"] <= 100 and part["seconds"] > 0
     assert "machine load" in out.err
+    # like with like: the step times behind the drift leave out each run's optimizer steps
+    rec = json.loads(next((res / "validation" / "records").glob("*full*.json")).read_text())
+    assert step_seconds_from(rec, with_optimizer=True) == pytest.approx(steps["full_run"])
+    assert step_seconds_from(rec, with_optimizer=True) < step_seconds_from(rec, with_optimizer=False)
     # the validation record is on disk, and its probe and full-run records sit apart from the user's records
     assert len(list((res / "validation").glob("*.json"))) == 1
     assert len(list((res / "validation" / "records").glob("*.json"))) == 2
