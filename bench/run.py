@@ -292,8 +292,8 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
             f"image decodes at the full dataset's rate: the probe decoded {probe_rate:.2f} images per sample "
             f"({1000 * dec['seconds_per_decode']:.1f} ms each); with ultralytics' {dec['buffer_images']}-image RAM "
             f"buffer the full run decodes {full_rate['first_epoch']:.2f} per sample in its first epoch and "
-            f"{full_rate['later_epochs']:.2f} after (simulated), so the data part moves by "
-            f"{1000 * dec['data_seconds_per_batch_change'].get('mosaic', 0.0):+.0f} ms per batch")
+            f"{full_rate['later_epochs']:.2f} after (simulated), so "
+            + _moves("the data part", dec["data_seconds_per_batch_change"].get("mosaic", 0.0)))
     elif kind == "probe" and (note := extrapolate.image_buffer_note(len(info.train_images), o.batch, o.cache)):
         extrapolated.append(note)
     opt = derived.optimizer_steps if derived is not None else None
@@ -302,7 +302,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
             f"optimizer steps at the full run's cadence: ultralytics steps once every nbs/batch batches after its "
             f"warm-up; the probe stepped {opt['probe_steps_per_batch']:.2f} times per batch "
             f"({1000 * opt['seconds_per_step']:.0f} ms each), the full run {opt['full_run_steps_per_batch']:.2f} "
-            f"(simulated), so compute moves by {1000 * opt['compute_seconds_per_batch_change']:+.0f} ms per batch")
+            f"(simulated), so " + _moves("compute", opt["compute_seconds_per_batch_change"]))
     rec: dict[str, Any] = {
         "schema_version": record.SCHEMA_VERSION,
         "run_id": run_id,
@@ -368,6 +368,12 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
         if status == "complete" and trained != o.epochs:
             warnings.append(f"the resumed run trained {trained} epochs in all, not {o.epochs}")
     return rec
+
+
+def _moves(what: str, seconds: float) -> str:
+    """"compute moves by -42 ms per batch", or that it stays as measured when the change rounds to nothing."""
+    ms = 1000 * seconds
+    return f"{what} stays as measured" if round(ms) == 0 else f"{what} moves by {ms:+.0f} ms per batch"
 
 
 def options_dict(o: RunOptions) -> dict[str, Any]:

@@ -237,3 +237,12 @@ def test_dataset_without_labels(tmp_path: Path, capsys: pytest.CaptureFixture[st
     y = write(tmp_path, "data.yaml", f"path: {root}\ntrain: images/train\nval: images/val\nnames: [a]\n")
     code, _, err = run_cli(["run", "--device", "cpu", "--data", str(y), "--results", str(tmp_path / "r")], capsys)
     assert code == 2 and "label" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_rescaling_that_rounds_to_nothing_says_so() -> None:
+    from bench.run import _moves
+
+    # the 4,195-image dataset: the buffer holds 3% of it, the decodes per sample do not change
+    assert _moves("the data part", -0.0004) == "the data part stays as measured"
+    assert _moves("compute", -0.0416) == "compute moves by -42 ms per batch"
+    assert _moves("compute", 0.0006) == "compute moves by +1 ms per batch"
