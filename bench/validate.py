@@ -617,15 +617,8 @@ def format_aggregate(groups: Sequence[dict[str, Any]]) -> str:
                 f"{d['over_threshold']}/{adj['n']} runs)",
                 f"  at one machine speed (each prediction rescaled by the full run's step time over the one it "
                 f"watched; {adj['n']} runs):",
-                f"  {'probe (bench)':<18} {adj['probe']['mean_pct']:+6.1f}% {adj['probe']['mae_pct']:9.1f}% "
-                f"{adj['probe']['rms_pct']:5.1f}% {adj['probe']['max_abs_pct']:5.1f}%",
+                *_ranked_rows(adj),
             ]
-            for n, st in adj["baselines"].items():
-                gain = adj["gain_pct"][n]
-                ci = f" +- {gain['ci95_pct']:.1f}" if gain["ci95_pct"] is not None else ""
-                lines.append(f"  {n:<18} {st['mean_pct']:+6.1f}% {st['mae_pct']:9.1f}% {st['rms_pct']:5.1f}% "
-                             f"{st['max_abs_pct']:5.1f}% {'':9}  {adj['probe_closer'][n]}/{adj['n']} runs; "
-                             f"gain {gain['mean_pct']:+.1f}{ci} points: {adj['verdicts'][n]}")
         if g.get("load_measured"):
             q = g.get("quiet")
             lines.append(f"  machine load measured in {g['load_measured']}/{g['n']} runs; quiet throughout (other "
@@ -634,15 +627,22 @@ def format_aggregate(groups: Sequence[dict[str, Any]]) -> str:
             if q:
                 lines.append(f"  raw errors of the quiet runs ({q['n']}; probe within {TARGET_ERROR_PCT:.0f}% in "
                              f"{q['within_target']}):")
-                lines.append(f"  {'probe (bench)':<18} {q['probe']['mean_pct']:+6.1f}% {q['probe']['mae_pct']:9.1f}% "
-                             f"{q['probe']['rms_pct']:5.1f}% {q['probe']['max_abs_pct']:5.1f}%")
-                for n, st in q["baselines"].items():
-                    gain = q["gain_pct"][n]
-                    ci = f" +- {gain['ci95_pct']:.1f}" if gain["ci95_pct"] is not None else ""
-                    lines.append(f"  {n:<18} {st['mean_pct']:+6.1f}% {st['mae_pct']:9.1f}% {st['rms_pct']:5.1f}% "
-                                 f"{st['max_abs_pct']:5.1f}% {'':9}  {q['probe_closer'][n]}/{q['n']} runs; "
-                                 f"gain {gain['mean_pct']:+.1f}{ci} points: {q['verdicts'][n]}")
+                lines += _ranked_rows(q)
     return "\n".join(lines)
+
+
+def _ranked_rows(block: dict[str, Any]) -> list[str]:
+    """The probe's row, then each baseline's with the paired gain, of a block of ``aggregate`` (one speed, quiet)."""
+    p = block["probe"]
+    rows = [f"  {'probe (bench)':<18} {p['mean_pct']:+6.1f}% {p['mae_pct']:9.1f}% {p['rms_pct']:5.1f}% "
+            f"{p['max_abs_pct']:5.1f}%"]
+    for n, st in block["baselines"].items():
+        gain = block["gain_pct"][n]
+        ci = f" +- {gain['ci95_pct']:.1f}" if gain["ci95_pct"] is not None else ""
+        rows.append(f"  {n:<18} {st['mean_pct']:+6.1f}% {st['mae_pct']:9.1f}% {st['rms_pct']:5.1f}% "
+                    f"{st['max_abs_pct']:5.1f}% {'':9}  {block['probe_closer'][n]}/{block['n']} runs; "
+                    f"gain {gain['mean_pct']:+.1f}{ci} points: {block['verdicts'][n]}")
+    return rows
 
 
 # --------------------------------------------------------------------------------------------- the runs
