@@ -28,7 +28,6 @@ Pure except :func:`sample` (psutil); no torch.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,7 +40,7 @@ STEAL_WARN_PCT = 5.0
 _BUSY_FIELDS = ("user", "nice", "system", "irq", "softirq")  # Linux folds guest time into user and nice
 
 
-def sample(label: str, t: float, *, pid_root: Any = None) -> list[Any] | None:
+def sample(label: str, t: float) -> list[Any] | None:
     """``[label, t, busy, steal, own]`` now, or None where psutil cannot read the counters."""
     try:
         import psutil
@@ -49,8 +48,7 @@ def sample(label: str, t: float, *, pid_root: Any = None) -> list[Any] | None:
         cpu = psutil.cpu_times()
         busy = sum(float(getattr(cpu, f, 0.0) or 0.0) for f in _BUSY_FIELDS)
         steal = float(getattr(cpu, "steal", 0.0) or 0.0)
-        proc = pid_root or psutil.Process()
-        own = _tree_cpu_seconds(proc)
+        own = _tree_cpu_seconds(psutil.Process())
     except Exception:
         return None
     return [label, round(t, 6), round(busy, 3), round(steal, 3), round(own, 3)]
@@ -80,14 +78,13 @@ def logical_cpus() -> int:
 class Meter:
     """Counters at labelled moments of a run (a few per epoch: negligible cost, ~50 us each)."""
 
-    def __init__(self, clock: Any = time.perf_counter) -> None:
-        self.clock = clock
-        self.t0 = clock()
+    def __init__(self) -> None:
         self.cpus = logical_cpus()
         self.samples: list[list[Any]] = []
 
-    def mark(self, label: str, t: float | None = None) -> None:
-        s = sample(label, self.clock() - self.t0 if t is None else t)
+    def mark(self, label: str, t: float) -> None:
+        """Counters now, labelled, at ``t`` seconds on the run's own clock (the probe's Recorder)."""
+        s = sample(label, t)
         if s is not None:
             self.samples.append(s)
 

@@ -370,6 +370,20 @@ def _shift(r: Range, delta: float) -> Range:
     return Range(median=max(0.0, r.median + delta), low=max(0.0, r.low + delta), high=max(0.0, r.high + delta))
 
 
+def _move_phases(stats: dict[str, PhaseStats], data: dict[str, float] | None = None, compute: float = 0.0) -> None:
+    """Shift each phase's data cost per batch by ``data[phase]`` (the mosaic change for a phase without its own)
+    and its compute by ``compute``, in place; a phase standing in for an unobserved one moves once."""
+    same = stats["plain"] is stats["mosaic"]
+    for name in ("mosaic",) if same else ("mosaic", "plain"):
+        ph = stats[name].phase
+        dd = (data or {}).get(name, (data or {}).get("mosaic", 0.0))
+        stats[name] = replace(stats[name], phase=Phase(_shift(ph.data_seconds_per_batch, dd),
+                                                       _shift(ph.compute_seconds_per_batch, compute),
+                                                       ph.batches_observed))
+    if same:
+        stats["plain"] = stats["mosaic"]
+
+
 def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Sequence[Any]] | None = None,
            optimizer: Sequence[Sequence[Any]] | None = None) -> Derived:
     """Profile of the workload from a probe's (or full run's) events, with its image-decode counts and optimizer
@@ -433,25 +447,11 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
     warmup = sum(ph.warmup_excess_seconds for ph in phases) + first_boundary_excess
     rescale = rescale_decodes(tl, w, decodes)
     if rescale is not None:
-        same = stats["plain"] is stats["mosaic"]
-        for name in ("mosaic",) if same else ("mosaic", "plain"):
-            delta = rescale.seconds_per_batch.get(name, rescale.seconds_per_batch.get("mosaic", 0.0))
-            ph = stats[name].phase
-            stats[name] = replace(stats[name], phase=Phase(_shift(ph.data_seconds_per_batch, delta),
-                                                           ph.compute_seconds_per_batch, ph.batches_observed))
-        if same:
-            stats["plain"] = stats["mosaic"]
+        _move_phases(stats, data=rescale.seconds_per_batch)
         warmup += rescale.first_epoch_extra_seconds
     opt = rescale_optimizer(tl, w, optimizer)
     if opt is not None:
-        same = stats["plain"] is stats["mosaic"]
-        for name in ("mosaic",) if same else ("mosaic", "plain"):
-            ph = stats[name].phase
-            stats[name] = replace(stats[name], phase=Phase(ph.data_seconds_per_batch,
-                                                           _shift(ph.compute_seconds_per_batch, opt[0]),
-                                                           ph.batches_observed))
-        if same:
-            stats["plain"] = stats["mosaic"]
+        _move_phases(stats, compute=opt[0])
     plot_costs = [x for ph in phases for x in ph.plot_excess_seconds]
     plotted = sum(1 for e in tl.epochs for b in e.batches if b[3] == 1)
     missing_plots = max(0, w.full_run_plots - plotted)
