@@ -227,8 +227,11 @@ def format_summary(rec: dict[str, Any], path: Path) -> str:
     lines.append(f"  memory      peak host RSS {host / 2**30:.2f} GiB"
                  + (f"; accelerator {acc / 2**30:.2f} GiB" if acc else "; accelerator n/a (cpu)"))
     if meas.get("wall_seconds") is not None:
+        ext = meas.get("warmup_extension_seconds") or 0.0
         lines.append(f"  took        {meas['wall_seconds']:.0f}s of training"
-                     + (f" (budget {cfg['budget_seconds']:.0f}s)" if cfg.get("budget_seconds") else ""))
+                     + (f" (budget {cfg['budget_seconds']:.0f}s)" if cfg.get("budget_seconds") else "")
+                     + (f"; the mosaic batches ran {ext:.0f}s past their share of it, until their compute per "
+                        f"batch was steady (warm-up)" if ext > 0 else ""))
     if cpu := summ.get("cpu_load"):
         lines.append(f"  machine     this run used {cpu['own_pct']:.0f}% of the CPU, other processes "
                      f"{cpu['other_pct']:.0f}%, the hypervisor took {cpu['steal_pct']:.0f}% (steal)")

@@ -13,8 +13,9 @@ dataset, and the probe stops after the second epoch, so it observes, each once:
     final:   ultralytics' final evaluation of best.pt, as every run ends
 
 Each phase also takes a minimum number of batches, so a very slow machine overruns the budget rather than
-measure nothing (the summary says so). Batches come from the loader's persistent, endless iterator, so a
-phase is not limited by the subset's size, only by its time.
+measure nothing (the summary says so), and the mosaic phase goes on until its warm-up is over (:class:`Deadlines`).
+Batches come from the loader's persistent, endless iterator, so a phase is not limited by the subset's size, only
+by its time.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ from bench.errors import Interrupted, UsageError, clear_signal, interruption, pe
 PHASE_DEADLINES = {"train0": 0.45, "val0": 0.55, "train1": 0.80, "val1": 0.90, "final": 1.0}
 #: Minimum batches per phase: warm-up plus at least a few steady batches to time.
 MIN_BATCHES = {"train0": 4, "val0": 1, "train1": 2, "val1": 1, "final": 1}
+#: While the mosaic phase's compute is still warming up at its deadline (:func:`bench.timeline.warming_up`), the
+#: phase goes on for at most this share of the budget more (a 2-core CPU at 640 px needs about 75 s of a 90 s budget).
+WARMUP_EXTENSION = 1.0
 #: Probe mirror: at most this many training batches' worth of images (mosaic needs variety, not volume).
 MIRROR_TRAIN_BATCHES = 16
 MIRROR_VAL_BATCHES = 4
@@ -270,6 +274,41 @@ class BatchSource:
             yield batch
 
 
+class Deadlines:
+    """When each phase of a probe ends: once it has its minimum of batches (``MIN_BATCHES``) and its share of the
+    budget (``PHASE_DEADLINES``) is spent. The mosaic phase, where the run's warm-up is, goes on past that while
+    its batches do not yet show a steady state (:func:`bench.timeline.warming_up`: fewer than 3 steady batches,
+    or compute still falling), for at most ``WARMUP_EXTENSION`` x the budget; the later phases' deadlines move by
+    the time that took (``extension``), so they are measured as they would have been."""
+
+    def __init__(self, budget: float, batch: int) -> None:
+        self.budget = budget
+        self.batch = batch
+        self.extended_from: float | None = None  # when the mosaic phase would have ended but for its warm-up
+        self.extension = 0.0  # seconds the mosaic phase ran past that
+
+    def at(self, phase: str) -> float:
+        return PHASE_DEADLINES[phase] * self.budget + (0.0 if phase == "train0" else self.extension)
+
+    def done(self, phase: str, n: int, now: float,
+             batches: Callable[[], Sequence[tuple[float, float, int, int]]]) -> bool:
+        """Whether ``phase`` ends after ``n`` batches at ``now``; ``batches`` gives the phase's batches so far (as
+        :func:`bench.timeline.parse` does), read only when the warm-up decides."""
+        if n < MIN_BATCHES[phase] or now < self.at(phase):
+            return False
+        if phase == "train0":
+            from bench.timeline import warming_up
+
+            if (now < self.at("train0") + WARMUP_EXTENSION * self.budget
+                    and warming_up(batches(), batch=self.batch, first_is_warmup=True)):
+                if self.extended_from is None:
+                    self.extended_from = now
+                return False
+            if self.extended_from is not None:
+                self.extension = now - self.extended_from
+        return True
+
+
 # --------------------------------------------------------------------------------------------- the run
 @dataclass(frozen=True)
 class TrainConfig:
@@ -311,6 +350,7 @@ class RunResult:
     cpu_load: dict[str, Any] = field(default_factory=dict)  # bench.load counters at the epochs' edges
     image_decodes: list[list[Any]] | None = None  # DecodeCounter.per_batch; None where not counted (workers)
     optimizer_steps: list[list[Any]] | None = None  # [epoch, seconds in optimizer_step] per training batch
+    warmup_extension_seconds: float = 0.0  # how long the probe's mosaic phase ran past its deadline (Deadlines)
 
 
 def build_mirror(info: DatasetInfo, dest: Path, train_n: int, val_n: int) -> Path:
@@ -396,15 +436,17 @@ def run_training(
     state: dict[str, Any] = {"trainer": None, "train_src": None, "val_src": None, "val_seen": 0,
                              "val_passes": 0, "skipped": [], "nbatch": 0}
 
+    deadlines = Deadlines(probe_budget_seconds, config.batch) if probe_budget_seconds is not None else None
+
     def deadline(phase: str) -> float:
-        assert probe_budget_seconds is not None
-        return PHASE_DEADLINES[phase] * probe_budget_seconds
+        assert deadlines is not None
+        return deadlines.at(phase)
 
     def say(msg: str) -> None:
         t = rec.clock() - rec.t0
         left = ""
-        if probe_budget_seconds is not None:
-            left = f" (~{max(0.0, probe_budget_seconds - t):.0f}s left)"
+        if deadlines is not None:
+            left = f" (~{max(0.0, deadlines.budget + deadlines.extension - t):.0f}s left)"
         line = f"[{t:6.1f}s] {msg}{left}"
         phase_log.append(line)
         log(line)
@@ -419,13 +461,27 @@ def run_training(
             return "final"
         return "val0" if tr.epoch < plain_from else "val1"
 
+    def phase_batches() -> list[tuple[float, float, int, int]]:
+        from bench.timeline import parse
+
+        return parse(rec.events).epochs[-1].batches
+
     def stop_train(n: int) -> bool:
+        assert deadlines is not None
         ph = train_phase()
-        return n >= MIN_BATCHES[ph] and rec.now() >= deadline(ph)
+        waiting = deadlines.extended_from is not None
+        done = deadlines.done(ph, n, rec.now(), phase_batches)
+        if ph == "train0" and not waiting and deadlines.extended_from is not None:
+            say(f"  compute per batch not steady yet (warm-up): mosaic batches go on, for at most "
+                f"{WARMUP_EXTENSION * deadlines.budget:.0f}s more")
+        if ph == "train0" and done and waiting:
+            say(f"  mosaic batches ran {deadlines.extension:.0f}s past their share of the budget for the warm-up; "
+                f"the later phases move with them")
+        return done
 
     def stop_val(n: int) -> bool:
-        ph = val_phase()
-        return n >= MIN_BATCHES[ph] and rec.now() >= deadline(ph)
+        assert deadlines is not None
+        return deadlines.done(val_phase(), n, rec.now(), list)
 
     # ---- callbacks (trainer events get the trainer, on_val_* the validator)
     def on_pretrain_routine_end(tr: Any) -> None:
@@ -611,6 +667,7 @@ def run_training(
         cpu_load=meter.to_dict(),
         image_decodes=decodes.per_batch if state.get("decodes") else None,
         optimizer_steps=state.get("opt_steps"),
+        warmup_extension_seconds=deadlines.extension if deadlines is not None else 0.0,
     )
 
 

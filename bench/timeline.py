@@ -30,10 +30,16 @@ from bench.stats import Range, bootstrap_mean, median, noise_warning
 
 Event = tuple[str, float, int, int]
 
-#: A leading batch is warm-up while it costs more than this times the steady median of its phase.
-WARMUP_FACTOR = 1.25
-#: At most this many leading batches of a phase are taken as warm-up.
+#: A leading batch is warm-up while it costs more than this times the steady median of its phase. A gradual
+#: warm-up keeps its tail above 1.15x but below 1.25x (a 2-core CPU at 640 px, batch compute in seconds: 22.3,
+#: 16.7, 14.9, 12.6, 12.4, then 10.0-11.6 over 10 more batches); steady batches there vary by 5-8% (CV), so 1.15
+#: is about two of their standard deviations.
+WARMUP_FACTOR = 1.15
+#: At most this many leading batches of a phase are taken as warm-up, or half its batches when that is more.
 WARMUP_MAX_BATCHES = 5
+#: Fewer steady batches than this in a phase and the summary warns; the probe's mosaic phase goes on past its
+#: deadline until it has them (:func:`warming_up`).
+MIN_STEADY_BATCHES = 3
 
 
 @dataclass
@@ -163,9 +169,10 @@ def parse(events: Sequence[Sequence[object]]) -> Timeline:
 def split_warmup(times: Sequence[float], *, first_is_warmup: bool) -> int:
     """Number of leading entries of ``times`` that are warm-up: the first one when ``first_is_warmup``, and
     any leading entry costing more than ``WARMUP_FACTOR`` x the median of the entries after it (judged only
-    while at least two entries would remain as steady state)."""
+    while at least two entries would remain as steady state, and for at most ``WARMUP_MAX_BATCHES`` entries or
+    half of them)."""
     n = 1 if first_is_warmup and len(times) > 1 else 0
-    while n < min(WARMUP_MAX_BATCHES, len(times) - 2):
+    while n < min(max(WARMUP_MAX_BATCHES, len(times) // 2), len(times) - 2):
         rest = times[n + 1:]
         if times[n] > WARMUP_FACTOR * median(rest):
             n += 1
@@ -184,6 +191,31 @@ class PhaseStats:
     compute_samples: tuple[float, ...] = ()  # steady-state compute per full batch
 
 
+def _per_full_batch(batches: Sequence[tuple[float, float, int, int]], batch: int) -> list[tuple[float, float, bool]]:
+    """(data, compute, plotted) of each batch, a partial batch counted per image."""
+    return [(d * batch / n, c * batch / n, p == 1) if n > 0 else (d, c, p == 1) for d, c, n, p in batches]
+
+
+def _steady(norm: Sequence[tuple[float, float, bool]], batches: Sequence[tuple[float, float, int, int]],
+            first_is_warmup: bool) -> list[int]:
+    """Indices of the steady-state batches: not the run's first, not plotted, no plot thread beside them (flag
+    2), and past the leading warm-up (:func:`split_warmup`)."""
+    lead = 1 if first_is_warmup and len(norm) > 1 else 0
+    rest = [i for i in range(lead, len(norm)) if not norm[i][2] and batches[i][3] != 2]
+    if not rest:  # every batch plotted: use them all rather than nothing
+        rest = list(range(lead, len(norm))) or list(range(len(norm)))
+    return rest[split_warmup([norm[i][0] + norm[i][1] for i in rest], first_is_warmup=False):]
+
+
+def warming_up(batches: Sequence[tuple[float, float, int, int]], *, batch: int, first_is_warmup: bool) -> bool:
+    """Whether a phase's batches so far (:func:`parse`'s tuples, in order) are too few to show its steady state:
+    fewer than ``MIN_STEADY_BATCHES`` steady batches once the warm-up is left out, or their compute still falling
+    (:func:`falling_trend`). The probe's mosaic phase goes on while this holds (``bench.probe``)."""
+    norm = _per_full_batch(batches, batch)
+    steady = [norm[i][1] for i in _steady(norm, batches, first_is_warmup)] if norm else []
+    return len(steady) < MIN_STEADY_BATCHES or falling_trend(steady) is not None
+
+
 def phase_stats(batches: Sequence[tuple[float, float, int, int]], *, batch: int, first_is_warmup: bool,
                 what: str) -> PhaseStats:
     """Steady-state cost of one full batch of ``batch`` images in one phase (bootstrap range of the mean).
@@ -197,18 +229,8 @@ def phase_stats(batches: Sequence[tuple[float, float, int, int]], *, batch: int,
     if not batches:
         raise ValueError(f"no {what} batches were observed")
 
-    def full(x: float, n: int) -> float:
-        return x * batch / n if n > 0 else x
-
-    norm = [(full(d, n), full(c, n), p == 1) for d, c, n, p in batches]
-    spilled = {i for i, (*_, p) in enumerate(batches) if p == 2}
-    # compute: drop the warm-up, the plotted batches and those a plot thread ran beside
-    lead = 1 if first_is_warmup and len(norm) > 1 else 0
-    rest = [i for i in range(lead, len(norm)) if not norm[i][2] and i not in spilled]
-    if not rest:  # every batch plotted: use them all rather than nothing
-        rest = list(range(lead, len(norm))) or list(range(len(norm)))
-    extra = split_warmup([norm[i][0] + norm[i][1] for i in rest], first_is_warmup=False)
-    steady_idx = rest[extra:]
+    norm = _per_full_batch(batches, batch)
+    steady_idx = _steady(norm, batches, first_is_warmup)
     warm_idx = sorted(set(range(len(norm))) - set(steady_idx) - {i for i in range(len(norm)) if norm[i][2]})
     compute = bootstrap_mean([norm[i][1] for i in steady_idx])
     # data: every batch but a slow first one
@@ -223,7 +245,7 @@ def phase_stats(batches: Sequence[tuple[float, float, int, int]], *, batch: int,
     if first_is_warmup and norm and norm[0][2] and 0 not in warm_idx:
         excess += norm[0][1] - compute.median  # the run's first batch: warm-up and plot together
     warnings = []
-    if len(steady_idx) < 3:
+    if len(steady_idx) < MIN_STEADY_BATCHES:
         warnings.append(f"{what}: only {len(steady_idx)} steady-state batch(es) observed; the range is narrow "
                         f"for lack of samples, not for lack of noise. Raise --budget for more.")
     w = noise_warning([norm[i][0] + norm[i][1] for i in steady_idx], f"{what} batch times")

@@ -233,3 +233,40 @@ def test_a_ctrl_c_swallowed_by_a_weakref_callback_still_stops_the_run(capsys: py
         sys.unraisablehook = old_hook
         clear_signal()
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_deadlines_wait_out_the_warm_up_then_move_the_later_phases() -> None:
+    budget = 90.0
+    d = probe.Deadlines(budget, batch=16)
+    assert d.at("train0") == pytest.approx(0.45 * budget) and d.at("final") == pytest.approx(budget)
+    # mosaic batches of a 640 px probe on a 2-core CPU (compute, seconds): still falling at 40.5 s
+    comp = [22.3, 16.7, 14.9, 12.6, 12.4, 10.0, 10.1, 11.1, 10.5]
+    ends = [sum(comp[:k + 1]) + 5.0 for k in range(len(comp))]  # 5 s of setup first
+    calls: list[int] = []
+
+    def batches(k: int) -> Any:
+        def read() -> list[tuple[float, float, int, int]]:
+            calls.append(k)
+            return [(0.0, c, 16, 1 if i == 0 else 0) for i, c in enumerate(comp[:k])]
+        return read
+
+    assert not d.done("train0", 3, ends[2], batches(3)) and calls == []  # under the minimum: no need to look
+    assert not d.done("train0", 4, ends[3], batches(4))  # past the deadline, but warming up
+    assert d.extended_from == pytest.approx(ends[3])
+    assert [d.done("train0", k, ends[k - 1], batches(k)) for k in range(5, 9)] == [False, False, False, True]
+    assert d.extension == pytest.approx(ends[7] - ends[3])  # 42.2 s more: four batches
+    for phase in ("val0", "train1", "val1", "final"):
+        assert d.at(phase) == pytest.approx(probe.PHASE_DEADLINES[phase] * budget + d.extension)
+    assert not d.done("val0", 1, d.at("val0") - 0.1, list) and d.done("val0", 1, d.at("val0"), list)
+
+    # a warm-up that never ends stops at the limit: WARMUP_EXTENSION x the budget past the deadline
+    e = probe.Deadlines(budget, batch=16)
+    falling = lambda: [(0.0, c, 16, 0) for c in (30.0, 20.0, 18.0, 16.0, 14.0, 12.0)]  # noqa: E731
+    assert not e.done("train0", 6, 100.0, falling)
+    limit = 0.45 * budget + probe.WARMUP_EXTENSION * budget
+    assert not e.done("train0", 7, limit - 1.0, falling) and e.done("train0", 8, limit, falling)
+    assert e.extension == pytest.approx(limit - 100.0)
+    # a steady phase ends at its deadline and moves nothing
+    f = probe.Deadlines(budget, batch=16)
+    steady = lambda: [(0.0, c, 16, 0) for c in (5.0, 2.1, 2.0, 1.9, 2.2)]  # noqa: E731
+    assert f.done("train0", 5, 41.0, steady) and f.extension == 0.0 and f.at("val0") == pytest.approx(49.5)

@@ -246,3 +246,19 @@ def test_a_rescaling_that_rounds_to_nothing_says_so() -> None:
     assert _moves("the data part", -0.0004) == "the data part stays as measured"
     assert _moves("compute", -0.0416) == "compute moves by -42 ms per batch"
     assert _moves("compute", 0.0006) == "compute moves by +1 ms per batch"
+
+
+def test_summary_says_how_long_the_warm_up_held_the_probe() -> None:
+    from pathlib import Path
+
+    from bench.cli import format_summary
+
+    rec = {"kind": "probe", "run_id": "r", "status": "complete", "device": "cpu", "device_name": "CPU", "epochs": 50,
+           "close_mosaic": 10, "config": {"amp": False, "workers": 0, "torch_threads": 1, "model": "yolov8n",
+                                          "imgsz": 640, "batch": 16, "budget_seconds": 90.0,
+                                          "dataset": {"counts": {"train_images": 4195, "val_images": 400}}},
+           "measurements": {"wall_seconds": 171.4, "warmup_extension_seconds": 42.2}}
+    text = format_summary(rec, Path("r.json"))
+    assert "took        171s of training (budget 90s); the mosaic batches ran 42s past their share" in text
+    rec["measurements"]["warmup_extension_seconds"] = 0.0
+    assert "took        171s of training (budget 90s)\n" in format_summary(rec, Path("r.json"))
