@@ -145,16 +145,16 @@ def step_seconds(events: Sequence[Sequence[object]], batch: int, epochs: Sequenc
     """The machine's speed over a stretch of a run: the mean compute seconds of one training step of ``batch``
     images (a partial batch counts per image) over the batches of ``epochs`` (indices; every epoch when None), as
     the probe measures it: steps in which ultralytics drew a plot are left out, and so are the run's warm-up steps
-    (its first, and leading ones costing over ``timeline.WARMUP_FACTOR`` x the rest). With ``optimizer`` (the
-    record's ``optimizer_steps``, one row a batch) each step's optimizer time is taken out first, so that runs whose
-    optimizer steps at different cadences (a probe, a whole run) compare like with like. None when no step
-    qualifies."""
+    (its first ``timeline.RUN_WARMUP_BATCHES``, and leading ones costing over ``timeline.WARMUP_FACTOR`` x the
+    rest). With ``optimizer`` (the record's ``optimizer_steps``, one row a batch) each step's optimizer time is
+    taken out first, so that runs whose optimizer steps at different cadences (a probe, a whole run) compare like
+    with like. None when no step qualifies."""
     want = None if epochs is None else set(epochs)
     batches = [(e.index, c, n, plot) for e in timeline.parse(events).epochs for _, c, n, plot in e.batches]
     if optimizer is not None and len(optimizer) == len(batches):
         batches = [(i, c - float(o[1]), n, plot) for (i, c, n, plot), o in zip(batches, optimizer, strict=True)]
     steps = [(i, c * batch / n, bool(plot)) for i, c, n, plot in batches if n > 0]
-    rest = [(i, c) for i, c, plot in steps[1:] if not plot]  # as timeline.phase_stats: the first step is warm-up
+    rest = [(i, c) for i, c, plot in steps[timeline.RUN_WARMUP_BATCHES:] if not plot]  # as timeline.phase_stats
     rest = rest[timeline.split_warmup([c for _, c in rest], first_is_warmup=False):]
     picked = [c for i, c in rest if want is None or i in want]
     return mean(picked) if picked else None

@@ -97,10 +97,10 @@ def test_final_fit_epoch_end_does_not_overwrite_the_epoch() -> None:
 def test_warmup_is_kept_out_of_steady_state() -> None:
     d = derive(probe_events(), WORKLOAD)
     p = d.profile
-    assert d.warmup_batches == {"mosaic": 1, "plain": 0}
-    assert p.mosaic.compute_seconds_per_batch.median == pytest.approx(2.0)  # (2.0 + 2.1 + 1.9 + 2.0) / 4
+    assert d.warmup_batches == {"mosaic": 2, "plain": 0}  # a run's first two batches are warm-up
+    assert p.mosaic.compute_seconds_per_batch.median == pytest.approx(2.0)  # (2.1 + 1.9 + 2.0) / 3
     assert p.mosaic.data_seconds_per_batch.median == pytest.approx(0.2)
-    assert p.mosaic.batches_observed == 4
+    assert p.mosaic.batches_observed == 3
     assert p.plain.compute_seconds_per_batch.median == pytest.approx(2.0)
     # warm-up excess: 5.2 - 2.2 = 3.0
     assert p.warmup_excess_seconds == pytest.approx(3.0)
@@ -171,8 +171,8 @@ def test_compute_is_pooled_across_phases_but_data_is_not() -> None:
     epoch(c, 1, [(0.1, 3.0), (0.1, 3.0)], 0.0, 0.0, [(0.1, 1.0, 32)])
     c.mark("end")
     p = derive(c.events, WORKLOAD).profile
-    # steady compute: 2, 2, 2 (mosaic) and 3, 3 (no mosaic) -> one mean of 12 / 5 = 2.4 for both phases
-    assert p.mosaic.compute_seconds_per_batch.median == pytest.approx(2.4)
+    # steady compute: 2, 2 (mosaic, after the run's first two) and 3, 3 (no mosaic) -> 10 / 4 = 2.5 for both phases
+    assert p.mosaic.compute_seconds_per_batch.median == pytest.approx(2.5)
     assert p.plain.compute_seconds_per_batch == p.mosaic.compute_seconds_per_batch
     assert p.mosaic.data_seconds_per_batch.median == pytest.approx(0.3)
     assert p.plain.data_seconds_per_batch.median == pytest.approx(0.1)
@@ -267,8 +267,8 @@ def test_a_step_beside_a_running_plot_is_a_one_off() -> None:
         c = Clock()
         c.wait(3.0)
         c.mark("setup_end")
-        epoch(c, 0, [(0.2, 5.0), (0.2, 2.3), (0.2, 2.0), (0.2, 2.1), (0.2, 1.9)], tail=0.01, boundary=0.49,
-              val=[(0.1, 1.0, 32)], plotted=(0,), spilled=(1,) if flag_spill else ())
+        epoch(c, 0, [(0.2, 5.0), (0.2, 2.0), (0.2, 2.3), (0.2, 2.0), (0.2, 2.1), (0.2, 1.9)], tail=0.01,
+              boundary=0.49, val=[(0.1, 1.0, 32)], plotted=(0,), spilled=(2,) if flag_spill else ())
         c.mark("end")
         return c.events
 
@@ -276,10 +276,10 @@ def test_a_step_beside_a_running_plot_is_a_one_off() -> None:
     flagged, unflagged = derive(events(True), w), derive(events(False), w)
     assert flagged.profile.mosaic.compute_seconds_per_batch.median == pytest.approx(2.0)  # (2.0 + 2.1 + 1.9) / 3
     assert unflagged.profile.mosaic.compute_seconds_per_batch.median == pytest.approx(2.075)  # the spill as steady
-    # its 0.3 s excess is counted once, as the warm-up is, not in every step of the run
-    assert flagged.profile.warmup_excess_seconds == pytest.approx(unflagged.profile.warmup_excess_seconds
-                                                                  + 0.3 + (5.0 - 2.0) - (5.0 - 2.075), abs=1e-6)
-    assert flagged.warmup_batches["mosaic"] == 2
+    # its 0.3 s excess is counted once, as the warm-up is (the first two batches), not in every step of the run
+    assert flagged.profile.warmup_excess_seconds == pytest.approx((5.0 - 2.0) + (2.0 - 2.0) + (2.3 - 2.0))
+    assert unflagged.profile.warmup_excess_seconds == pytest.approx((5.0 - 2.075) + (2.0 - 2.075))
+    assert flagged.warmup_batches["mosaic"] == 3
 
 
 def test_compute_moves_to_the_full_runs_optimizer_cadence() -> None:

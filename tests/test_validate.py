@@ -85,10 +85,11 @@ def test_summarize_by_hand() -> None:
     assert s["targets"]["beats_baselines"] is True
     assert s["repeat"]["n"] == 2 and s["repeat"]["iqr"] == pytest.approx(1.0)
     assert "val_pass" in s["terms"]
-    # steps: the probe's 3.5 s (after its 9 s first one) against the full run's 26/7 s (after its 6 s first one)
+    # steps: the probe's 3.5 s (after its first two) against the full run's 3 s (after its first two, 6 and 4 s,
+    # its next three, 4, 5 and 4 s, cost over 1.15 x the 3 s steps that follow: warm-up too)
     assert s["speed_drift"]["seconds_per_step"]["probe"] == pytest.approx(3.5)
-    assert s["speed_drift"]["drift_pct"] == pytest.approx((26 / 7 / 3.5 - 1) * 100)
-    assert s["warnings"] and "6% slower over the full run" in s["warnings"][0]
+    assert s["speed_drift"]["drift_pct"] == pytest.approx((3.0 / 3.5 - 1) * 100)
+    assert s["warnings"] and "14% faster over the full run" in s["warnings"][0]
 
 
 def drift_events(epochs: list[list[float]], plotted: tuple[int, ...] = ()) -> list[list[object]]:
@@ -104,7 +105,7 @@ def drift_events(epochs: list[list[float]], plotted: tuple[int, ...] = ()) -> li
 def test_step_seconds_leave_out_warm_up_and_plots() -> None:
     from bench.validate import step_seconds
 
-    # the run's first step (4.0) is warm-up; the plotted one (9.0) is left out; so is 3.5, over 1.15 x the rest
+    # the run's first two steps (4.0, and 9.0, plotted too) are warm-up; so is 3.5, over 1.15 x the rest
     ev = drift_events([[4.0, 9.0, 3.5, 2.2, 2.2], [2.0, 2.0], [1.6, 1.6], [2.0, 2.0]], plotted=(1,))
     assert step_seconds(ev, 16) == pytest.approx(1.95)  # 2.2 2.2 2.0 2.0 1.6 1.6 2.0 2.0
     assert step_seconds(ev, 16, range(1)) == pytest.approx(2.2)
@@ -133,7 +134,7 @@ def test_speed_drift_by_hand() -> None:
     assert observed_epochs("mean_first_x_x_n") is None and observed_epochs("other") is None
     probe = {"config": {"batch": 16}, "measurements": {"events": drift_events([[5.0, 2.5, 2.5, 2.5]])}}
     full = {"config": {"batch": 16}, "measurements": {"wall_seconds": 100.0, "events": drift_events(
-        [[4.0, 2.2, 2.2], [2.0, 2.0], [1.8, 1.8], [2.0, 2.0]])}}
+        [[4.0, 6.0, 2.2, 2.2], [2.0, 2.0], [1.8, 1.8], [2.0, 2.0]])}}  # the first two steps: warm-up
     base = {"first_epoch_x_n": {"predicted_seconds": 110.0}, "mean_first_3_x_n": {"predicted_seconds": 90.0}}
     d = speed_drift([probe], full, 125.0, base)
     assert d is not None
