@@ -277,7 +277,7 @@ class BatchSource:
 class Deadlines:
     """When each phase of a probe ends: once it has its minimum of batches (``MIN_BATCHES``) and its share of the
     budget (``PHASE_DEADLINES``) is spent. The mosaic phase, where the run's warm-up is, goes on past that while
-    its batches do not yet show a steady state (:func:`bench.timeline.warming_up`: fewer than 3 steady batches,
+    its batches do not yet show a steady state (:func:`bench.timeline.warming_up`: fewer than 4 steady batches,
     or compute still falling), for at most ``WARMUP_EXTENSION`` x the budget; the later phases' deadlines move by
     the time that took (``extension``), so they are measured as they would have been."""
 

@@ -35,15 +35,20 @@ Event = tuple[str, float, int, int]
 #: 16.7, 14.9, 12.6, 12.4, then 10.0-11.6 over 10 more batches); steady batches there vary by 5-8% (CV), so 1.15
 #: is about two of their standard deviations.
 WARMUP_FACTOR = 1.15
-#: At most this many leading batches of a phase are taken as warm-up, or half its batches when that is more.
+#: ... and more than this many robust standard deviations of the batches after it (a noisy machine's spread).
+WARMUP_SPREADS = 3.0
+#: Warm-up is looked for among this many leading batches of a phase, or half its batches when that is more.
 WARMUP_MAX_BATCHES = 5
 #: The first batches of a run are warm-up whatever they cost. 32 validation probes (2-core CPU, 320 px): the
 #: second step cost 1.056 +- 0.016 x the median of the steady ones, the third to fifth 0.98-0.99 (in a full run
 #: ultralytics plots the first three batches, so its steady state starts later still).
 RUN_WARMUP_BATCHES = 2
-#: Fewer steady batches than this in a phase and the summary warns; the probe's mosaic phase goes on past its
-#: deadline until it has them (:func:`warming_up`).
+#: Fewer steady batches than this in a phase and the summary warns.
 MIN_STEADY_BATCHES = 3
+#: The probe's mosaic phase goes on past its deadline until it has this many steady batches (:func:`warming_up`):
+#: with 3, one noisy batch inside a gradual warm-up (12.0, 13.9, then 10.8 s on a 2-core CPU at 640 px) passed
+#: for a steady state that the next batches would have shown was still settling.
+SETTLED_BATCHES = 4
 
 
 @dataclass
@@ -171,18 +176,22 @@ def parse(events: Sequence[Sequence[object]]) -> Timeline:
 
 
 def split_warmup(times: Sequence[float], *, first_is_warmup: bool) -> int:
-    """Number of leading entries of ``times`` that are warm-up: the first one when ``first_is_warmup``, and
-    any leading entry costing more than ``WARMUP_FACTOR`` x the median of the entries after it (judged only
-    while at least two entries would remain as steady state, and for at most ``WARMUP_MAX_BATCHES`` entries or
-    half of them)."""
-    n = 1 if first_is_warmup and len(times) > 1 else 0
-    while n < min(max(WARMUP_MAX_BATCHES, len(times) // 2), len(times) - 2):
-        rest = times[n + 1:]
-        if times[n] > WARMUP_FACTOR * median(rest):
-            n += 1
-        else:
-            break
-    return n
+    """Number of leading entries of ``times`` that are warm-up: the first one when ``first_is_warmup``, and up to
+    the last entry that stands out above the entries after it, among the first ``WARMUP_MAX_BATCHES`` or the first
+    half (whichever is more; at least two entries always remain as steady state). An entry stands out when it costs
+    more than ``WARMUP_FACTOR`` x their median and more than ``WARMUP_SPREADS`` robust standard deviations (1.4826
+    x the median absolute deviation) above it, so that noise is not taken for warm-up. The last such entry, not
+    the first that is not: a gradual warm-up seen through noise need not fall at every step (12.0, 13.9, 10.8,
+    10.6, 10.9 s: the warm-up ends after 13.9)."""
+    lead = 1 if first_is_warmup and len(times) > 1 else 0
+    cut = lead
+    for i in range(lead, min(max(WARMUP_MAX_BATCHES, len(times) // 2), len(times) - 2)):
+        rest = times[i + 1:]
+        level = median(rest)
+        spread = 1.4826 * median([abs(x - level) for x in rest])
+        if times[i] > level + max((WARMUP_FACTOR - 1) * level, WARMUP_SPREADS * spread):
+            cut = i + 1
+    return cut
 
 
 @dataclass(frozen=True)
@@ -213,11 +222,11 @@ def _steady(norm: Sequence[tuple[float, float, bool]], batches: Sequence[tuple[f
 
 def warming_up(batches: Sequence[tuple[float, float, int, int]], *, batch: int, first_is_warmup: bool) -> bool:
     """Whether a phase's batches so far (:func:`parse`'s tuples, in order) are too few to show its steady state:
-    fewer than ``MIN_STEADY_BATCHES`` steady batches once the warm-up is left out, or their compute still falling
+    fewer than ``SETTLED_BATCHES`` steady batches once the warm-up is left out, or their compute still falling
     (:func:`falling_trend`). The probe's mosaic phase goes on while this holds (``bench.probe``)."""
     norm = _per_full_batch(batches, batch)
     steady = [norm[i][1] for i in _steady(norm, batches, first_is_warmup)] if norm else []
-    return len(steady) < MIN_STEADY_BATCHES or falling_trend(steady) is not None
+    return len(steady) < SETTLED_BATCHES or falling_trend(steady) is not None
 
 
 def phase_stats(batches: Sequence[tuple[float, float, int, int]], *, batch: int, first_is_warmup: bool,

@@ -253,8 +253,8 @@ def test_deadlines_wait_out_the_warm_up_then_move_the_later_phases() -> None:
     assert not d.done("train0", 3, ends[2], batches(3)) and calls == []  # under the minimum: no need to look
     assert not d.done("train0", 4, ends[3], batches(4))  # past the deadline, but warming up
     assert d.extended_from == pytest.approx(ends[3])
-    assert [d.done("train0", k, ends[k - 1], batches(k)) for k in range(5, 9)] == [False, False, False, True]
-    assert d.extension == pytest.approx(ends[7] - ends[3])  # 42.2 s more: four batches
+    assert [d.done("train0", k, ends[k - 1], batches(k)) for k in range(5, 10)] == [False] * 4 + [True]
+    assert d.extension == pytest.approx(ends[8] - ends[3])  # 52.7 s more: five batches
     for phase in ("val0", "train1", "val1", "final"):
         assert d.at(phase) == pytest.approx(probe.PHASE_DEADLINES[phase] * budget + d.extension)
     assert not d.done("val0", 1, d.at("val0") - 0.1, list) and d.done("val0", 1, d.at("val0"), list)
@@ -268,5 +268,5 @@ def test_deadlines_wait_out_the_warm_up_then_move_the_later_phases() -> None:
     assert e.extension == pytest.approx(limit - 100.0)
     # a steady phase ends at its deadline and moves nothing
     f = probe.Deadlines(budget, batch=16)
-    steady = lambda: [(0.0, c, 16, 0) for c in (5.0, 2.1, 2.0, 1.9, 2.2)]  # noqa: E731
-    assert f.done("train0", 5, 41.0, steady) and f.extension == 0.0 and f.at("val0") == pytest.approx(49.5)
+    steady = lambda: [(0.0, c, 16, 0) for c in (5.0, 2.1, 2.0, 1.9, 2.2, 2.0)]  # noqa: E731
+    assert f.done("train0", 6, 41.0, steady) and f.extension == 0.0 and f.at("val0") == pytest.approx(49.5)
