@@ -37,7 +37,7 @@ Event = tuple[str, float, int, int]
 WARMUP_FACTOR = 1.15
 #: ... and more than this many robust standard deviations of the batches after it (a noisy machine's spread).
 WARMUP_SPREADS = 3.0
-#: Warm-up is looked for among this many leading batches of a phase, or half its batches when that is more.
+#: Warm-up is looked for among this many leading batches of a phase (after the run's first ones).
 WARMUP_MAX_BATCHES = 5
 #: The first batches of a run are warm-up whatever they cost. 32 validation probes (2-core CPU, 320 px): the
 #: second step cost 1.056 +- 0.016 x the median of the steady ones, the third to fifth 0.98-0.99 (in a full run
@@ -177,15 +177,16 @@ def parse(events: Sequence[Sequence[object]]) -> Timeline:
 
 def split_warmup(times: Sequence[float], *, first_is_warmup: bool) -> int:
     """Number of leading entries of ``times`` that are warm-up: the first one when ``first_is_warmup``, and up to
-    the last entry that stands out above the entries after it, among the first ``WARMUP_MAX_BATCHES`` or the first
-    half (whichever is more; at least two entries always remain as steady state). An entry stands out when it costs
+    the last entry that stands out above the entries after it, among the next ``WARMUP_MAX_BATCHES`` (at least two
+    entries always remain as steady state; a longer stretch of slow steps is the machine's drift, which the
+    warm-up rule must not hide: a full run that starts 14% slow keeps its slow start). An entry stands out when it costs
     more than ``WARMUP_FACTOR`` x their median and more than ``WARMUP_SPREADS`` robust standard deviations (1.4826
     x the median absolute deviation) above it, so that noise is not taken for warm-up. The last such entry, not
     the first that is not: a gradual warm-up seen through noise need not fall at every step (12.0, 13.9, 10.8,
     10.6, 10.9 s: the warm-up ends after 13.9)."""
     lead = 1 if first_is_warmup and len(times) > 1 else 0
     cut = lead
-    for i in range(lead, min(max(WARMUP_MAX_BATCHES, len(times) // 2), len(times) - 2)):
+    for i in range(lead, min(lead + WARMUP_MAX_BATCHES, len(times) - 2)):
         rest = times[i + 1:]
         level = median(rest)
         spread = 1.4826 * median([abs(x - level) for x in rest])

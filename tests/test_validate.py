@@ -122,7 +122,11 @@ def test_step_seconds_leave_out_warm_up_and_plots() -> None:
     ends = [i for i, e in enumerate(ev) if e[0] == "batch_end"]
     spilled = [[*e[:3], 2] if i == ends[3] else e for i, e in enumerate(ev)]  # the first 2.2 step
     assert step_seconds(spilled, 16) == pytest.approx(13.4 / 7)  # 2.2 2.0 2.0 1.6 1.6 2.0 2.0
-    # a gradual warm-up is left out too, as far as half the steps (a 2-core CPU at 640 px)
+    # a full run that starts slow (the machine's drift) keeps its slow start: warm-up is looked for among 5 steps
+    slow_start = drift_events([[4.0, 4.0, *[2.4] * 8], [2.0] * 8, [2.0] * 8])
+    assert step_seconds(slow_start, 16, range(1)) == pytest.approx(2.4)
+    assert step_seconds(slow_start, 16) == pytest.approx((3 * 2.4 + 16 * 2.0) / 19)
+    # a gradual warm-up is left out too (a 2-core CPU at 640 px)
     slow = drift_events([[22.3, 16.7, 14.9, 12.6, 12.4, 10.0, 10.1, 11.1, 10.5, 10.8]])
     assert step_seconds(slow, 16) == pytest.approx((10.0 + 10.1 + 11.1 + 10.5 + 10.8) / 5)
 
