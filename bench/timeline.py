@@ -30,7 +30,8 @@ from bench.stats import Range, bootstrap_mean, median, noise_warning
 
 Event = tuple[str, float, int, int]
 
-#: A leading batch is warm-up while it costs more than this times the steady median of its phase. A gradual
+#: A leading batch stands out as warm-up when it costs more than this times the median of the batches after it
+#: (:func:`split_warmup`). A gradual
 #: warm-up keeps its tail above 1.15x but below 1.25x (a 2-core CPU at 640 px, batch compute in seconds: 22.3,
 #: 16.7, 14.9, 12.6, 12.4, then 10.0-11.6 over 10 more batches); steady batches there vary by 5-8% (CV), so 1.15
 #: is about two of their standard deviations.
@@ -179,10 +180,10 @@ def split_warmup(times: Sequence[float], *, first_is_warmup: bool) -> int:
     """Number of leading entries of ``times`` that are warm-up: the first one when ``first_is_warmup``, and up to
     the last entry that stands out above the entries after it, among the next ``WARMUP_MAX_BATCHES`` (at least two
     entries always remain as steady state; a longer stretch of slow steps is the machine's drift, which the
-    warm-up rule must not hide: a full run that starts 14% slow keeps its slow start). An entry stands out when it costs
-    more than ``WARMUP_FACTOR`` x their median and more than ``WARMUP_SPREADS`` robust standard deviations (1.4826
-    x the median absolute deviation) above it, so that noise is not taken for warm-up. The last such entry, not
-    the first that is not: a gradual warm-up seen through noise need not fall at every step (12.0, 13.9, 10.8,
+    warm-up rule must not hide: a full run that starts 14% slow keeps its slow start). An entry stands out when it
+    costs more than ``WARMUP_FACTOR`` x their median and more than ``WARMUP_SPREADS`` robust standard deviations
+    (1.4826 x the median absolute deviation) above it, so that noise is not taken for warm-up. The last such
+    entry, not the first that is not: a gradual warm-up seen through noise need not fall at every step (12.0, 13.9, 10.8,
     10.6, 10.9 s: the warm-up ends after 13.9)."""
     lead = 1 if first_is_warmup and len(times) > 1 else 0
     cut = lead
@@ -212,8 +213,8 @@ def _per_full_batch(batches: Sequence[tuple[float, float, int, int]], batch: int
 
 def _steady(norm: Sequence[tuple[float, float, bool]], batches: Sequence[tuple[float, float, int, int]],
             first_is_warmup: bool) -> list[int]:
-    """Indices of the steady-state batches: not the run's first, not plotted, no plot thread beside them (flag
-    2), and past the leading warm-up (:func:`split_warmup`)."""
+    """Indices of the steady-state batches: not the run's first ``RUN_WARMUP_BATCHES``, not plotted, no plot
+    thread beside them (flag 2), and past the leading warm-up (:func:`split_warmup`)."""
     lead = min(RUN_WARMUP_BATCHES, len(norm) - 1) if first_is_warmup else 0
     rest = [i for i in range(lead, len(norm)) if not norm[i][2] and batches[i][3] != 2]
     if not rest:  # every batch plotted: use them all rather than nothing
