@@ -183,8 +183,8 @@ def split_warmup(times: Sequence[float], *, first_is_warmup: bool) -> int:
     warm-up rule must not hide: a full run that starts 14% slow keeps its slow start). An entry stands out when it
     costs more than ``WARMUP_FACTOR`` x their median and more than ``WARMUP_SPREADS`` robust standard deviations
     (1.4826 x the median absolute deviation) above it, so that noise is not taken for warm-up. The last such
-    entry, not the first that is not: a gradual warm-up seen through noise need not fall at every step (12.0, 13.9, 10.8,
-    10.6, 10.9 s: the warm-up ends after 13.9)."""
+    entry, not the first that is not: a gradual warm-up seen through noise need not fall at every step (12.0,
+    13.9, 10.8, 10.6, 10.9 s: the warm-up ends after 13.9)."""
     lead = 1 if first_is_warmup and len(times) > 1 else 0
     cut = lead
     for i in range(lead, min(lead + WARMUP_MAX_BATCHES, len(times) - 2)):
