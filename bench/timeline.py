@@ -222,6 +222,14 @@ def _steady(norm: Sequence[tuple[float, float, bool]], batches: Sequence[tuple[f
     return rest[split_warmup([norm[i][0] + norm[i][1] for i in rest], first_is_warmup=False):]
 
 
+def steady_indices(batches: Sequence[tuple[float, float, int, int]], *, batch: int, first_is_warmup: bool
+                   ) -> list[int]:
+    """Indices of one phase's steady-state batches (:func:`parse`'s tuples, in order), exactly as the probe's
+    estimate takes them (:func:`phase_stats`): ``bench validate`` compares the machine's speed over the same
+    selection in a probe and in a full run."""
+    return _steady(_per_full_batch(batches, batch), batches, first_is_warmup) if batches else []
+
+
 def warming_up(batches: Sequence[tuple[float, float, int, int]], *, batch: int, first_is_warmup: bool) -> bool:
     """Whether a phase's batches so far (:func:`parse`'s tuples, in order) are too few to show its steady state:
     fewer than ``SETTLED_BATCHES`` steady batches once the warm-up is left out, or their compute still falling

@@ -141,22 +141,33 @@ def predicted_terms(profile: Profile) -> dict[str, float | None]:
 
 
 def step_seconds(events: Sequence[Sequence[object]], batch: int, epochs: Sequence[int] | None = None,
-                 optimizer: Sequence[Sequence[Any]] | None = None) -> float | None:
+                 optimizer: Sequence[Sequence[Any]] | None = None, plain_from: int | None = None) -> float | None:
     """The machine's speed over a stretch of a run: the mean compute seconds of one training step of ``batch``
-    images (a partial batch counts per image) over the batches of ``epochs`` (indices; every epoch when None), as
-    the probe measures it: steps in which ultralytics drew a plot are left out, and so are the run's warm-up steps
-    (its first ``timeline.RUN_WARMUP_BATCHES``, and leading ones costing over ``timeline.WARMUP_FACTOR`` x the
-    rest). With ``optimizer`` (the record's ``optimizer_steps``, one row a batch) each step's optimizer time is
-    taken out first, so that runs whose optimizer steps at different cadences (a probe, a whole run) compare like
-    with like. None when no step qualifies."""
+    images (a partial batch counts per image) over the steady batches of ``epochs`` (indices; every epoch when
+    None). The steady batches are chosen per phase exactly as the probe chooses them for its estimate
+    (:func:`bench.timeline.steady_indices`): the mosaic phase (epochs before ``plain_from``) without the run's
+    warm-up, the no-mosaic phase without its own leading warm-up, and no step in which ultralytics drew a plot.
+    Each phase is judged on its own batches, so a machine that sped up between the phases does not make the
+    slower phase's steps look like warm-up. ``plain_from`` None: one phase. With ``optimizer`` (the record's
+    ``optimizer_steps``, one row a batch) each step's optimizer time is taken out after the choice, so that runs
+    whose optimizer steps at different cadences (a probe, a whole run) compare like with like. None when no step
+    qualifies."""
     want = None if epochs is None else set(epochs)
-    batches = [(e.index, c, n, plot) for e in timeline.parse(events).epochs for _, c, n, plot in e.batches]
-    if optimizer is not None and len(optimizer) == len(batches):
-        batches = [(i, c - float(o[1]), n, plot) for (i, c, n, plot), o in zip(batches, optimizer, strict=True)]
-    steps = [(i, c * batch / n, bool(plot)) for i, c, n, plot in batches if n > 0]
-    rest = [(i, c) for i, c, plot in steps[timeline.RUN_WARMUP_BATCHES:] if not plot]  # as timeline.phase_stats
-    rest = rest[timeline.split_warmup([c for _, c in rest], first_is_warmup=False):]
-    picked = [c for i, c in rest if want is None or i in want]
+    rows = [(e.index, b) for e in timeline.parse(events).epochs for b in e.batches]
+    opt = ([float(o[1]) for o in optimizer] if optimizer is not None and len(optimizer) == len(rows)
+           else [0.0] * len(rows))
+    phases = ([range(len(rows))] if plain_from is None else
+              [[k for k, (i, _) in enumerate(rows) if i < plain_from],
+               [k for k, (i, _) in enumerate(rows) if i >= plain_from]])
+    picked: list[float] = []
+    for n, ks in enumerate(phases):
+        bs = [rows[k][1] for k in ks]
+        first = n == 0 or not phases[0]  # the run's very first batches are in this phase
+        for j in timeline.steady_indices(bs, batch=batch, first_is_warmup=first):
+            k = ks[j]
+            index, (_, c, images, _) = rows[k]
+            if images > 0 and (want is None or index in want):
+                picked.append((c - opt[k]) * batch / images)
     return mean(picked) if picked else None
 
 
@@ -190,9 +201,13 @@ def speed_drift(probes: Sequence[dict[str, Any]], full: dict[str, Any], predicte
     def timing(r: dict[str, Any]) -> Any:
         return r["measurements"].get("optimizer_steps") if opt else None
 
-    speeds = [step_seconds(p["measurements"]["events"], int(p["config"]["batch"]), optimizer=timing(p))
-              for p in probes]
-    whole = step_seconds(full["measurements"]["events"], batch, optimizer=timing(full))
+    def plain_from(r: dict[str, Any]) -> int | None:
+        x = r["measurements"].get("plain_from_epoch")
+        return int(x) if x is not None else None
+
+    speeds = [step_seconds(p["measurements"]["events"], int(p["config"]["batch"]), optimizer=timing(p),
+                           plain_from=plain_from(p)) for p in probes]
+    whole = step_seconds(full["measurements"]["events"], batch, optimizer=timing(full), plain_from=plain_from(full))
     if whole is None or any(s is None or s <= 0 for s in speeds):
         return None
     probe_speed = median([float(s) for s in speeds if s is not None])
@@ -201,8 +216,8 @@ def speed_drift(probes: Sequence[dict[str, Any]], full: dict[str, Any], predicte
     adjusted = {"probe": error_pct(predicted * whole / probe_speed, actual)}
     for name, b in baselines.items():
         watched = observed_epochs(name)
-        s = (step_seconds(full["measurements"]["events"], batch, watched, timing(full)) if watched is not None
-             else None)
+        s = (step_seconds(full["measurements"]["events"], batch, watched, timing(full), plain_from(full))
+             if watched is not None else None)
         if s is not None and s > 0:
             per_step[name] = s
             adjusted[name] = error_pct(float(b["predicted_seconds"]) * whole / s, actual)
@@ -522,9 +537,12 @@ def load_validations(results: Path, *, backfill: bool = True) -> tuple[list[dict
 
 
 def backfill_figures(results: Path, vrecs: Sequence[dict[str, Any]]) -> None:
-    """Give validation records older than ``epoch_noise_pct`` and ``speed_drift`` those figures, computed from their
-    probe and full-run records under ``<results>/validation/records/`` when those are kept. In memory only: the
-    files are not rewritten."""
+    """Give validation records the figures derived from their probe and full-run records under
+    ``<results>/validation/records/``, when those are kept: ``epoch_noise_pct`` to records older than it, and
+    ``speed_drift`` to every record, derived again with today's step-time rules (:func:`step_seconds`) so that
+    the summaries compare like with like; a record whose runs are gone keeps what it has. The measured figures
+    (the prediction made at the time, the actual time, their error) are never touched. In memory only: the files
+    are not rewritten."""
     runs = results / "validation" / "records"
 
     def load(run_id: Any) -> dict[str, Any]:
@@ -536,7 +554,7 @@ def backfill_figures(results: Path, vrecs: Sequence[dict[str, Any]]) -> None:
             if rec.get("epoch_noise_pct") is None:
                 ep = load(rec.get("full_run_id"))["measurements"]["epoch_seconds"]
                 rec["epoch_noise_pct"] = epoch_noise_pct([float(x) for x in ep])
-            if "speed_drift" not in rec and _usable(rec):
+            if _usable(rec):
                 rec["speed_drift"] = speed_drift([load(i) for i in rec["probe_run_ids"]],
                                                  load(rec.get("full_run_id")), float(rec["predicted_seconds"]),
                                                  rec["baselines"])
