@@ -242,7 +242,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
     )
     derived = None
     try:
-        derived = timeline.derive(res.events, w, res.image_decodes, res.optimizer_steps)
+        derived = timeline.derive(res.events, w, res.image_decodes, res.optimizer_steps, res.gc_pauses)
         warnings.extend(derived.warnings)
     except ValueError as e:
         warnings.append(f"nothing to estimate from: {e}")
@@ -302,6 +302,10 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
             f"warm-up; the probe stepped {opt['probe_steps_per_batch']:.2f} times per batch "
             f"({1000 * opt['seconds_per_step']:.0f} ms each), the full run {opt['full_run_steps_per_batch']:.2f} "
             f"(simulated), so " + _moves("compute", opt["compute_seconds_per_batch_change"]))
+    if kind == "probe" and derived is not None and derived.gc_one_off_seconds > 0:
+        extrapolated.append(
+            f"Python's full garbage collections during training ({derived.gc_one_off_seconds:.2f} s in the probe) "
+            f"counted once, not in every epoch: a training process runs one every several epochs")
     rec: dict[str, Any] = {
         "schema_version": record.SCHEMA_VERSION,
         "run_id": run_id,
@@ -352,6 +356,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
             "cpu_load": res.cpu_load,
             "image_decodes": res.image_decodes,
             "optimizer_steps": res.optimizer_steps,
+            "gc_pauses": res.gc_pauses,
             "warmup_extension_seconds": round(ext, 3),
             "save_dir": res.save_dir,
         },

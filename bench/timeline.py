@@ -176,6 +176,28 @@ def parse(events: Sequence[Sequence[object]]) -> Timeline:
     return Timeline(setup_end=setup_end, epochs=epochs, final_vals=final_vals, end=end)
 
 
+def without_pauses(events: Sequence[Sequence[object]], pauses: Sequence[Sequence[float]] | None,
+                   after: float = 0.0) -> tuple[list[list[object]], float]:
+    """The events as if the full garbage collections ``pauses`` (``[start, seconds]``, ``bench.probe.GcPauses``)
+    that began at or after ``after`` had not happened: each event moves back by the pause time before it. Returns
+    the moved events and the pause seconds taken out (those before the last event).
+
+    A full collection is a one-off of a training process, not a steady cost (see ``GcPauses``): left inside the
+    probe's epoch boundary it would be paid again in every epoch of the estimate."""
+    ps = sorted((float(a), float(d)) for a, d in (pauses or ()) if float(a) >= after and float(d) > 0)
+    rows = [list(ev) for ev in events]
+    if not ps:
+        return rows, 0.0
+
+    def before(t: float) -> float:
+        return sum(min(d, max(0.0, t - a)) for a, d in ps)
+
+    for row in rows:
+        row[1] = round(float(row[1]) - before(float(row[1])), 6)  # type: ignore[arg-type]
+    last = max((float(ev[1]) for ev in events), default=0.0)  # type: ignore[arg-type]
+    return rows, before(last)
+
+
 def split_warmup(times: Sequence[float], *, first_is_warmup: bool) -> int:
     """Number of leading entries of ``times`` that are warm-up: the first one when ``first_is_warmup``, and up to
     the last entry that stands out above the entries after it, among the next ``WARMUP_MAX_BATCHES`` (at least two
@@ -309,6 +331,7 @@ class Derived:
     data_wait_share: float  # data wait / (data wait + compute), steady state, mosaic phase
     image_decodes: dict[str, Any] | None = None  # the rescaling of the data cost (see rescale_decodes)
     optimizer_steps: dict[str, Any] | None = None  # the rescaling of the compute (see rescale_optimizer)
+    gc_one_off_seconds: float = 0.0  # full garbage collections during training, counted once (without_pauses)
 
 
 @dataclass(frozen=True)
@@ -430,9 +453,15 @@ def _move_phases(stats: dict[str, PhaseStats], data: dict[str, float] | None = N
 
 
 def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Sequence[Any]] | None = None,
-           optimizer: Sequence[Sequence[Any]] | None = None) -> Derived:
+           optimizer: Sequence[Sequence[Any]] | None = None, gc_pauses: Sequence[Sequence[float]] | None = None
+           ) -> Derived:
     """Profile of the workload from a probe's (or full run's) events, with its image-decode counts and optimizer
-    step times when it has them (:func:`rescale_decodes`, :func:`rescale_optimizer`)."""
+    step times when it has them (:func:`rescale_decodes`, :func:`rescale_optimizer`). The full garbage
+    collections of the training (``gc_pauses``; those of the setup stay in it) are taken out of the steady costs
+    and counted once, as one-offs (:func:`without_pauses`); ``parts_seconds`` is the wall time as it went."""
+    measured = parse(events)
+    train_start = measured.epochs[0].start if measured.epochs else 0.0
+    events, gc_seconds = without_pauses(events, gc_pauses, after=train_start)
     tl = parse(events)
     mosaic_b = [b for e in tl.epochs if e.index < w.plain_from_epoch for b in e.batches]
     plain_b = [b for e in tl.epochs if e.index >= w.plain_from_epoch for b in e.batches]
@@ -479,7 +508,7 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
     # last.pt and best.pt (measured on a 2-core CPU: 0.41-0.53 s against 0.21-0.29 s for the next boundary)
     first_boundary_excess = max(0.0, fixed[0] - efix.median) if len(fixed) >= 2 else 0.0
 
-    parts = tl.parts()
+    parts = measured.parts()
     final_fixed = 0.0
     if tl.final_vals and tl.end is not None and tl.last_fit_end is not None:
         # the final section minus what its batches would cost at the steady validation rate: loading and fusing
@@ -489,7 +518,7 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
         final_fixed = max(0.0, (tl.end - tl.last_fit_end) - steady_pass)
 
     phases = [stats["mosaic"]] + ([stats["plain"]] if stats["plain"] is not stats["mosaic"] else [])
-    warmup = sum(ph.warmup_excess_seconds for ph in phases) + first_boundary_excess
+    warmup = sum(ph.warmup_excess_seconds for ph in phases) + first_boundary_excess + gc_seconds
     rescale = rescale_decodes(tl, w, decodes)
     if rescale is not None:
         _move_phases(stats, data=rescale.seconds_per_batch)
@@ -525,4 +554,5 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
         data_wait_share=m.data_seconds_per_batch.median / per_batch if per_batch > 0 else 0.0,
         image_decodes=rescale.info if rescale is not None else None,
         optimizer_steps=opt[1] if opt is not None else None,
+        gc_one_off_seconds=gc_seconds,
     )

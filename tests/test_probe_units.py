@@ -270,3 +270,22 @@ def test_deadlines_wait_out_the_warm_up_then_move_the_later_phases() -> None:
     f = probe.Deadlines(budget, batch=16)
     steady = lambda: [(0.0, c, 16, 0) for c in (5.0, 2.1, 2.0, 1.9, 2.2, 2.0)]  # noqa: E731
     assert f.done("train0", 6, 41.0, steady) and f.extension == 0.0 and f.at("val0") == pytest.approx(49.5)
+
+
+def test_gc_pauses_times_full_collections_only() -> None:
+    import gc
+
+    from bench.probe import GcPauses, Recorder
+
+    ticks = iter(range(100))
+    rec = Recorder(sync=lambda: None, clock=lambda: float(next(ticks)))
+    rec.start()  # t0 = 0
+    with GcPauses(rec) as pauses:
+        gc.collect(0)
+        gc.collect(1)
+        assert pauses.pauses == []  # younger generations: not timed
+        gc.collect()
+        assert len(pauses.pauses) == 1 and pauses.pauses[0][1] == 1.0  # one clock tick from start to stop
+    assert pauses._callback not in gc.callbacks  # removed on the way out
+    gc.collect()
+    assert len(pauses.pauses) == 1

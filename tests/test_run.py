@@ -69,6 +69,9 @@ def test_probe_writes_a_complete_record(tiny_data: Path, tmp_path: Path, capsys:
     opt = rec["measurements"]["optimizer_steps"]
     assert [row[0] for row in opt] == [e[2] for e in batches] and opt[0][1] > 0
     assert all(row[1] >= 0 for row in opt)
+    # Python's full garbage collections during the run, timed on the probe's clock (a tiny run may have none)
+    wall = rec["measurements"]["wall_seconds"]
+    assert all(0 <= start <= wall and 0 < sec < wall for start, sec in rec["measurements"]["gc_pauses"])
     assert "±19% systematic" in rec["estimate"]["interval"]
     files = list(res.glob("*.json"))
     assert len(files) == 1 and json.loads(files[0].read_text()) == rec

@@ -218,6 +218,48 @@ def test_the_first_epoch_boundary_is_a_one_off() -> None:
     assert p.epoch_fixed_seconds.median == pytest.approx(0.9) and p.warmup_excess_seconds == pytest.approx(base)
 
 
+
+def test_without_pauses_moves_each_event_back_by_the_pauses_before_it() -> None:
+    from bench.timeline import without_pauses
+
+    ev = [["setup_end", 1.0, 0, 0], ["epoch_start", 1.5, 0, 0], ["batch_end", 2.5, 0, 0], ["epoch_end", 3.1, 0, 0],
+          ["end", 4.0, 0, 0]]
+    # a pause before `after` stays; 0.2 s from 2.0; 0.1 s from 3.05 (an event 0.05 s into it moves back 0.05)
+    out, removed = without_pauses(ev, [[0.5, 0.1], [2.0, 0.2], [3.05, 0.1], [9.0, 0.3]], after=1.5)
+    assert [e[1] for e in out] == pytest.approx([1.0, 1.5, 2.3, 2.85, 3.7])
+    assert [e[0] for e in out] == [e[0] for e in ev] and ev[2][1] == 2.5  # the input is not changed
+    assert removed == pytest.approx(0.3)  # the pause after the last event was not in the run
+    assert without_pauses(ev, None) == (ev, 0.0) and without_pauses(ev, [])[1] == 0.0
+
+
+def test_a_full_garbage_collection_is_a_one_off() -> None:
+    """A probe's second boundary held a 0.2 s full collection: without its pauses the profile extrapolates the
+    0.4 s boundary and counts the 0.2 s once; the measured parts keep the wall time as it went."""
+
+    def events(second_boundary: float) -> list[list[object]]:
+        c = Clock()
+        c.wait(1.0)
+        c.mark("setup_end")
+        epoch(c, 0, [(0.1, 2.0), (0.1, 2.0), (0.1, 2.0)], 0.0, 0.4, [(0.1, 1.0, 32)])
+        epoch(c, 1, [(0.1, 2.0), (0.1, 2.0), (0.1, 2.0)], 0.0, second_boundary, [(0.1, 1.0, 32)])
+        c.mark("end")
+        return c.events
+
+    w = replace(WORKLOAD, plain_from_epoch=9)
+    clean = derive(events(0.4), w)
+    ev = events(0.6)
+    fit_end_1 = [e[1] for e in ev if e[0] == "fit_epoch_end"][1]
+    d = derive(ev, w, gc_pauses=[[0.2, 0.15], [float(fit_end_1) - 0.3, 0.2]])  # the first: in the setup, kept
+    assert d.profile.epoch_fixed_seconds.median == pytest.approx(0.4)
+    assert d.gc_one_off_seconds == pytest.approx(0.2)
+    assert d.profile.warmup_excess_seconds - clean.profile.warmup_excess_seconds == pytest.approx(0.2)
+    assert d.profile.mosaic.compute_seconds_per_batch.median == pytest.approx(2.0)
+    assert sum(d.parts_seconds.values()) == pytest.approx(float(ev[-1][1]))  # as it went: 0.2 s more than clean
+    assert d.parts_seconds["epoch_fixed"] - clean.parts_seconds["epoch_fixed"] == pytest.approx(0.2)
+    without = derive(ev, w)  # no pauses recorded (older records): the boundary is what it measured
+    assert without.profile.epoch_fixed_seconds.median == pytest.approx(0.6) and without.gc_one_off_seconds == 0.0
+
+
 #: Decodes per training batch of probe_events(): the mosaic batches decode each of their 16 images (the first one,
 #: warm-up, is left out), the no-mosaic batches half of them (their images are still in the buffer); 2 ms each.
 DECODES = [[0, 16, 0.05], [0, 16, 0.032], [0, 16, 0.032], [0, 16, 0.032], [0, 16, 0.032],
