@@ -204,7 +204,8 @@ def interruption_cost(prev: dict[str, Any], res: Any, derived: Any) -> dict[str,
     lost = max(0.0, float(prev["measurements"]["wall_seconds"]) - last_ckpt)
     tl = timeline.parse(res.events)
     setup = tl.epochs[0].start if tl.epochs else tl.setup_end
-    warm = derived.profile.warmup_excess_seconds if derived is not None else 0.0
+    # the one-offs of the restarted training, but not its full garbage collections: any run has those
+    warm = max(0.0, derived.profile.warmup_excess_seconds - derived.gc_one_off_seconds) if derived is not None else 0.0
     startup = res.startup_seconds or 0.0
     return {
         "interrupted_run_id": prev["run_id"],

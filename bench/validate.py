@@ -141,7 +141,8 @@ def predicted_terms(profile: Profile) -> dict[str, float | None]:
 
 
 def step_seconds(events: Sequence[Sequence[object]], batch: int, epochs: Sequence[int] | None = None,
-                 optimizer: Sequence[Sequence[Any]] | None = None, plain_from: int | None = None) -> float | None:
+                 optimizer: Sequence[Sequence[Any]] | None = None, plain_from: int | None = None,
+                 gc_pauses: Sequence[Sequence[float]] | None = None) -> float | None:
     """The machine's speed over a stretch of a run: the mean compute seconds of one training step of ``batch``
     images (a partial batch counts per image) over the steady batches of ``epochs`` (indices; every epoch when
     None). The steady batches are chosen per phase exactly as the probe chooses them for its estimate
@@ -150,10 +151,14 @@ def step_seconds(events: Sequence[Sequence[object]], batch: int, epochs: Sequenc
     Each phase is judged on its own batches, so a machine that sped up between the phases does not make the
     slower phase's steps look like warm-up. ``plain_from`` None: one phase. With ``optimizer`` (the record's
     ``optimizer_steps``, one row a batch) each step's optimizer time is taken out after the choice, so that runs
-    whose optimizer steps at different cadences (a probe, a whole run) compare like with like. None when no step
-    qualifies."""
+    whose optimizer steps at different cadences (a probe, a whole run) compare like with like. With ``gc_pauses``
+    (the record's) the full garbage collections are taken out first, as the probe's estimate does. None when no
+    step qualifies."""
     want = None if epochs is None else set(epochs)
-    rows = [(e.index, b) for e in timeline.parse(events).epochs for b in e.batches]
+    tl = timeline.parse(events)
+    if gc_pauses and tl.epochs:
+        tl = timeline.parse(timeline.without_pauses(events, gc_pauses, after=tl.epochs[0].start)[0])
+    rows = [(e.index, b) for e in tl.epochs for b in e.batches]
     opt = ([float(o[1]) for o in optimizer] if optimizer is not None and len(optimizer) == len(rows)
            else [0.0] * len(rows))
     phases = ([range(len(rows))] if plain_from is None else
@@ -205,9 +210,12 @@ def speed_drift(probes: Sequence[dict[str, Any]], full: dict[str, Any], predicte
         x = r["measurements"].get("plain_from_epoch")
         return int(x) if x is not None else None
 
-    speeds = [step_seconds(p["measurements"]["events"], int(p["config"]["batch"]), optimizer=timing(p),
-                           plain_from=plain_from(p)) for p in probes]
-    whole = step_seconds(full["measurements"]["events"], batch, optimizer=timing(full), plain_from=plain_from(full))
+    def steps(r: dict[str, Any], batch: int, epochs: Sequence[int] | None = None) -> float | None:
+        m = r["measurements"]
+        return step_seconds(m["events"], batch, epochs, timing(r), plain_from(r), m.get("gc_pauses"))
+
+    speeds = [steps(p, int(p["config"]["batch"])) for p in probes]
+    whole = steps(full, batch)
     if whole is None or any(s is None or s <= 0 for s in speeds):
         return None
     probe_speed = median([float(s) for s in speeds if s is not None])
@@ -216,8 +224,7 @@ def speed_drift(probes: Sequence[dict[str, Any]], full: dict[str, Any], predicte
     adjusted = {"probe": error_pct(predicted * whole / probe_speed, actual)}
     for name, b in baselines.items():
         watched = observed_epochs(name)
-        s = (step_seconds(full["measurements"]["events"], batch, watched, timing(full), plain_from(full))
-             if watched is not None else None)
+        s = steps(full, batch, watched) if watched is not None else None
         if s is not None and s > 0:
             per_step[name] = s
             adjusted[name] = error_pct(float(b["predicted_seconds"]) * whole / s, actual)

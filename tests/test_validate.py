@@ -120,6 +120,11 @@ def test_step_seconds_leave_out_warm_up_and_plots() -> None:
            [3, 0.0]]
     assert step_seconds(ev, 16, optimizer=opt) == pytest.approx(1.85)  # 1.8 2.2 1.6 2.0 1.6 1.6 2.0 2.0
     assert step_seconds(ev, 16, optimizer=opt[:-1]) == pytest.approx(1.95)  # not one row a step: not used
+    # a full garbage collection inside a step (0.8 s of its 2.8) is taken out, as the probe's estimate does
+    gc_ev = drift_events([[4.0, 9.0, 3.5, 2.2, 2.2], [2.0, 2.0], [1.6, 1.6], [2.8, 2.0]], plotted=(1,))
+    end = [e[1] for e in gc_ev if e[0] == "batch_end"][9]
+    assert step_seconds(gc_ev, 16) == pytest.approx(1.95 + 0.8 / 8)
+    assert step_seconds(gc_ev, 16, gc_pauses=[[float(end) - 1.0, 0.8]]) == pytest.approx(1.95)
     # a step a plot thread ran beside (flag 2) is left out like a plotted one
     ends = [i for i, e in enumerate(ev) if e[0] == "batch_end"]
     spilled = [[*e[:3], 2] if i == ends[3] else e for i, e in enumerate(ev)]  # the first 2.2 step
