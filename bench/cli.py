@@ -40,6 +40,29 @@ def _number(kind: type, low: float, strict: bool) -> Any:
     return parse
 
 
+def _utc_time(s: str) -> Any:
+    """An argparse type: a UTC date or time (2026-11-29, 2026-11-29T06:00, or with its offset), as a datetime."""
+    import datetime as dt
+
+    try:
+        t = dt.datetime.fromisoformat(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{s}' is not a UTC date or time: use 2026-11-29 or 2026-11-29T06:00"
+                                         ) from None
+    return t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t
+
+
+def _started_since(v: dict[str, Any], since: Any) -> bool:
+    """Was validation record ``v`` started at or after ``since``? No (left out) when its time is unreadable."""
+    import datetime as dt
+
+    try:
+        t = dt.datetime.fromisoformat(str(v.get("created_at")))
+    except ValueError:
+        return False
+    return bool((t if t.tzinfo is not None else t.replace(tzinfo=dt.timezone.utc)) >= since)
+
+
 _positive_float = _number(float, 0, strict=True)
 _positive_int = _number(int, 1, strict=False)
 _nonneg_int = _number(int, 0, strict=False)
@@ -126,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--summary", action="store_true",
                      help="instead: rank the probe against the naive estimates over every validation in "
                           "<results>/validation/ (no training)")
+    val.add_argument("--since", type=_utc_time, metavar="UTC",
+                     help="with --summary: only the validations started at or after this UTC date or time, e.g. "
+                          "after a change to the harness (2026-11-29T06:00)")
     val.add_argument("--json", action="store_true", help="print the validation record as JSON on stdout")
     val.set_defaults(func=cmd_validate)
 
@@ -250,6 +276,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     if args.summary and args.overhead:
         raise UsageError("--summary and --overhead: choose one (--summary trains nothing, --overhead trains)")
+    if args.since is not None and not args.summary:
+        raise UsageError("--since selects validations for --summary: add --summary, or leave --since out")
     if args.summary:
         return _validate_summary(args)
     if args.overhead:
@@ -281,10 +309,14 @@ def _validate_summary(args: argparse.Namespace) -> int:
     vrecs, skipped = validate.load_validations(args.results)
     for line in skipped:
         print(f"warning: skipped {line}", file=sys.stderr)
+    since = ""
+    if args.since is not None:
+        vrecs = [v for v in vrecs if _started_since(v, args.since)]
+        since = f" started at or after {args.since.isoformat()}"
     groups = validate.aggregate(vrecs)
     if not groups:
-        raise UsageError(f"no validation records in {args.results / 'validation'}: run `python -m bench validate` "
-                         "first, or point --results at the directory that holds them")
+        raise UsageError(f"no validation records{since} in {args.results / 'validation'}: run `python -m bench "
+                         "validate` first, or point --results at the directory that holds them")
     print(validate.format_aggregate(groups), file=sys.stderr)
     if args.json:
         print(json.dumps(groups, indent=1))

@@ -59,6 +59,8 @@ CASES = [
     ("validate --device mps --results {R}", "MPS is not available"),
     ("validate --summary --results {R}", "no validation records"),
     ("validate --summary --overhead --results {R}", "choose one"),
+    ("validate --summary --since yesterday --results {R}", "not a UTC date or time"),
+    ("validate --since 2026-11-29 --results {R}", "add --summary"),
     ("run --device cpu --results {R}/corrupt.json", "not a directory"),
     ("run --device cpu --datasets {R}/corrupt.json/x --results {R}", "not a directory"),
     ("run --device cpu --resume nosuchrun --results {R}", "no such record"),

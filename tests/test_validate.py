@@ -443,9 +443,9 @@ def test_validate_summary_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     vdir = tmp_path / "validation"
     vdir.mkdir()
     for i, (e, f, m) in enumerate([(1.0, -5.0, -2.0), (-2.0, 6.0, -1.0), (0.5, -4.0, -3.0)]):
-        r = vrec(f"2026112{i}T000000Z-cpu-validate-{i}", e, f, m) | {"schema_version": 1, "status": "complete",
-                                                                    "seconds_per_epoch": {"median": 30.0},
-                                                                    "full_run_seconds": {"median": 380.0}}
+        r = vrec(f"2026112{i}T000000Z-cpu-validate-{i}", e, f, m, created=f"2026-11-2{i}T00:00:00.000001Z") | {
+            "schema_version": 1, "status": "complete", "seconds_per_epoch": {"median": 30.0},
+            "full_run_seconds": {"median": 380.0}}
         (vdir / f"{r['run_id']}.json").write_text(json.dumps(r))
     (vdir / "oh.json").write_text(json.dumps({"kind": "overhead", "run_id": "oh"}))  # not a validation: ignored
     assert main(["validate", "--summary", "--results", str(tmp_path), "--json"]) == 0
@@ -453,6 +453,13 @@ def test_validate_summary_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     groups = json.loads(out.out)
     assert len(groups) == 1 and groups[0]["n"] == 3
     assert "vs first_epoch_x_n" in out.err and "warning" not in out.err
+    # --since: the validations started at or after a UTC time (the records' created_at: 2026-11-2{i}T00:00)
+    assert main(["validate", "--summary", "--since", "2026-11-21", "--results", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["n"] == 2
+    assert main(["validate", "--summary", "--since", "2026-11-21T01:00+01:00", "--results", str(tmp_path),
+                 "--json"]) == 0  # 00:00 UTC
+    assert json.loads(capsys.readouterr().out)[0]["run_ids"] == ["20261121T000000Z-cpu-validate-1",
+                                                                 "20261122T000000Z-cpu-validate-2"]
 
 
 # ------------------------------------------------------------------------------ margin from a machine's history
