@@ -199,6 +199,8 @@ def _read_json(path: Path | None, packaged: str, what: str) -> tuple[Any, str]:
             resources.files("bench").joinpath(packaged).read_text(encoding="utf-8")
     except OSError as e:
         raise UsageError(f"{where}: cannot read the {what} ({e.strerror or e})") from e
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{where}: not a valid {what}: not UTF-8 text (byte {e.start})") from e
     try:
         return json.loads(text), where
     except json.JSONDecodeError as e:

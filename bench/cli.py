@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 from collections.abc import Sequence
@@ -24,8 +25,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _number(kind: type, low: float, strict: bool) -> Any:
-    """An argparse type: ``kind(s)`` that is > low (strict) or >= low, else one clear error."""
+def _number(kind: type, low: float, strict: bool, high: float | None = None) -> Any:
+    """An argparse type: a finite ``kind(s)`` that is > low (strict) or >= low, and <= high, else one clear
+    error."""
     noun = "a number" if kind is float else "an integer"
 
     def parse(s: str) -> Any:
@@ -33,11 +35,20 @@ def _number(kind: type, low: float, strict: bool) -> Any:
             v = kind(s)
         except ValueError:
             raise argparse.ArgumentTypeError(f"'{s}' is not {noun}") from None
+        if not math.isfinite(v):
+            raise argparse.ArgumentTypeError(f"'{s}' is not a finite number")
         if (v <= low) if strict else (v < low):
             raise argparse.ArgumentTypeError(f"{s} must be {'>' if strict else '>='} {low:g}")
+        if high is not None and v > high:
+            raise argparse.ArgumentTypeError(f"{s} must be <= {kind(high)}")
         return v
 
     return parse
+
+
+def _iso(s: str) -> str:
+    """A trailing Z (as records write UTC) spelled +00:00, which Python 3.10's ``fromisoformat`` also reads."""
+    return s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s
 
 
 def _utc_time(s: str) -> Any:
@@ -45,7 +56,7 @@ def _utc_time(s: str) -> Any:
     import datetime as dt
 
     try:
-        t = dt.datetime.fromisoformat(s)
+        t = dt.datetime.fromisoformat(_iso(s))
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{s}' is not a UTC date or time: use 2026-11-29 or 2026-11-29T06:00"
                                          ) from None
@@ -57,7 +68,7 @@ def _started_since(v: dict[str, Any], since: Any) -> bool:
     import datetime as dt
 
     try:
-        t = dt.datetime.fromisoformat(str(v.get("created_at")))
+        t = dt.datetime.fromisoformat(_iso(str(v.get("created_at"))))
     except ValueError:
         return False
     return bool((t if t.tzinfo is not None else t.replace(tzinfo=dt.timezone.utc)) >= since)
@@ -66,6 +77,7 @@ def _started_since(v: dict[str, Any], since: Any) -> bool:
 _positive_float = _number(float, 0, strict=True)
 _positive_int = _number(int, 1, strict=False)
 _nonneg_int = _number(int, 0, strict=False)
+_seed = _number(int, 0, strict=False, high=2**32 - 1)  # numpy's seed range, which ultralytics uses
 
 
 def add_workload_args(p: argparse.ArgumentParser) -> None:
@@ -92,7 +104,7 @@ def add_workload_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--image-size", default="640x480", help="synthetic image WIDTHxHEIGHT in pixels (640x480)")
     p.add_argument("--results", type=Path, default=Path("results"), help="results directory (results/)")
     p.add_argument("--datasets", type=Path, default=Path("datasets"), help="where synthetic datasets live")
-    p.add_argument("--seed", type=_nonneg_int, default=0, help="training and dataset seed")
+    p.add_argument("--seed", type=_seed, default=0, help="training and dataset seed")
 
 
 def _synthetic(args: argparse.Namespace) -> Any:

@@ -944,9 +944,16 @@ def _check_split(
             raise UsageError(f"dataset file {yaml_path}: '{key}' lists {image}, which does not exist{hint}") from None
         if size == 0:
             raise UsageError(f"dataset file {yaml_path}: image {image} is empty (0 bytes); remove or replace it")
-        with open(image, "rb") as f:
-            if not _looks_like_image(f.read(16)):
-                not_images.append(image)
+        try:
+            with open(image, "rb") as f:
+                if not _looks_like_image(f.read(16)):
+                    not_images.append(image)
+        except IsADirectoryError:
+            raise UsageError(f"dataset file {yaml_path}: '{key}' lists {image}, which is a folder, not an image "
+                             "file; rename or move it") from None
+        except OSError as err:
+            raise UsageError(f"dataset file {yaml_path}: cannot read image {image} ({err.strerror}); "
+                             "check its permissions") from None
         img_total += size
         label = _label_str(image)
         try:
@@ -955,6 +962,8 @@ def _check_split(
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             missing += 1
             continue
+        except OSError as err:
+            raise UsageError(f"cannot read label file {label} ({err.strerror}); check its permissions") from None
         lbl_total += len(raw)
         try:
             text = raw.decode("utf-8-sig")

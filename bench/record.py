@@ -71,7 +71,12 @@ def atomic_write_json(path: Path, data: Any, *, overwrite: bool = False) -> Path
             except OSError:  # no hard links here: exclusive create, then replace (still atomic for readers)
                 fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
                 os.close(fd)
-                os.replace(tmp, path)
+                try:
+                    os.replace(tmp, path)
+                except BaseException:  # never leave the empty placeholder behind under this run's id
+                    with contextlib.suppress(OSError):
+                        os.unlink(path)
+                    raise
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -123,6 +128,8 @@ def read_record(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise UsageError(f"{path}: cannot read ({e.strerror})") from None
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{path}: not UTF-8 text (byte {e.start}); truncated or corrupt") from None
     try:
         rec = json.loads(text)
     except json.JSONDecodeError as e:

@@ -378,6 +378,26 @@ def _profile(rec: Mapping[str, Any]) -> Profile:
         raise UsageError(f"record {rec.get('run_id')}: its profile is unreadable ({e})") from None
 
 
+def _why_unusable(rec: Mapping[str, Any]) -> str | None:
+    """Why a complete-or-not record cannot be reported on, in a few words, or None when it can. One bad record
+    (edited by hand, or from a foreign tool) is passed over with its reason; it never stops the report."""
+    if rec.get("status") != "complete":
+        return f"status {rec.get('status')}"
+    if rec.get("kind") not in {"probe", "full"}:
+        return f"kind {rec.get('kind')!r} is not a probe or full run"
+    if not _has_profile(rec):
+        return "no profile"
+    try:
+        Profile.from_dict(dict(rec["profile"]))
+    except (KeyError, TypeError, ValueError) as e:
+        return f"its profile is unreadable ({type(e).__name__}: {e})"
+    for key in ("epochs", "close_mosaic"):
+        v = rec.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+            return f"{key} {v!r} is not a whole number >= 0"
+    return None
+
+
 def _catalog_gpu(rec: Mapping[str, Any], accelerators: dict[str, Accelerator], catalog: Catalog) -> str | None:
     """The catalog accelerator a record was measured on, or None (cpu, mps, a GPU no instance has)."""
     prof = rec.get("profile") or {}
@@ -412,12 +432,9 @@ def select_source(results: Path, loaded: Loaded, run: str | None, settings_catal
     for r in loaded.records:
         if r.get("status") == "invalid":
             continue
-        if r.get("status") != "complete":
-            unused.append(f"{r['run_id']}: status {r.get('status')}")
-        elif r.get("kind") not in {"probe", "full"}:
-            unused.append(f"{r['run_id']}: kind {r.get('kind')!r} is not a probe or full run")
-        elif not _has_profile(r):
-            unused.append(f"{r['run_id']}: no profile")
+        why = _why_unusable(r)
+        if why:
+            unused.append(f"{r['run_id']}: {why}")
         else:
             usable.append(r)
     if run is not None:
@@ -426,8 +443,10 @@ def select_source(results: Path, loaded: Loaded, run: str | None, settings_catal
             raise UsageError(f"--run {rec['run_id']}: status {rec.get('status')}"
                              + (f" ({rec['invalid_reason']})" if rec.get("invalid_reason") else "")
                              + "; only complete runs can be reported")
-        if rec.get("kind") not in {"probe", "full"} or not _has_profile(rec):
-            raise UsageError(f"--run {rec['run_id']}: not a probe or full run with a profile")
+        why = _why_unusable(rec)
+        if why:
+            raise UsageError(f"--run {rec['run_id']}: {why}; only a probe or full run with a readable profile "
+                             "can be reported")
         base = rec
     else:
         if not usable:

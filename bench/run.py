@@ -7,6 +7,7 @@ device (which needs torch), then the dataset. Only then is a run directory creat
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 import sys
@@ -64,8 +65,10 @@ def check_options(o: RunOptions) -> None:
         raise UsageError(f"--workers {o.workers}: must be 0 or more")
     if o.close_mosaic < 0:
         raise UsageError(f"--close-mosaic {o.close_mosaic}: must be 0 or more")
-    if not o.budget > 0:
-        raise UsageError(f"--budget {o.budget}: must be a positive number of seconds")
+    if not (o.budget > 0 and math.isfinite(o.budget)):
+        raise UsageError(f"--budget {o.budget}: must be a positive, finite number of seconds")
+    if not 0 <= o.seed <= 2**32 - 1:
+        raise UsageError(f"--seed {o.seed}: must be between 0 and {2**32 - 1} (numpy's seed range)")
     if o.cache not in CACHE_CHOICES:
         raise UsageError(f"--cache {o.cache}: use one of {', '.join(CACHE_CHOICES)}")
     if o.data is not None and not o.data.is_file():

@@ -387,8 +387,10 @@ def _usable(v: dict[str, Any]) -> bool:
         return False  # a hand-edited or foreign file: left out rather than trusted
     base = v.get("baselines")
     return (v.get("kind") == "validation" and num(v.get("error_pct")) and num(v.get("probe_share"))
+            and num(v.get("probe_seconds")) and num((cfg or {}).get("budget_seconds"))
             and isinstance(base, dict) and bool(base)
-            and all(isinstance(b, dict) and num(b.get("error_pct")) for b in base.values()))
+            and all(isinstance(b, dict) and num(b.get("error_pct"))
+                    and (b.get("cost_seconds") is None or num(b.get("cost_seconds"))) for b in base.values()))
 
 
 def aggregate(vrecs: Sequence[dict[str, Any]], min_runs: int = AGGREGATE_MIN_RUNS) -> list[dict[str, Any]]:

@@ -28,6 +28,9 @@ def results(tmp_path: Path) -> Path:
     shutil.copytree(FIXTURES / "results", d)
     for p in (FIXTURES / "bad").iterdir():
         shutil.copy(p, d / p.name)
+    (d / "binary.json").write_bytes(b"\xff\xfe\x00 not text")  # not UTF-8: skipped like any corrupt file
+    (d / "validation").mkdir()
+    (d / "validation" / "binary.json").write_bytes(b"\x89PNG\r\n\x1a\n")
     return d
 
 
@@ -54,6 +57,12 @@ CASES = [
     ("estimate --device mps", "--hours"),
     ("prices --region xx", "regions with prices"),
     ("prices --catalog {R}/corrupt.json", "corrupt.json"),
+    ("prices --catalog {R}/binary.json", "not UTF-8"),
+    ("report --results {R} --run binary", "not UTF-8"),
+    ("estimate --hours inf --device mps", "not a finite number"),
+    ("estimate --hours nan --device mps", "not a finite number"),
+    ("run --device cpu --budget inf --results {R}", "not a finite number"),
+    ("run --device cpu --seed 4294967296 --results {R}", "must be <= 4294967295"),
     ("validate --device tpu --results {R}", "unknown device"),
     ("validate --repeat 0 --results {R}", "must be >= 1"),
     ("validate --device mps --results {R}", "MPS is not available"),
@@ -96,7 +105,7 @@ def test_bad_files_are_skipped_with_a_warning_each_and_the_report_still_builds(
     code = main(["report", "--results", str(results)])
     err = capsys.readouterr().err
     assert code == 0, err
-    for name in ("corrupt.json", "truncated.json", "foreign.json", "future.json"):
+    for name in ("corrupt.json", "truncated.json", "foreign.json", "future.json", "binary.json"):
         assert name in err
     assert (results / "report" / "report.md").exists()
     after = snapshot(results)
@@ -128,4 +137,43 @@ def test_dataset_of_garbage_images(tmp_path: Path, capsys: pytest.CaptureFixture
     code = main(["run", "--device", "cpu", "--data", str(y), "--results", str(tmp_path / "r")])
     err = capsys.readouterr().err
     assert code == 2 and "readable image" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_record_with_a_broken_profile_is_passed_over_not_fatal(results: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A newer complete record whose profile or epochs were edited into nonsense is named and left out; the
+    report is built from the good record, and `--run` on the broken one is refused in one line."""
+    import json
+
+    good = json.loads((results / "20261128T180143Z-cpu-probe-c84d97.json").read_text())
+    for rid, change in (("20261130T000000Z-cpu-probe-aaaaaa", {"profile": {"device_type": "cpu"}}),
+                        ("20261130T000001Z-cpu-probe-bbbbbb", {"epochs": "fifty"})):
+        bad = {**good, "run_id": rid, "created_at": "2026-11-30T00:00:00Z", **change}
+        (results / f"{rid}.json").write_text(json.dumps(bad))
+    assert main(["report", "--results", str(results)]) == 0
+    md = (results / "report" / "report.md").read_text()
+    assert "20261128T180143Z-cpu-probe-c84d97" in md
+    assert "aaaaaa: its profile is unreadable" in md and "bbbbbb: epochs 'fifty'" in md  # named, not hidden
+    capsys.readouterr()
+    for rid, words in (("20261130T000000Z-cpu-probe-aaaaaa", "profile is unreadable"),
+                       ("20261130T000001Z-cpu-probe-bbbbbb", "epochs 'fifty' is not a whole number")):
+        assert main(["report", "--results", str(results), "--run", rid]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and words in err[0] and "Traceback" not in err[0], err
+
+
+def test_image_folder_and_unreadable_files_in_a_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "ds"
+    for split in ("train", "val"):
+        (root / "images" / split).mkdir(parents=True)
+        (root / "labels" / split).mkdir(parents=True)
+        (root / "images" / split / "0.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 60)
+        (root / "labels" / split / "0.txt").write_text("0 0.5 0.5 0.2 0.2\n")
+    (root / "images" / "train" / "odd.jpg").mkdir()  # a folder named like an image
+    y = tmp_path / "data.yaml"
+    y.write_text(f"path: {root}\ntrain: images/train\nval: images/val\nnames: [a]\n")
+    code = main(["run", "--device", "cpu", "--data", str(y), "--results", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and "odd.jpg, which is a folder" in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "r").exists()

@@ -37,6 +37,28 @@ def test_failed_write_leaves_nothing(results_dir: Path) -> None:
     assert list(results_dir.iterdir()) == []
 
 
+def test_without_hard_links_the_write_is_whole_or_absent(results_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the file system has no hard links, the record is created exclusively and then replaced; a failure
+    between the two leaves neither an empty placeholder nor the temporary file."""
+    def no_link(src: object, dst: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_link)
+    p = record.write_record(results_dir, minimal())
+    assert json.loads(p.read_text())["run_id"] == "r1"
+    with pytest.raises(FileExistsError):  # still never overwrites
+        record.write_record(results_dir, minimal(status="invalid"))
+    assert json.loads(p.read_text())["status"] == "complete"
+
+    def broken_replace(src: object, dst: object) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        record.write_record(results_dir, minimal("r2"))
+    assert sorted(x.name for x in results_dir.iterdir()) == ["r1.json"]
+
+
 def test_write_rejects_incomplete_records(results_dir: Path) -> None:
     rec = minimal()
     del rec["fingerprint"]

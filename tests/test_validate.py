@@ -315,7 +315,9 @@ def test_aggregate_groups_by_workload_and_ranks_over_runs() -> None:
             vrec("other", 9.0, 1.0, 1.0, epochs=6),  # another workload: its own group
             {"kind": "validation", "run_id": "broken", "error_pct": None},  # unusable: left out
             vrec("odd", 1.0, 1.0, 1.0) | {"fingerprint": "not an object"},  # malformed: left out, no crash
-            vrec("odd2", 1.0, 1.0, 1.0) | {"config": {"dataset": ["x"]}}]
+            vrec("odd2", 1.0, 1.0, 1.0) | {"config": {"dataset": ["x"]}},
+            vrec("odd3", 1.0, 1.0, 1.0) | {"probe_seconds": "forty"},
+            vrec("odd4", 1.0, 1.0, 1.0) | {"config": {"model": "yolov8n"}}]  # no budget_seconds to print
     groups = aggregate(runs)
     assert [g["n"] for g in groups] == [3, 1]
     g = groups[0]
@@ -517,3 +519,18 @@ def test_report_widens_this_machines_row_from_its_validations(tmp_path: Path,
     assert b["hours_low"] < a["hours_low"] and b["hours_high"] > a["hours_high"]  # a wider range
     assert a["systematic"] == pytest.approx(0.05) and b["systematic"] == pytest.approx(0.188)
     assert "margin widened to ±19%" in (noisy / "report" / "report.md").read_text()
+
+
+def test_since_reads_the_records_utc_z_on_every_python() -> None:
+    """Records write UTC times with a trailing Z, which Python 3.10's fromisoformat rejects: --since spells it
+    +00:00 first, so no record is left out for its spelling."""
+    import datetime as dt
+
+    from bench.cli import _iso, _started_since, _utc_time
+
+    assert _iso("2026-11-29T06:21:00.5Z") == "2026-11-29T06:21:00.5+00:00" and _iso("2026-11-29") == "2026-11-29"
+    since = _utc_time("2026-11-29T06:20")
+    assert since == dt.datetime(2026, 11, 29, 6, 20, tzinfo=dt.timezone.utc)
+    assert _started_since({"created_at": "2026-11-29T06:21:00.123456Z"}, since)
+    assert not _started_since({"created_at": "2026-11-29T06:19:59Z"}, since)
+    assert not _started_since({"created_at": "soon"}, since)
