@@ -304,18 +304,21 @@ class SpotCost:
     interruptions: Range
 
 
-def spot_cost(hours: Range, checkpoint_interval_seconds: float, usd_per_hour: float, discount: Range,
+def spot_cost(hours: Range, checkpoint_interval_seconds: Range | float, usd_per_hour: float, discount: Range,
               params: CostParams) -> SpotCost:
     """Managed-spot cost of a job whose uninterrupted billable time is ``hours`` (see the module docstring).
 
     Expected interruptions = ``interruptions_per_hour x hours`` (first-order expectation); each costs half a
     checkpoint interval of lost work (``lost_work_fraction_of_checkpoint_interval``) plus ``restart_seconds``.
+    The interval is a range when it is the epoch time: a slow epoch loses more work, so the high bound uses it.
     """
-    if checkpoint_interval_seconds < 0:
+    interval = checkpoint_interval_seconds if isinstance(checkpoint_interval_seconds, Range) \
+        else Range.exact(float(checkpoint_interval_seconds))
+    if interval.low < 0:
         raise UsageError(f"checkpoint interval must not be negative, got {checkpoint_interval_seconds}")
     interruptions = params.interruptions_per_hour * hours
-    lost_s = params.lost_work_fraction_of_checkpoint_interval * checkpoint_interval_seconds
-    per_interruption_s = params.restart_seconds + Range.exact(lost_s)
+    lost_s = interval.scale(params.lost_work_fraction_of_checkpoint_interval)
+    per_interruption_s = params.restart_seconds + lost_s
     spot_hours = hours + (interruptions * per_interruption_s).scale(1 / 3600)
     usd = (spot_hours * _complement(discount)).scale(usd_per_hour)
     return SpotCost(usd=usd, hours=spot_hours, interruptions=interruptions)
@@ -364,8 +367,8 @@ def resolve_spot_discount(params: CostParams, catalog_spot: SpotDiscount | None)
     return DEFAULT_SPOT_DISCOUNT, "default (no family figure in the catalog for this region)"
 
 
-def job_cost(training_hours: Range, seconds_per_epoch: float, instance: Instance, region: str, dataset_bytes: int,
-             params: CostParams, *, spot: SpotDiscount | None = None) -> JobCost:
+def job_cost(training_hours: Range, seconds_per_epoch: Range | float, instance: Instance, region: str,
+             dataset_bytes: int, params: CostParams, *, spot: SpotDiscount | None = None) -> JobCost:
     """On-demand and managed-spot cost of a job training for ``training_hours`` on ``instance`` in ``region``.
 
     ``seconds_per_epoch`` is the checkpoint interval unless ``params.checkpoint_interval_seconds`` is set;
@@ -374,8 +377,8 @@ def job_cost(training_hours: Range, seconds_per_epoch: float, instance: Instance
     price = instance.price(region)
     hours = billable_hours(training_hours, dataset_bytes, params)
     discount, discount_source = resolve_spot_discount(params, spot)
-    interval = params.checkpoint_interval_seconds if params.checkpoint_interval_seconds is not None \
-        else seconds_per_epoch
+    interval = Range.exact(params.checkpoint_interval_seconds) if params.checkpoint_interval_seconds is not None \
+        else seconds_per_epoch if isinstance(seconds_per_epoch, Range) else Range.exact(float(seconds_per_epoch))
     sp = spot_cost(hours, interval, price.usd_per_hour, discount, params)
     od_instance = on_demand_cost(hours, price.usd_per_hour)
     storage = storage_cost(dataset_bytes, hours.median, instance, params)
@@ -386,7 +389,8 @@ def job_cost(training_hours: Range, seconds_per_epoch: float, instance: Instance
         "instance": instance.name, "region": region, "usd_per_hour": price.usd_per_hour,
         "price_source": price.source, "price_as_of": price.as_of, "price_confidence": price.confidence,
         "price_derived": price.derived, "spot_discount_used": discount.to_dict(),
-        "spot_discount_source": discount_source, "checkpoint_interval_seconds_used": interval,
+        "spot_discount_source": discount_source, "checkpoint_interval_seconds_used": interval.median,
+        "checkpoint_interval_seconds_range": interval.to_dict(),
         "dataset_bytes": dataset_bytes, "local_nvme": instance.local_nvme,
     })
     return JobCost(

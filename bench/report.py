@@ -15,6 +15,8 @@ Per row (see ``extrapolate``, ``scaling``, ``cost`` for the models):
     target profile = scaling.scale_profile(profile here, instance)       (this machine: the profile itself)
     hours          = extrapolate.estimate_run(target, epochs, close_mosaic, systematic) / 3600
     cost           = cost.job_cost(hours, seconds per epoch, instance, region, dataset bytes, cost parameters)
+    hours there    = job start + dataset download + training hours there (the time to a trained model;
+                     ``training_hours`` is the training alone)
     speedup        = hours here / hours there  (range: low = low here / high there, high = high here / low there)
 
 Nothing here imports torch, ultralytics or matplotlib (``bench.plots`` is imported only to draw). Computation never
@@ -33,13 +35,13 @@ import os
 import statistics
 import tempfile
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from bench.catalog import Accelerator, Catalog, Instance, load_accelerators, load_catalog
-from bench.cost import CostParams, job_cost, parse_assignments
+from bench.cost import CostParams, billable_hours, job_cost, parse_assignments
 from bench.errors import UsageError
 from bench.extrapolate import (
     DEFAULT_CLOSE_MOSAIC,
@@ -116,9 +118,9 @@ SCALING_DOCS: dict[str, str] = {
 }
 
 CSV_COLUMNS = ("instance", "accelerator", "region", "hourly_usd", "hours", "hours_low", "hours_high",
-               "billable_hours", "cost_usd", "cost_low", "cost_high", "spot_cost_usd", "spot_low", "spot_high",
-               "speedup", "speedup_low", "speedup_high", "basis", "bottleneck", "seconds_per_epoch", "systematic",
-               "price_source", "price_as_of", "spot_discount", "catalog_as_of", "run_id", "notes")
+               "training_hours", "billable_hours", "cost_usd", "cost_low", "cost_high", "spot_cost_usd", "spot_low",
+               "spot_high", "speedup", "speedup_low", "speedup_high", "basis", "bottleneck", "seconds_per_epoch",
+               "systematic", "price_source", "price_as_of", "spot_discount", "catalog_as_of", "run_id", "notes")
 
 PLOT_FILES = ("cost_vs_time.png", "speedup.png", "breakdown.png")
 
@@ -607,17 +609,24 @@ def _base_row(name: str, accelerator: str, settings: Settings, run_id: str) -> d
     return row
 
 
-def _fill_time(row: dict[str, Any], est: RunEstimate, prof: Profile, local_hours: Range | None) -> Range:
-    hours = est.full_run_seconds.scale(1 / 3600)
-    row["hours"], row["hours_low"], row["hours_high"] = _r(hours)
+def _fill_time(row: dict[str, Any], est: RunEstimate, prof: Profile, local_hours: Range | None,
+               job: Callable[[Range], Range] | None = None) -> Range:
+    """Fill the row's times; return its training hours. ``hours`` is the time to a trained model: on an instance
+    the job's start and dataset download come before training (``job`` adds them: cost.billable_hours), so the
+    speedup, the --deadline filter, "fastest" and the plots compare what the user waits for, not training alone
+    (``training_hours``)."""
+    training = est.full_run_seconds.scale(1 / 3600)
+    to_result = job(training) if job is not None else training
+    row["hours"], row["hours_low"], row["hours_high"] = _r(to_result)
+    row["training_hours"] = training.median
     row["seconds_per_epoch"] = est.seconds_per_epoch.median
     row["systematic"] = est.systematic
     row["epoch_parts"] = epoch_parts(prof, prof.mosaic)
     if local_hours is None:
         row["speedup"], row["speedup_low"], row["speedup_high"] = 1.0, 1.0, 1.0
     else:
-        row["speedup"], row["speedup_low"], row["speedup_high"] = _speedup(local_hours, hours)
-    return hours
+        row["speedup"], row["speedup_low"], row["speedup_high"] = _speedup(local_hours, to_result)
+    return training
 
 
 def build_rows(source: Source, settings: Settings) -> list[dict[str, Any]]:
@@ -674,7 +683,8 @@ def build_rows(source: Source, settings: Settings) -> list[dict[str, Any]]:
             row["details"].extend(target.notes)
             if any("per-step floor" in n for n in target.notes):
                 row["notes"].append("compute at the per-step floor")
-        hours = _fill_time(row, est, prof, local_hours)
+        hours = _fill_time(row, est, prof, local_hours,
+                           job=lambda h: billable_hours(h, source.dataset_bytes, s.cost))
         done.append(row)
         try:
             price = inst.price(s.region)
@@ -682,7 +692,7 @@ def build_rows(source: Source, settings: Settings) -> list[dict[str, Any]]:
             row["price_missing"] = str(e)
             row["notes"].append(f"no price for {s.region} in the catalog (it has {', '.join(inst.prices)})")
             continue
-        jc = job_cost(hours, est.seconds_per_epoch.median, inst, s.region, source.dataset_bytes, s.cost,
+        jc = job_cost(hours, est.seconds_per_epoch, inst, s.region, source.dataset_bytes, s.cost,
                       spot=s.catalog.spot_discount(inst, s.region))
         row["hourly_usd"] = price.usd_per_hour
         row["billable_hours"] = jc.billable_hours.median
@@ -1022,7 +1032,8 @@ def format_terminal(report: Report) -> str:
 def _row_line(r: Mapping[str, Any]) -> str:
     return (f"{r['instance']}: {_num(r['hours'])} h [{_num(r['hours_low'])}-{_num(r['hours_high'])}], "
             f"{_usd(r['cost_usd'])} USD on-demand [{_usd(r['cost_low'])}-{_usd(r['cost_high'])}], "
-            f"{_usd(r['spot_cost_usd'])} USD spot, {_x(r['speedup'])} this machine's speed")
+            f"{_usd(r['spot_cost_usd'])} USD spot [{_usd(r['spot_low'])}-{_usd(r['spot_high'])}], "
+            f"{_x(r['speedup'])} [{_x(r['speedup_low'])}-{_x(r['speedup_high'])}] this machine's speed")
 
 
 def _recommendation_lines(report: Report, markdown: bool) -> list[str]:

@@ -46,8 +46,14 @@ class Range:
         return Range(self.median * other.median, self.low * other.low, self.high * other.high)
 
     def widen(self, rel: float) -> Range:
-        """Widen both bounds by a relative margin ``rel`` of the median (systematic uncertainty)."""
-        return Range(self.median, max(0.0, self.low - rel * self.median), self.high + rel * self.median)
+        """Widen the range by a relative systematic error ``rel`` (>= 0): the truth may be up to ``rel``
+        below or above what was measured, so each bound moves by ``rel`` of itself, low x (1 - rel) and high x
+        (1 + rel), the same conservative rule as :meth:`__mul__` with the range [1 - rel, 1 + rel]. (Moving both by
+        ``rel`` of the median instead would cut a lopsided range's low bound to a fraction of itself, below what
+        any hardware could do, and widen its high bound too little.)"""
+        if not rel >= 0.0:
+            raise ValueError(f"a relative margin must be >= 0, got {rel}")
+        return Range(self.median, self.low * max(0.0, 1.0 - rel), self.high * (1.0 + rel))
 
     @property
     def rel_width(self) -> float:

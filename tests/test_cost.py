@@ -69,6 +69,12 @@ def test_spot_bounds_are_conservative() -> None:
     assert sp.usd.high == pytest.approx(12.3 * 2 * 0.5)
     # low: no interruptions at rate 0; 8 h x 2 x (1 - 0.7)
     assert sp.usd.low == pytest.approx(8 * 2 * 0.3)
+    # an epoch-time range as the checkpoint interval: the high bound loses half of the slowest epoch,
+    # 12 + 1.2 x (600 + 0.5 x 1800) / 3600 = 12.5 h; the median stays at half of 600 s
+    ranged = spot_cost(Range(10.0, 8.0, 12.0), Range(600.0, 400.0, 1800.0), 2.0, Range(0.6, 0.5, 0.7),
+                       CostParams())
+    assert ranged.hours.high == pytest.approx(12.5) and ranged.hours.median == pytest.approx(sp.hours.median)
+    assert ranged.usd.low == pytest.approx(sp.usd.low)
 
 
 def test_spot_never_dearer_without_interruptions(catalog: Catalog) -> None:
@@ -133,7 +139,7 @@ def test_spot_discount_sources(catalog: Catalog) -> None:
 
 
 def test_job_cost_in_a_region_without_a_price(catalog: Catalog) -> None:
-    with pytest.raises(UsageError, match="regions with a price: us-east-1, eu-west-1"):
+    with pytest.raises(UsageError, match=r"regions with a price \(as of\): us-east-1 \(undated\), eu-west-1"):
         job_cost(Range.exact(1.0), 60.0, catalog.get("ml.p3.2xlarge"), "us-west-2", 0, CostParams())
 
 

@@ -119,16 +119,21 @@ def test_local_and_g4dn_rows_by_hand(cpu_dir: Path) -> None:
     est = estimate_run(scaled.profile, 50, 10, systematic=scaled.systematic)
     hours = est.full_run_seconds.median / 3600
     r = rows["ml.g4dn.xlarge"]
-    assert r["hours"] == pytest.approx(hours, rel=1e-12)
+    assert r["training_hours"] == pytest.approx(hours, rel=1e-12)
     assert r["basis"] == "estimated" and r["hourly_usd"] == 0.7364
     # job_cost: billable = training + job start 240 s + download 1e9 B / 100 MB/s = 10 s; g4dn has local NVMe,
     # so storage is only S3: 1e9 / 2^30 GB x 0.023 USD for one month
     billable = hours + (240 + 10) / 3600
     assert r["billable_hours"] == pytest.approx(billable, rel=1e-12)
     assert r["cost_usd"] == pytest.approx(billable * 0.7364 + 1e9 / BYTES_PER_GB * 0.023, rel=1e-12)
-    assert r["speedup"] == pytest.approx(local.median / est.full_run_seconds.median, rel=1e-12)
-    assert r["speedup_low"] == pytest.approx(local.low / est.full_run_seconds.high, rel=1e-12)
-    assert r["speedup_high"] == pytest.approx(local.high / est.full_run_seconds.low, rel=1e-12)
+    # the time to a trained model is the billable time: the job starts (120-420 s) and downloads the dataset
+    # (1e9 B at 250-25 MB/s: 4-40 s) before it trains; the speedup compares what the user waits for
+    assert r["hours"] == pytest.approx(billable, rel=1e-12)
+    assert r["hours_low"] == pytest.approx(est.full_run_seconds.low / 3600 + (120 + 4) / 3600, rel=1e-12)
+    assert r["hours_high"] == pytest.approx(est.full_run_seconds.high / 3600 + (420 + 40) / 3600, rel=1e-12)
+    assert r["speedup"] == pytest.approx(local.median / 3600 / billable, rel=1e-12)
+    assert r["speedup_low"] == pytest.approx(local.low / 3600 / r["hours_high"], rel=1e-12)
+    assert r["speedup_high"] == pytest.approx(local.high / 3600 / r["hours_low"], rel=1e-12)
 
 
 def test_cost_is_hours_times_price_without_overheads(tmp_path: Path) -> None:
@@ -187,8 +192,8 @@ def test_measured_record_replaces_the_estimate(cpu_dir: Path) -> None:
         r = rows[name]
         assert r["basis"] == "measured" and r["measured_run_id"] == "20261128T120000Z-cuda-probe-t4t4t4"
         est = estimate_run(t4, 50, 10, systematic=SAME_DEVICE_SYSTEMATIC)
-        assert r["hours"] == pytest.approx(est.full_run_seconds.median / 3600, rel=1e-12)
-        assert r["hours_high"] == pytest.approx(est.full_run_seconds.high / 3600, rel=1e-12)
+        assert r["training_hours"] == pytest.approx(est.full_run_seconds.median / 3600, rel=1e-12)
+        assert r["hours_high"] == pytest.approx((est.full_run_seconds.high + 420 + 40) / 3600, rel=1e-12)
         assert r["systematic"] == SAME_DEVICE_SYSTEMATIC
     # four T4s: scaled from the T4 measurement (not from the CPU), basis estimated
     r12 = rows["ml.g4dn.12xlarge"]
@@ -248,6 +253,12 @@ def test_filters_and_recommendation(cpu_dir: Path) -> None:
     assert all(r["hours"] <= deadline for r in priced if r["instance"] in rep.recommendation["kept"])
     assert len(rep.recommendation["removed"]) == sum(r["hours"] > deadline for r in priced) >= 1
     assert "filters removed" in report.format_terminal(rep)
+    # the deadline holds the time to a trained model: an instance whose training alone would fit, but whose job
+    # start and download push it past the deadline, is removed
+    f = min(priced, key=lambda r: r["hours"])
+    between = (f["training_hours"] + f["hours"]) / 2
+    rep = report.build_report(results=cpu_dir, deadline=between)
+    assert f["instance"] not in rep.recommendation["kept"]
     rep = report.build_report(results=cpu_dir, deadline=1e-6, max_usd=1e-6)
     text = report.format_markdown(rep)
     assert rep.recommendation["nothing_qualifies"] and "nothing qualifies" in text and "no instance meets both" in text

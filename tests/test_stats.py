@@ -29,7 +29,13 @@ def test_range_arithmetic() -> None:
     a = Range(2.0, 1.0, 3.0)
     assert a + a == Range(4.0, 2.0, 6.0)
     assert a.scale(2) == Range(4.0, 2.0, 6.0)
-    assert a.widen(0.5) == Range(2.0, 0.0, 4.0)
+    assert a.widen(0.5) == Range(2.0, 0.5, 4.5)
+    # a lopsided range (a far extrapolation) keeps a low bound in proportion: 25% off 3.84 h, not 25% of 10.3 h
+    far = Range(10.3, 3.84, 39.66).widen(0.25)
+    assert far.low == pytest.approx(2.88) and far.high == pytest.approx(49.575) and far.median == 10.3
+    assert a.widen(1.5).low == 0.0 and a.widen(0) == a
+    with pytest.raises(ValueError):
+        a.widen(-0.1)
     assert Range.from_dict(a.to_dict()) == a
     with pytest.raises(ValueError):
         Range(1.0, 2.0, 3.0)
