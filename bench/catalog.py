@@ -52,9 +52,9 @@ class Price:
     """On-demand SageMaker training price of one instance in one region.
 
     ``usd_per_hour``: USD per instance-hour. ``source``: id into :attr:`Catalog.sources`. ``as_of``: the date the
-    figure was read (ISO ``YYYY-MM-DD``, or ``YYYY-MM`` for a monthly bill). ``confidence``: ``high``,
-    ``medium-high``, ``medium`` or ``low``, as the reference grades it. ``derived``: computed (for example
-    with the reference's EC2 consistency rule), not read from a price list.
+    figure was read (ISO ``YYYY-MM-DD``, ``YYYY-MM`` for a monthly bill, or ``undated`` when its source has no
+    date). ``confidence``: ``high``, ``medium-high``, ``medium`` or ``low``, as the reference grades it.
+    ``derived``: computed (for example with the reference's EC2 consistency rule), not read from a price list.
     """
 
     usd_per_hour: float
@@ -113,10 +113,10 @@ class Instance:
         """The on-demand training price in ``region``; :class:`UsageError` naming the regions that have one."""
         if region in self.prices:
             return self.prices[region]
-        newest = max((p.as_of for p in self.prices.values()), default="unknown")
-        known = ", ".join(self.prices) or "none"
-        raise UsageError(f"{self.name} has no price for {region} in the catalog (as of {newest}); "
-                         f"regions with a price: {known}")
+        dated = {r: p.as_of for r, p in self.prices.items()}
+        known = ", ".join(f"{r} ({d})" for r, d in dated.items()) or "none"
+        raise UsageError(f"{self.name} has no price for {region} in the catalog; regions with a price (as of): "
+                         f"{known}")
 
 
 @dataclass(frozen=True)
@@ -207,9 +207,16 @@ def _read_json(path: Path | None, packaged: str, what: str) -> tuple[Any, str]:
         raise UsageError(f"{where}: not a valid {what}: JSON error at line {e.lineno}: {e.msg}") from e
 
 
-def _as_date(value: Any, what: str) -> str:
+#: a price whose source carries no date says so rather than borrowing the catalog's date
+UNDATED = "undated"
+
+
+def _as_date(value: Any, what: str, undated_ok: bool = False) -> str:
+    if undated_ok and value == UNDATED:
+        return value
     if not isinstance(value, str) or not _DATE_RE.match(value):
-        raise ValueError(f"{what}: as_of must be a date YYYY-MM-DD (or YYYY-MM), got {value!r}")
+        raise ValueError(f"{what}: as_of must be a date YYYY-MM-DD (or YYYY-MM)"
+                         + (f" or {UNDATED!r}" if undated_ok else "") + f", got {value!r}")
     return value
 
 
@@ -247,7 +254,7 @@ def _parse_catalog(data: Any, path: Path | None) -> Catalog:
             usd = float(p["usd_per_hour"])
             if usd <= 0:
                 raise ValueError(f"{name} {region}: usd_per_hour must be > 0")
-            prices[region] = Price(usd, str(p["source"]), _as_date(p["as_of"], f"{name} {region}"),
+            prices[region] = Price(usd, str(p["source"]), _as_date(p["as_of"], f"{name} {region}", undated_ok=True),
                                    str(p["confidence"]), bool(p.get("derived", False)))
         local_nvme = d.get("local_nvme", families[fam].local_nvme if fam in families else False)
         accel = d["accelerator"]

@@ -86,20 +86,20 @@ def add_workload_args(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
     p.add_argument("--model", default="yolov8n", help="yolov8n|s|m|l|x, built from YAML with random weights")
-    p.add_argument("--imgsz", type=_positive_int, default=640, help="training image size (default 640)")
-    p.add_argument("--batch", type=_positive_int, default=16, help="batch size (default 16)")
+    p.add_argument("--imgsz", type=_positive_int, default=640, help="training image size (default %(default)s)")
+    p.add_argument("--batch", type=_positive_int, default=16, help="batch size (default %(default)s)")
     p.add_argument("--workers", type=_nonneg_int, default=8,
                    help="dataloader workers (ultralytics default 8; forced to 0 on cpu and mps)")
     p.add_argument("--cache", default="false", choices=("false", "ram", "disk"), help="ultralytics image cache")
     p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=True,
                    help="mixed precision on CUDA (ultralytics default; cpu and mps always train in FP32)")
-    p.add_argument("--epochs", type=_positive_int, default=DEFAULT_EPOCHS, help="epochs of the full run (50)")
+    p.add_argument("--epochs", type=_positive_int, default=DEFAULT_EPOCHS, help="epochs of the full run (%(default)s)")
     p.add_argument("--close-mosaic", type=_nonneg_int, default=DEFAULT_CLOSE_MOSAIC,
-                   help="last epochs without mosaic augmentation (ultralytics default 10)")
+                   help="last epochs without mosaic augmentation (%(default)s; ultralytics default 10)")
     p.add_argument("--data", type=Path, help="your YOLO data.yaml; default: a generated synthetic dataset")
-    p.add_argument("--train-images", type=_positive_int, default=4195, help="synthetic train images (4195)")
-    p.add_argument("--val-images", type=_positive_int, default=400, help="synthetic val images (400)")
-    p.add_argument("--test-images", type=_nonneg_int, default=398, help="synthetic test images (398)")
+    p.add_argument("--train-images", type=_positive_int, default=4195, help="synthetic train images (%(default)s)")
+    p.add_argument("--val-images", type=_positive_int, default=400, help="synthetic val images (%(default)s)")
+    p.add_argument("--test-images", type=_nonneg_int, default=398, help="synthetic test images (%(default)s)")
     p.add_argument("--classes", type=_positive_int, default=3, help="synthetic classes (3)")
     p.add_argument("--image-size", default="640x480", help="synthetic image WIDTHxHEIGHT in pixels (640x480)")
     p.add_argument("--results", type=Path, default=Path("results"), help="results directory (results/)")

@@ -29,7 +29,8 @@ from bench.stats import IQR_WARN_THRESHOLD, iqr, mean, median, quantile, t95
 
 #: The default validation workload: a full run of about 6 minutes on a 2-core CPU whose probe costs about 12% of
 #: it, so the whole validation fits in 12 minutes there. Its shape follows a real run: a dozen epochs, the last
-#: quarter without mosaic (50 and 10 by default), so one-off costs and the close_mosaic phase weigh as they do.
+#: quarter without mosaic (ultralytics' defaults: the last 10 of 50), so one-off costs and the close_mosaic phase
+#: weigh about as they do.
 DEFAULT_WORKLOAD = {"imgsz": 320, "batch": 16, "epochs": 12, "close_mosaic": 3, "train_images": 192,
                     "val_images": 32, "test_images": 0, "budget": 40.0}
 #: `--overhead` trains this much per run (5 runs: a warm-up and 2 A/B pairs, about 2 minutes on a 2-core CPU),
@@ -387,7 +388,8 @@ def _usable(v: dict[str, Any]) -> bool:
         return False  # a hand-edited or foreign file: left out rather than trusted
     base = v.get("baselines")
     return (v.get("kind") == "validation" and num(v.get("error_pct")) and num(v.get("probe_share"))
-            and num(v.get("probe_seconds")) and num((cfg or {}).get("budget_seconds"))
+            and (v.get("probe_seconds") is None or num(v.get("probe_seconds")))
+            and ((cfg or {}).get("budget_seconds") is None or num((cfg or {}).get("budget_seconds")))
             and isinstance(base, dict) and bool(base)
             and all(isinstance(b, dict) and num(b.get("error_pct"))
                     and (b.get("cost_seconds") is None or num(b.get("cost_seconds"))) for b in base.values()))
@@ -613,7 +615,8 @@ def format_aggregate(groups: Sequence[dict[str, Any]]) -> str:
             "",
             f"{g['n']} validation(s) of {w['model']} {w['imgsz']}px batch {w['batch']}, {w['train_images']} train / "
             f"{w['val_images']} val images, {w['epochs']} epochs (close_mosaic {w['close_mosaic']}), probe budget "
-            f"{w['budget_seconds']:.0f} s" + (f" x {w['repeat']}" if (w.get("repeat") or 1) > 1 else "")
+            + (f"{w['budget_seconds']:.0f} s" if w.get("budget_seconds") is not None else "not recorded")
+            + (f" x {w['repeat']}" if (w.get("repeat") or 1) > 1 else "")
             + f", on {w['device']} ({w['device_name']}), {str(g['first'])[:16]} to {str(g['last'])[:16]}",
             f"  {'method':<18} {'bias':>7} {'mean |err|':>10} {'RMS':>6} {'worst':>6} {'observes':>9}  probe closer",
             f"  {'probe (bench)':<18} {g['probe']['mean_pct']:+6.1f}% {g['probe']['mae_pct']:9.1f}% "

@@ -317,7 +317,7 @@ def test_aggregate_groups_by_workload_and_ranks_over_runs() -> None:
             vrec("odd", 1.0, 1.0, 1.0) | {"fingerprint": "not an object"},  # malformed: left out, no crash
             vrec("odd2", 1.0, 1.0, 1.0) | {"config": {"dataset": ["x"]}},
             vrec("odd3", 1.0, 1.0, 1.0) | {"probe_seconds": "forty"},
-            vrec("odd4", 1.0, 1.0, 1.0) | {"config": {"model": "yolov8n"}}]  # no budget_seconds to print
+            vrec("odd4", 1.0, 1.0, 1.0, epochs=7) | {"config": {"model": "yolov8n", "budget_seconds": "40 s"}}]
     groups = aggregate(runs)
     assert [g["n"] for g in groups] == [3, 1]
     g = groups[0]
@@ -332,6 +332,9 @@ def test_aggregate_groups_by_workload_and_ranks_over_runs() -> None:
     assert groups[1]["enough_runs"] is False and groups[1]["verdicts"]["first_epoch_x_n"] == "too few runs"
     text = format_aggregate(groups)
     assert "3/3 runs" in text and "better" in text and "too few runs to rank" in text
+    # a hand-made record without the probe budget still counts; the summary says the budget is not recorded
+    bare = vrec("bare", 1.0, 2.0, 3.0) | {"config": {"model": "yolov8n"}}
+    assert "probe budget not recorded" in format_aggregate(aggregate([bare]))
 
 
 def test_aggregate_at_one_machine_speed() -> None:
@@ -534,3 +537,23 @@ def test_since_reads_the_records_utc_z_on_every_python() -> None:
     assert _started_since({"created_at": "2026-11-29T06:21:00.123456Z"}, since)
     assert not _started_since({"created_at": "2026-11-29T06:19:59Z"}, since)
     assert not _started_since({"created_at": "soon"}, since)
+
+
+def test_help_shows_each_commands_own_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    """`validate` trains a smaller workload than `run`: each command's --help states its own defaults."""
+    import re
+
+    from bench.cli import main
+    from bench.validate import DEFAULT_WORKLOAD as W
+
+    def defaults(cmd: str) -> dict[str, str]:
+        assert main([cmd, "--help"]) == 0
+        text = " ".join(capsys.readouterr().out.split())
+        return {flag: m.group(1) for flag in ("imgsz", "epochs", "close-mosaic", "train-images", "val-images")
+                if (m := re.search(rf"--{flag} \S+ [^()]*\((?:default )?(\d+)", text))}
+
+    assert defaults("validate") == {"imgsz": str(W["imgsz"]), "epochs": str(W["epochs"]),
+                                    "close-mosaic": str(W["close_mosaic"]), "train-images": str(W["train_images"]),
+                                    "val-images": str(W["val_images"])}
+    assert defaults("run") == {"imgsz": "640", "epochs": "50", "close-mosaic": "10", "train-images": "4195",
+                               "val-images": "400"}
