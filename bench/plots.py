@@ -135,7 +135,7 @@ def cost_vs_time(rows: Sequence[Row], meta: Mapping[str, Any]) -> bytes:
                         arrowprops={"arrowstyle": "-", "color": "#999999", "lw": 0.6} if abs(dy) > 4 else None)
     ax.annotate("this machine", xy=(local["hours"], 0.0), xytext=(0, 14), textcoords="offset points",
                 ha="center", fontsize=9, color=COLORS["local"])
-    ax.set_xlabel("full training run, wall time (log scale)")
+    ax.set_xlabel("time to a trained model: training, plus job start and download on an instance (log scale)")
     ax.set_ylabel("cost of the whole job, USD (linear below 0.1, log above)")
     ax.set_title(f"Cost against time: {meta.get('title', '')}\nSageMaker on-demand training prices, catalog as of "
                  f"{meta.get('catalog_as_of')}; costs include job start, dataset download and S3 storage",

@@ -1159,9 +1159,10 @@ def format_markdown(report: Report) -> str:
         notes = "; ".join(r["notes"]) if not r["reason"] else f"n/a: {r['reason']}"
         body.append([*_cells(r), notes])
     out += _md_table(header, body)
-    out += ["", "Hours are training wall time (speedup = hours here / hours there; its range pairs the opposite "
-            "bounds). Costs are whole jobs: billable hours (training + job start + dataset download) x USD/h, "
-            "plus S3 storage and transfer; spot adds the expected interruptions' lost work and restarts.", ""]
+    out += ["", "Hours are the time to a trained model: here the training's wall time; on an instance the job's "
+            "start and dataset download too, which are also its billable hours (speedup = hours here / hours "
+            "there; its range pairs the opposite bounds). Costs are whole jobs: billable hours x USD/h, plus S3 "
+            "storage and transfer; spot adds the expected interruptions' lost work and restarts.", ""]
     out += ["## Recommendation", ""]
     out += _recommendation_lines(report, markdown=True)[1:]
     out += ["", "## Assumptions", ""]
