@@ -1,6 +1,7 @@
 """The measurement: real ultralytics training, timed with device-synchronized clocks.
 
-This is the only module that imports torch and ultralytics. It runs ``YOLO(model.yaml).train(...)`` with
+This is the module that trains (besides it, only ``run`` imports torch, after training, to fingerprint it, and
+``offline`` patches ultralytics' AMP check). It runs ``YOLO(model.yaml).train(...)`` with
 callbacks that record an event timeline (:mod:`bench.timeline` turns it into numbers) and proxies around the
 dataloaders that (in probe mode) end each phase when its share of the time budget is spent.
 
