@@ -14,6 +14,7 @@ Every network access ultralytics 8.4 makes during train()/val() and the switch t
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -58,11 +59,21 @@ def prepare(config_dir: Path) -> dict[str, str]:
     return env
 
 
-def patch_amp_check() -> None:
-    """Replace ultralytics' AMP check, which downloads weights, by one that keeps AMP on for CUDA.
+#: GPUs on which ultralytics turns AMP off by name before any test (utils/checks.py ``check_amp``, 8.4.x): their
+#: FP16 results can be wrong. A real run on them trains in FP32, so the probe must too.
+AMP_BLOCKLIST = re.compile(r"(nvidia|geforce|quadro|tesla).*?(1660|1650|1630|t400|t550|t600|t1000|t1200|t2000|k40m)",
+                           re.IGNORECASE)
 
-    The check guards against GPUs whose FP16 results are wrong; our loss guard (NaN/inf/zero losses mark a run
-    invalid) catches the same failure in the measurement itself. cpu and mps return False, as ultralytics does."""
+
+def amp_allowed(device_type: str, device_name: str) -> bool:
+    """What ultralytics' AMP check decides without its download: off on cpu and mps and on the GPUs it blocks by
+    name, on for other CUDA GPUs (its numeric FP16-vs-FP32 test, which needs yolo26n.pt, is left out; our loss
+    guard marks a run with NaN/inf/zero losses invalid, which catches the failure that test looks for)."""
+    return device_type not in {"cpu", "mps"} and not AMP_BLOCKLIST.search(device_name)
+
+
+def patch_amp_check() -> None:
+    """Replace ultralytics' AMP check, which downloads weights, by :func:`amp_allowed`."""
     import ultralytics.engine.trainer as trainer_module
 
     def check_amp_offline(model: object) -> bool:
@@ -70,6 +81,10 @@ def patch_amp_check() -> None:
             device = next(model.parameters()).device  # type: ignore[attr-defined]
         except Exception:
             return False
-        return device.type not in {"cpu", "mps"}
+        if device.type != "cuda":
+            return False
+        import torch
+
+        return amp_allowed("cuda", torch.cuda.get_device_name(device))
 
     trainer_module.check_amp = check_amp_offline

@@ -160,15 +160,31 @@ class GcPauses:
     copies): a probe's second boundary took 0.42-0.67 s where the full run's took 0.20-0.40 s, and in 31 full runs
     of 12 epochs 0.7 boundaries a run stood out so. :func:`bench.timeline.derive` takes them out of the steady
     costs it extrapolates and counts each once. Host-side only: no device synchronization in a collector
-    callback."""
+    callback.
+
+    Not the collections ultralytics asks for itself: its trainer's ``_clear_memory`` runs ``gc.collect()`` at every
+    epoch boundary on MPS (twice), and on CUDA whenever over half the memory is reserved. Those recur every epoch,
+    so they belong to the steady boundary cost; :meth:`scheduled` wraps that method so they are not recorded."""
 
     def __init__(self, rec: Recorder) -> None:
         self.rec = rec
         self.pauses: list[list[float]] = []
         self._start: float | None = None
+        self._scheduled = 0
+
+    def scheduled(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``fn`` with the full collections it runs left out of :attr:`pauses` (they recur: steady cost)."""
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            self._scheduled += 1
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self._scheduled -= 1
+
+        return wrapper
 
     def _callback(self, phase: str, info: dict[str, Any]) -> None:
-        if info.get("generation") != 2:
+        if info.get("generation") != 2 or self._scheduled:
             return
         t = self.rec.clock() - self.rec.t0
         if phase == "start":
@@ -232,12 +248,22 @@ class DecodeCounter:
 
 @dataclass
 class MemoryPeak:
-    """Peak host RSS (this process plus dataloader workers) and accelerator memory, sampled at batch ends."""
+    """Peak host RSS (this process plus dataloader workers) and accelerator memory, sampled at training-batch
+    ends and after each validation pass (whose batch is twice as large).
+
+    A sample runs between two timed steps, so it is kept cheap: the workers' RSS (a walk over ``/proc``, 2-3 ms
+    with 70 processes) is read again every :attr:`CHILDREN_EVERY` samples only; this process's RSS and the device
+    counters every time."""
+
+    CHILDREN_EVERY = 10
 
     device: Device
     host_rss_bytes: int = 0
     accelerator_bytes: int = 0
     accelerator_kind: str = ""
+    _proc: Any = field(default=None, repr=False)
+    _children_rss: int = 0
+    _samples: int = 0
 
     def reset(self) -> None:
         import torch
@@ -249,10 +275,13 @@ class MemoryPeak:
         import psutil
         import torch
 
-        proc = psutil.Process()
-        rss = proc.memory_info().rss
-        with contextlib.suppress(Exception):
-            rss += sum(c.memory_info().rss for c in proc.children(recursive=True))
+        if self._proc is None:
+            self._proc = psutil.Process()
+        if self._samples % self.CHILDREN_EVERY == 0:
+            with contextlib.suppress(Exception):
+                self._children_rss = sum(c.memory_info().rss for c in self._proc.children(recursive=True))
+        self._samples += 1
+        rss = self._proc.memory_info().rss + self._children_rss
         self.host_rss_bytes = max(self.host_rss_bytes, rss)
         if self.device.type == "cuda":
             idx = self.device.index or 0
@@ -529,14 +558,18 @@ def run_training(
             f"{len(tr.test_loader.dataset)} val images, batch {tr.batch_size}, "
             f"{tr.train_loader.num_workers} dataloader workers")
 
-    def on_train_start(tr: Any) -> None:
+    def set_plots(tr: Any) -> None:
+        """Which steps draw a training-sample plot. ultralytics plots the first 3 batches of the run and adds the
+        first 3 of the first no-mosaic epoch after on_train_start (engine/trainer.py ``_do_train``), so this runs at
+        the first epoch start. The probe pays for one plot of each and extrapolates the rest (bench.timeline)."""
         if probe:
-            # ultralytics plots the first 3 batches of the run and of the first no-mosaic epoch (each plot costs
-            # seconds on a CPU). The probe pays for one of each and extrapolates the rest (bench.timeline).
-            nb = len(tr.train_loader)
-            tr.plot_idx = [0, plain_from * nb]
+            tr.plot_idx = [0, plain_from * state["nb"]]
         state["plot_idx"] = set(tr.plot_idx) if tr.args.plots else set()
+
+    def on_train_start(tr: Any) -> None:
         state["nb"] = len(tr.train_loader)
+        if hasattr(tr, "_clear_memory"):  # its gc.collect() recurs every epoch on MPS: steady cost (GcPauses)
+            tr._clear_memory = pauses.scheduled(tr._clear_memory)
         if int(getattr(tr.train_loader, "num_workers", 0) or 0) == 0:
             state["decodes"] = decodes.attach(tr.train_loader.dataset)
         _time_optimizer_steps(tr, rec, state)
@@ -548,6 +581,12 @@ def run_training(
         state["val_src"] = vsrc
 
     def on_train_epoch_start(tr: Any) -> None:
+        # ultralytics halves the batch and rebuilds the loaders after an out-of-memory error in the first epoch
+        # (engine/trainer.py, up to 3 times). Here that would time another workload than the one asked for, past
+        # the probe's own loaders (and their deadlines): the error ends the run instead, with a clear line.
+        tr._oom_retries = 3
+        if "plot_idx" not in state:
+            set_plots(tr)
         meter.mark(f"epoch_start:{tr.epoch}", rec.mark("epoch_start", tr.epoch))
         state["nbatch"] = 0
         state["log_t"] = (rec.now(), 0)
@@ -616,6 +655,7 @@ def run_training(
 
     def on_val_end(v: Any) -> None:
         rec.mark("val_end")
+        mem.sample()  # after the clock read: its cost falls between the pass and the boundary's next event
 
     def on_fit_epoch_end(tr: Any) -> None:
         t = rec.mark("fit_epoch_end", tr.epoch)
@@ -676,14 +716,19 @@ def run_training(
     except Exception as e:  # training itself failed: keep what was measured, say why
         import traceback
 
-        error = f"{type(e).__name__}: {e}".splitlines()[0][:300]
+        error = failure_message(e, device.type, config)
         frames = traceback.extract_tb(e.__traceback__)[-3:]
         error_detail = "failed at " + " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}"
                                                   for f in reversed(frames))
     finally:
-        if instrument:
-            rec.mark("end")
-        wall = rec.now()
+        try:
+            if instrument:
+                rec.mark("end")
+            wall = rec.now()
+        except Exception as e:  # a sticky device error (illegal access, device assert) fails every later sync too
+            wall = rec.clock() - rec.t0  # the host clock, unsynchronized: the device can no longer be waited for
+            if error is None:
+                error = f"{type(e).__name__} at the end of training: {e}".splitlines()[0][:300]
         meter.mark("end", wall)
         tr = state["trainer"]
         if tr is not None:
@@ -709,6 +754,16 @@ def run_training(
         warmup_extension_seconds=deadlines.extension if deadlines is not None else 0.0,
         gc_pauses=pauses.pauses if instrument else None,
     )
+
+
+def failure_message(e: BaseException, device_type: str, config: TrainConfig) -> str:
+    """One line for a training that failed: the exception's first line, or for running out of device memory
+    (CUDA's OutOfMemoryError, MPS's "MPS backend out of memory") what to change."""
+    if "out of memory" in str(e).lower():
+        b = config.batch
+        return (f"{device_type} out of memory at batch {b} ({config.model} {config.imgsz}px): this workload does not "
+                f"fit this device; try --batch {max(1, b // 2)}" + (" or a smaller --imgsz" if b == 1 else ""))
+    return f"{type(e).__name__}: {e}".splitlines()[0][:300] if str(e) else type(e).__name__
 
 
 def _plot_running() -> bool:

@@ -289,3 +289,76 @@ def test_gc_pauses_times_full_collections_only() -> None:
     assert pauses._callback not in gc.callbacks  # removed on the way out
     gc.collect()
     assert len(pauses.pauses) == 1
+
+
+def test_collections_ultralytics_schedules_are_steady_cost_not_one_offs() -> None:
+    """ultralytics' _clear_memory runs gc.collect() at every epoch boundary on MPS: those recur, so GcPauses
+    leaves them in the boundary's cost; a collection outside it is still timed, also after an exception."""
+    import gc
+
+    from bench.probe import GcPauses, Recorder
+
+    ticks = iter(range(100))
+    rec = Recorder(sync=lambda: None, clock=lambda: float(next(ticks)))
+    rec.start()
+
+    def clear_memory(threshold: float | None = None) -> str:
+        gc.collect()
+        gc.collect()
+        return f"cleared {threshold}"
+
+    def failing() -> None:
+        gc.collect()
+        raise RuntimeError("boom")
+
+    with GcPauses(rec) as pauses:
+        wrapped = pauses.scheduled(clear_memory)
+        assert wrapped(None) == "cleared None" and pauses.pauses == []
+        with pytest.raises(RuntimeError):
+            pauses.scheduled(failing)()
+        assert pauses.pauses == []
+        gc.collect()  # the depth went back to 0: an unscheduled collection is timed again
+        assert len(pauses.pauses) == 1
+
+
+def test_memory_peak_reads_the_workers_every_tenth_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    import psutil
+
+    walks = []
+    real_children = psutil.Process.children
+
+    def counting_children(self: psutil.Process, recursive: bool = False) -> list[psutil.Process]:
+        walks.append(recursive)
+        return real_children(self, recursive=recursive)
+
+    monkeypatch.setattr(psutil.Process, "children", counting_children)
+    mem = probe.MemoryPeak(probe.Device("cpu", "cpu", None, "x"))
+    for _ in range(25):
+        mem.sample()
+    assert walks == [True, True, True]  # samples 1, 11 and 21
+    assert mem.host_rss_bytes >= psutil.Process().memory_info().rss * 0.5
+
+
+def test_out_of_memory_is_one_line_that_says_what_to_change() -> None:
+    cfg = probe.TrainConfig(model="yolov8m", imgsz=640, batch=32)
+    cuda_oom = RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 15.75 GiB total capacity)\nmore")
+    assert probe.failure_message(cuda_oom, "cuda", cfg) == (
+        "cuda out of memory at batch 32 (yolov8m 640px): this workload does not fit this device; try --batch 16")
+    mps_oom = RuntimeError("MPS backend out of memory (MPS allocated: 17.00 GB, other allocations: 1.2 GB)")
+    one = probe.TrainConfig(batch=1)
+    assert probe.failure_message(mps_oom, "mps", one).endswith("try --batch 1 or a smaller --imgsz")
+    other = ValueError("a bad label\nsecond line")
+    assert probe.failure_message(other, "cpu", cfg) == "ValueError: a bad label"
+    assert probe.failure_message(ValueError(), "cpu", cfg) == "ValueError"
+
+
+@pytest.mark.parametrize(("device_type", "name", "allowed"), [
+    ("cuda", "Tesla T4", True), ("cuda", "NVIDIA A10G", True), ("cuda", "NVIDIA H200", True),
+    ("cuda", "NVIDIA GeForce GTX 1660 Ti", False), ("cuda", "NVIDIA T1000 8GB", False), ("cuda", "Tesla K40m", False),
+    ("cuda", "Quadro T2000", False), ("mps", "Apple M4 Pro", False), ("cpu", "AMD EPYC", False)])
+def test_amp_follows_ultralytics_without_its_download(device_type: str, name: str, allowed: bool) -> None:
+    """The offline AMP check keeps ultralytics' name blocklist: on those GPUs a real run trains in FP32, so the
+    probe must time FP32 too."""
+    from bench.offline import amp_allowed
+
+    assert amp_allowed(device_type, name) is allowed

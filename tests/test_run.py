@@ -100,6 +100,12 @@ def test_probe_writes_a_complete_record(tiny_data: Path, tmp_path: Path, capsys:
     assert sum(parts.values()) == pytest.approx(rec["measurements"]["wall_seconds"], abs=0.05)
     assert "full run" in err and rec["run_id"] in err  # the summary went to stderr
     assert not (res / "runs" / rec["run_id"] / "weights").exists()  # probe weights are not kept
+    # the probe draws one training-sample plot a phase, the first step of each (6 batches of 4 an epoch), and
+    # flags both; ultralytics' own 3 at close_mosaic, added after on_train_start, are not drawn
+    ends = [e for e in rec["measurements"]["events"] if e[0] == "batch_end"]
+    assert [i for i, e in enumerate(ends) if e[3] == 1] == [0, 6]
+    drawn = sorted(p.name for p in Path(rec["measurements"]["save_dir"]).glob("train_batch*.jpg"))
+    assert drawn == ["train_batch0.jpg", "train_batch6.jpg"]
 
 
 @pytest.mark.slow
@@ -131,6 +137,9 @@ def test_full_run_trains_every_epoch(tiny_data: Path, tmp_path: Path, capsys: py
     rec = json.loads(out)
     assert rec["kind"] == "full" and rec["status"] == "complete"
     assert len(rec["measurements"]["epoch_seconds"]) == 3
+    # ultralytics plots steps 0-2 and the first 3 of the no-mosaic epoch (6 batches an epoch: 12-14); all 6 flagged
+    ends = [e for e in rec["measurements"]["events"] if e[0] == "batch_end"]
+    assert [i for i, e in enumerate(ends) if e[3] == 1] == [0, 1, 2, 12, 13, 14]
     fr = rec["full_run_seconds"]
     assert fr["low"] == fr["median"] == fr["high"] == pytest.approx(rec["measurements"]["wall_seconds"])
     assert (res / "runs" / rec["run_id"] / "weights" / "last.pt").exists()
