@@ -264,6 +264,32 @@ def test_filters_and_recommendation(cpu_dir: Path) -> None:
     assert rep.recommendation["nothing_qualifies"] and "nothing qualifies" in text and "no instance meets both" in text
 
 
+def test_recommendation_by_hand() -> None:
+    """Every field of the recommendation on four hand-made rows: a fast dear one, a nearly as fast cheaper one,
+    a slow cheap one under the best-value speedup floor, and one without a price."""
+    def row(name: str, h: tuple[float, float, float], c: tuple[float, float, float] | None, spot: float | None,
+            speedup: float) -> dict[str, Any]:
+        return {"instance": name, "hours": h[0], "hours_low": h[1], "hours_high": h[2],
+                "cost_usd": c[0] if c else None, "cost_low": c[1] if c else None, "cost_high": c[2] if c else None,
+                "spot_cost_usd": spot, "speedup": speedup}
+
+    rows = [row("local", (40.0, 36.0, 44.0), (0.0, 0.0, 0.0), 0.0, 1.0),
+            row("a", (1.0, 0.9, 1.2), (5.0, 4.0, 6.0), 2.0, 40.0),
+            row("b", (1.1, 1.0, 1.3), (3.0, 2.5, 3.5), 2.5, 36.4),
+            row("c", (25.0, 24.0, 26.0), (1.0, 0.9, 1.1), 0.4, 1.6),
+            row("d", (2.0, 1.8, 2.2), None, None, 20.0)]
+    rec = report.recommend(rows, deadline_hours=30)
+    assert (rec["fastest"], rec["cheapest_on_demand"], rec["cheapest_spot"]) == ("a", "c", "c")
+    assert rec["best_value"] == "b"  # c is cheaper but only 1.6x faster, under the 2x floor
+    assert rec["fastest_overlaps"] == ["b"]  # b's 1.0-1.3 h overlaps a's 0.9-1.2 h: "fastest" is not certain
+    assert rec["cheapest_overlaps"] == []
+    assert rec["pareto_front"] == ["a", "b", "c"] and rec["unpriced"] == ["d"]
+    assert rec["local_meets_deadline"] is False and rec["removed"] == [] and rec["nothing_qualifies"] is None
+    tight = report.recommend(rows, deadline_hours=1.05, max_usd=4.0)
+    assert tight["kept"] == [] and [r["instance"] for r in tight["removed"]] == ["a", "b", "c"]
+    assert "no instance meets both" in tight["nothing_qualifies"]
+
+
 # --------------------------------------------------------------------------------------------- files and plots
 
 

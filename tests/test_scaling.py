@@ -114,6 +114,7 @@ def test_flops_anchor_derivation() -> None:
     assert t4_tflops == pytest.approx(8.147, abs=0.001)
     d = ScalingParams().t4_effective_tflops
     assert (d.low, d.high) == pytest.approx((0.3 * 8.147, 8.147), abs=0.001)
+    assert d.median == pytest.approx(0.55 * 8.147, abs=0.001)  # 4.481 TFLOP/s: what a T4 row's compute rests on
 
 
 @pytest.mark.parametrize(("device_type", "device_name", "instance", "distance"), [
@@ -259,6 +260,7 @@ def test_compute_bound_and_the_defaults_widen(catalog: Catalog, accels: dict[str
     s = scaled(scale_profile(src, catalog.get("ml.g4dn.2xlarge"), accels))
     # data: 0.25 x 1.0 / (8 workers x 0.7) = 0.04464 s < compute 3 x 8.7 x 16 / 4481 = 0.0932 s
     assert s.bottleneck == "compute"
+    assert s.profile.mosaic.compute_seconds_per_batch.median == pytest.approx(3 * 8.7 * 16 / 4481.3, rel=1e-4)
     assert s.profile.data_load_seconds_per_batch is not None
     assert s.profile.data_load_seconds_per_batch.median == pytest.approx(0.25 / (8 * 0.7))
     assert s.profile.mosaic.data_seconds_per_batch.median == 0.0
@@ -369,7 +371,9 @@ def test_example_profile_on_g4dn_xlarge(catalog: Catalog, accels: dict[str, Acce
     s = scaled(scale_profile(make_profile(), catalog.get("ml.g4dn.xlarge"), accels))
     hours = estimate_run(s.profile, 50, 10, s.systematic).full_run_seconds.scale(1 / 3600)
     local = estimate_run(make_profile(), 50, 10).full_run_seconds.scale(1 / 3600)
-    assert 0.2 < hours.median < 0.6 and hours.low > 0  # about 0.37 h vs about 39 h here
+    # 24 s of one-offs + 50 x (262.19 batches x 0.093187 s + val 1.393 s + boundary 0.6 s) + final val 1.393 s
+    assert hours.median * 3600 == pytest.approx(24 + 50 * (262.1875 * 0.0931873 + 1.39286 + 0.6) + 1.39286, rel=1e-4)
+    assert hours.low > 0  # about 0.37 h against about 39 h here
     assert local.median / hours.median > 50
 
 
