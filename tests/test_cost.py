@@ -73,8 +73,10 @@ def test_spot_bounds_are_conservative() -> None:
     # 12 + 1.2 x (600 + 0.5 x 1800) / 3600 = 12.5 h; the median stays at half of 600 s
     ranged = spot_cost(Range(10.0, 8.0, 12.0), Range(600.0, 400.0, 1800.0), 2.0, Range(0.6, 0.5, 0.7),
                        CostParams())
-    assert ranged.hours.high == pytest.approx(12.5) and ranged.hours.median == pytest.approx(sp.hours.median)
-    assert ranged.usd.low == pytest.approx(sp.usd.low)
+    assert ranged.hours.high == pytest.approx(12.5) and ranged.usd.low == pytest.approx(sp.usd.low)
+    # median: 0.02/h x 10 h = 0.2 interruptions x (300 s restart + 300 s lost) = 120 s -> 10.0333 h x 2 x 0.4
+    assert ranged.hours.median == pytest.approx(10 + 0.2 * 600 / 3600) == sp.hours.median
+    assert ranged.usd.median == pytest.approx((10 + 0.2 * 600 / 3600) * 2 * 0.4)
 
 
 def test_spot_never_dearer_without_interruptions(catalog: Catalog) -> None:
@@ -228,3 +230,21 @@ def test_describe_covers_every_parameter() -> None:
     assert as_dict["interruptions_per_hour"] == "0.02 (0-0.1)"
     assert as_dict["spot_discount"] == "catalog family figure, else 0.6 (0.5-0.7)"
     assert CostParams().to_dict()["restart_seconds"] == {"median": 300.0, "low": 180.0, "high": 600.0}
+
+
+def test_job_totals_by_hand(catalog: Catalog) -> None:
+    """Storage and transfer are in both totals; a set checkpoint interval beats the epoch time."""
+    m5 = catalog.get("ml.m5.xlarge")  # 0.23 USD/h, no local NVMe: its 30 GB volume is billed
+    jc = job_cost(Range.exact(73.0), 600.0, m5, "us-east-1", 0,
+                  replace(EXACT, job_start_seconds=Range.exact(0.0), egress_gb=5))
+    assert jc.storage_usd == pytest.approx(30 * 0.14 * 73 / 730)  # 0.42: the volume for 73 of 730 h a month
+    assert jc.transfer_usd == pytest.approx(5 * 0.09)  # 0.45: 5 GB out to the internet
+    assert jc.on_demand_usd.median == pytest.approx(73 * 0.23 + 0.87)  # 17.66
+    assert jc.spot_usd.median == pytest.approx(73 * 0.23 * 0.4 + 0.87)  # 7.586
+    g4 = catalog.get("ml.g4dn.xlarge")
+    params = replace(EXACT, interruptions_per_hour=Range.exact(0.1), checkpoint_interval_seconds=3600,
+                     job_start_seconds=Range.exact(0.0))
+    jc = job_cost(Range.exact(10.0), 600.0, g4, "us-east-1", 0, params)
+    # one interruption in 10 h loses half of the set 3600 s interval (not of the 600 s epoch) + 300 s restart
+    assert jc.parameters["checkpoint_interval_seconds_used"] == 3600
+    assert jc.spot_instance_usd.median == pytest.approx((10 + 2100 / 3600) * 0.7364 * 0.4)  # 3.1174

@@ -64,8 +64,12 @@ def test_invalid_arguments(profile: Profile) -> None:
         estimate_run(profile, systematic=-1)
 
 
-def test_range_type() -> None:
-    assert isinstance(estimate_run(make_profile()).full_run_seconds, Range)
+def test_default_estimate_by_hand() -> None:
+    # 50 epochs, the last 10 plain: 5524 s (see the conftest profile's hand computation), widened by the 5%
+    # same-device margin in proportion: 5524 x 0.95 and 5524 x 1.05
+    full = estimate_run(make_profile()).full_run_seconds
+    assert isinstance(full, Range)
+    assert (full.median, full.low, full.high) == pytest.approx((5524.0, 5247.8, 5800.2))
 
 
 def test_image_buffer_note_for_small_datasets_only() -> None:

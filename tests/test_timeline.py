@@ -154,7 +154,15 @@ def test_interrupted_timeline_still_parses() -> None:
     tl = parse(ev)
     assert tl.end is None and len(tl.epochs) == 1 and not tl.epochs[0].complete
     d = derive(ev, WORKLOAD)
-    assert d.profile.mosaic.batches_observed >= 1
+    # the warm-up batch left out, the 3 steady ones kept: 2.1, 1.9, 2.0 s
+    assert d.profile.mosaic.batches_observed == 3
+    assert d.profile.mosaic.compute_seconds_per_batch.median == pytest.approx(2.0)
+
+
+def test_epoch_seconds_by_hand() -> None:
+    # epoch 0: batches 5.2 + 2.2 + 2.3 + 2.1 + 2.2 = 14.0 s, tail 0.01, validation 2.25, boundary 0.49 -> 16.75 s;
+    # epoch 1: 6.3 + 0.01 + 1.15 + 0.49 = 7.95 s (from each epoch's start to the next one's, or to its fit end)
+    assert parse(probe_events()).epoch_seconds() == pytest.approx([16.75, 7.95])
 
 
 def test_plotted_batches_are_one_offs_extrapolated_to_the_full_run() -> None:

@@ -25,7 +25,8 @@ def test_naive_baselines_by_hand() -> None:
     assert b["first_epoch_x_n"] == {"predicted_seconds": 1200.0, "cost_seconds": 125.0}
     assert b["mean_first_3_x_n"]["predicted_seconds"] == pytest.approx(1100.0)
     assert b["mean_first_3_x_n"]["cost_seconds"] == pytest.approx(335.0)
-    assert "mean_first_2_x_n" in naive_baselines([1.0, 2.0], 5, k=3)  # k capped at the epochs observed
+    # k capped at the epochs observed: the mean of 1 and 2 s x 5 epochs, watched for 3 s
+    assert naive_baselines([1.0, 2.0], 5, k=3)["mean_first_2_x_n"] == {"predicted_seconds": 7.5, "cost_seconds": 3.0}
 
 
 def full_run_events() -> list[list[object]]:
@@ -84,7 +85,11 @@ def test_summarize_by_hand() -> None:
     assert s["baselines"]["mean_first_3_x_n"]["predicted_seconds"] == pytest.approx(4 * 36.5 / 3)
     assert s["targets"]["beats_baselines"] is True
     assert s["repeat"]["n"] == 2 and s["repeat"]["iqr"] == pytest.approx(1.0)
-    assert "val_pass" in s["terms"]
+    # terms of the probe closest to the median (44 s, the first of a tie): its profile's val pass of 9 s against
+    # the full run's 1.8 s, its 10 x 10 s of mosaic training against 9 s; the range is that probe's, 40-48 s
+    assert s["terms"]["val_pass"]["error_pct"] == pytest.approx(400.0)
+    assert s["terms"]["train_mosaic"]["error_pct"] == pytest.approx((100 - 9) / 9 * 100)
+    assert (s["predicted_low"], s["predicted_high"], s["within_range"]) == (40.0, 48.0, True)
     # steps: the probe's 4 s (after its first two) against the full run's 3.4 s, each phase judged on its own: the
     # mosaic phase's 4 and 4 s after its first two (6 and 4 s), the no-mosaic phase's 3, 3 and 3 s after its
     # first, 5 s, which costs over 1.15 x the steps after it (warm-up)
