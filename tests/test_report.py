@@ -384,6 +384,13 @@ def test_estimate_on_cpu_estimates_cpu_instances() -> None:
     rep = report.build_estimate(device="cpu", hours=40.0, cpus=2, results=Path("/nonexistent-results"))
     rows = {r["instance"]: r for r in rep.rows}
     assert all(rows[n]["basis"] == "estimated" for n in CATALOG.instances)
+    # 40 h here on 1 torch thread: 50 epochs of 2877.2 s + 88.6 s of the rest, of which the assumed 20% serial stays
+    # and 80% spreads over ultralytics' threads (vCPUs - 1, at most 8), each beyond the first adding 0.7 of a core;
+    # 50 s of one-offs on top
+    for name, threads in (("ml.m5.xlarge", 3), ("ml.m5.2xlarge", 7), ("ml.c5.4xlarge", 8)):
+        factor = 0.2 + 0.8 / (1 + (threads - 1) * 0.7)
+        expected = ((50 * 2877.227 + 88.632) * factor + 50) / 3600
+        assert rows[name]["training_hours"] == pytest.approx(expected, rel=1e-4), name
 
 
 def test_user_catalog_is_used(cpu_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
