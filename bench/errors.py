@@ -9,6 +9,9 @@ Exit codes (documented in README.md):
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 
 class BenchError(Exception):
     """Base class: ``str(err)`` is the one line shown to the user."""
@@ -59,3 +62,21 @@ def clear_signal() -> None:
 def interruption(signum: int) -> BaseException:
     """The exception a stop request raises: KeyboardInterrupt for SIGINT (2), :class:`Interrupted` otherwise."""
     return KeyboardInterrupt() if signum == 2 else Interrupted(signum)
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block is done (delivered right after it); no-op where unsupported. For
+    writes that must not be cut in half: a record, ultralytics' checkpoint."""
+    import signal
+
+    sigs = {signal.SIGINT, signal.SIGTERM}
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    except (AttributeError, ValueError, OSError):  # Windows, or not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)

@@ -35,7 +35,7 @@ from typing import Any
 
 from bench import load
 from bench.dataset import DatasetInfo, label_path
-from bench.errors import Interrupted, UsageError, clear_signal, interruption, pending_signal
+from bench.errors import Interrupted, UsageError, clear_signal, deferred_signals, interruption, pending_signal
 
 #: Deadlines of the probe's phases, as fractions of the budget measured from the start of the run.
 PHASE_DEADLINES = {"train0": 0.45, "val0": 0.55, "train1": 0.80, "val1": 0.90, "final": 1.0}
@@ -570,6 +570,8 @@ def run_training(
         state["nb"] = len(tr.train_loader)
         if hasattr(tr, "_clear_memory"):  # its gc.collect() recurs every epoch on MPS: steady cost (GcPauses)
             tr._clear_memory = pauses.scheduled(tr._clear_memory)
+        if hasattr(tr, "save_model"):  # a stop request waits for last.pt to be whole: --resume loads it
+            tr.save_model = _whole(tr.save_model)
         if int(getattr(tr.train_loader, "num_workers", 0) or 0) == 0:
             state["decodes"] = decodes.attach(tr.train_loader.dataset)
         _time_optimizer_steps(tr, rec, state)
@@ -671,7 +673,13 @@ def run_training(
         elif tr.epoch == trainer_epochs - 1:
             state["in_final"] = True
 
-    model = YOLO(f"{config.model}.yaml" if not resume else str(resume))
+    try:
+        model = YOLO(f"{config.model}.yaml" if not resume else str(resume))
+    except Exception as e:
+        if resume is None:
+            raise
+        raise UsageError(f"--resume: ultralytics cannot load the checkpoint {resume} ({type(e).__name__}); start "
+                         "the run again") from None
     gflops = _gflops(model, config.imgsz)
     if instrument:
         for name, fn in (
@@ -754,6 +762,16 @@ def run_training(
         warmup_extension_seconds=deadlines.extension if deadlines is not None else 0.0,
         gc_pauses=pauses.pauses if instrument else None,
     )
+
+
+def _whole(save: Callable[[], Any]) -> Callable[[], Any]:
+    """ultralytics' ``save_model`` with SIGINT and SIGTERM held until it returns: it writes last.pt (and best.pt)
+    in place, and a stop landing mid-write left a truncated last.pt that --resume could not load."""
+    def save_whole() -> Any:
+        with deferred_signals():
+            return save()
+
+    return save_whole
 
 
 def failure_message(e: BaseException, device_type: str, config: TrainConfig) -> str:

@@ -12,14 +12,14 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from bench import extrapolate, fingerprint, load, record
 from bench.dataset import DatasetInfo, SyntheticSpec, ensure_synthetic, load_dataset
-from bench.errors import RunFailed, UsageError
+from bench.errors import RunFailed, UsageError, deferred_signals
 from bench.stats import Range
 
 MODELS = ("yolov8n", "yolov8s", "yolov8m", "yolov8l", "yolov8x")
@@ -153,21 +153,17 @@ def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=
     return rec, path
 
 
-@contextlib.contextmanager
-def deferred_signals() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block is done (delivered right after it); no-op where unsupported."""
-    import signal
 
-    sigs = {signal.SIGINT, signal.SIGTERM}
+def checkpoint_whole(path: Path) -> bool:
+    """Is ``path`` a whole torch checkpoint? torch saves a zip archive: a cut-off file has no central directory,
+    and a damaged one fails a member's CRC (reads the file once; no torch needed)."""
+    import zipfile
+
     try:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
-    except (AttributeError, ValueError, OSError):  # Windows, or not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        with zipfile.ZipFile(path) as z:
+            return z.testzip() is None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return False
 
 
 def resumable(o: RunOptions) -> tuple[dict[str, Any], RunOptions]:
@@ -182,6 +178,9 @@ def resumable(o: RunOptions) -> tuple[dict[str, Any], RunOptions]:
     if not last.exists():
         raise UsageError(f"--resume {o.resume}: no checkpoint at {last}: the run stopped before its first epoch "
                          f"ended (ultralytics saves last.pt after each epoch); start it again")
+    if not checkpoint_whole(last):
+        raise UsageError(f"--resume {o.resume}: the checkpoint {last} is cut off or damaged (a kill while "
+                         "ultralytics saved it, or a full disk); start the run again")
     c = prev["config"]
     o = replace(o, model=c["model"], imgsz=int(c["imgsz"]), batch=int(c["batch"]), epochs=int(c["epochs"]),
                 close_mosaic=int(c["close_mosaic"]), amp=bool(c["amp_requested"]), cache=str(c["cache"]),

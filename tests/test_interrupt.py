@@ -98,6 +98,18 @@ def test_killed_full_run_resumes_to_the_right_number_of_epochs(tiny: Path, tmp_p
     (first,) = assert_consistent(res)
     assert first["status"] == "interrupted" and first["kind"] == "full"
 
+    # a checkpoint cut off (a SIGKILL while ultralytics saved it; SIGINT and SIGTERM wait for the save) is refused
+    # in one line, and the interrupted record stays as it was
+    last = Path(first["measurements"]["save_dir"]) / "weights" / "last.pt"
+    whole = last.read_bytes()
+    last.write_bytes(whole[: len(whole) // 3])
+    bad = subprocess.run([sys.executable, "-m", "bench", "run", *args, "--full", "--resume", str(first["run_id"])],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "is cut off or damaged" in bad.stderr, bad.stderr[-1500:]
+    assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
+    assert record.read_record(res / f"{first['run_id']}.json") == first
+    last.write_bytes(whole)
+
     q = subprocess.run([sys.executable, "-m", "bench", "run", *args, "--full", "--resume", str(first["run_id"]),
                         "--json"], capture_output=True, text=True, timeout=300)
     assert q.returncode == 0, q.stderr[-1500:]

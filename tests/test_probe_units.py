@@ -4,6 +4,7 @@ device resolution and the cuda/mps memory and synchronization paths (faked where
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -362,3 +363,26 @@ def test_amp_follows_ultralytics_without_its_download(device_type: str, name: st
     from bench.offline import amp_allowed
 
     assert amp_allowed(device_type, name) is allowed
+
+
+def test_a_stop_request_waits_for_the_checkpoint_to_be_whole(tmp_path: Path) -> None:
+    """SIGTERM arriving while ultralytics writes last.pt is held until the write is done, then delivered."""
+    import os
+    import signal
+
+    seen: list[int] = []
+    old = signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(os.path.getsize(ckpt)))
+    ckpt = tmp_path / "last.pt"
+
+    def save_model() -> str:
+        with open(ckpt, "wb") as f:
+            f.write(b"x" * 1000)
+            os.kill(os.getpid(), signal.SIGTERM)  # lands mid-write
+            f.write(b"y" * 1000)
+        return "saved"
+
+    try:
+        assert probe._whole(save_model)() == "saved"
+        assert seen == [2000]  # delivered once the file was whole, not before
+    finally:
+        signal.signal(signal.SIGTERM, old)

@@ -281,3 +281,18 @@ def test_summary_says_how_long_the_warm_up_held_the_probe() -> None:
     assert "took        171s of training (budget 90s); the mosaic batches ran 42s past their share" in text
     rec["measurements"]["warmup_extension_seconds"] = 0.0
     assert "took        171s of training (budget 90s)\n" in format_summary(rec, Path("r.json"))
+
+
+def test_checkpoint_whole_tells_a_cut_off_or_damaged_file(tmp_path: Path) -> None:
+    import torch
+
+    from bench.run import checkpoint_whole
+
+    p = tmp_path / "last.pt"
+    torch.save({"epoch": 3, "w": torch.arange(5000.0)}, p)
+    whole = p.read_bytes()
+    assert checkpoint_whole(p)
+    for broken in (whole[: len(whole) // 3], whole[:-10], whole[:200] + b"\0" * 64 + whole[264:], b""):
+        p.write_bytes(broken)
+        assert not checkpoint_whole(p)
+    assert not checkpoint_whole(tmp_path / "missing.pt")
