@@ -13,10 +13,10 @@ Two entry points, both thin over the same pipeline (rows -> recommendation -> fi
 Per row (see ``extrapolate``, ``scaling``, ``cost`` for the models):
 
     target profile = scaling.scale_profile(profile here, instance)       (this machine: the profile itself)
-    hours          = extrapolate.estimate_run(target, epochs, close_mosaic, systematic) / 3600
-    cost           = cost.job_cost(hours, seconds per epoch, instance, region, dataset bytes, cost parameters)
-    hours there    = job start + dataset download + training hours there (the time to a trained model;
-                     ``training_hours`` is the training alone)
+    training hours = extrapolate.estimate_run(target, epochs, close_mosaic, systematic) / 3600
+    cost           = cost.job_cost(training hours, epoch time, instance, region, dataset bytes, cost parameters)
+    hours          = the time to a trained model: here the training hours; on an instance job start + dataset
+                     download + training hours (cost.billable_hours)
     speedup        = hours here / hours there  (range: low = low here / high there, high = high here / low there)
 
 Nothing here imports torch, ultralytics or matplotlib (``bench.plots`` is imported only to draw). Computation never
