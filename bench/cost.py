@@ -304,6 +304,10 @@ class SpotCost:
     interruptions: Range
 
 
+def _as_range(x: Range | float) -> Range:
+    return x if isinstance(x, Range) else Range.exact(float(x))
+
+
 def spot_cost(hours: Range, checkpoint_interval_seconds: Range | float, usd_per_hour: float, discount: Range,
               params: CostParams) -> SpotCost:
     """Managed-spot cost of a job whose uninterrupted billable time is ``hours`` (see the module docstring).
@@ -312,8 +316,7 @@ def spot_cost(hours: Range, checkpoint_interval_seconds: Range | float, usd_per_
     checkpoint interval of lost work (``lost_work_fraction_of_checkpoint_interval``) plus ``restart_seconds``.
     The interval is a range when it is the epoch time: a slow epoch loses more work, so the high bound uses it.
     """
-    interval = checkpoint_interval_seconds if isinstance(checkpoint_interval_seconds, Range) \
-        else Range.exact(float(checkpoint_interval_seconds))
+    interval = _as_range(checkpoint_interval_seconds)
     if interval.low < 0:
         raise UsageError(f"checkpoint interval must not be negative, got {checkpoint_interval_seconds}")
     interruptions = params.interruptions_per_hour * hours
@@ -377,8 +380,8 @@ def job_cost(training_hours: Range, seconds_per_epoch: Range | float, instance: 
     price = instance.price(region)
     hours = billable_hours(training_hours, dataset_bytes, params)
     discount, discount_source = resolve_spot_discount(params, spot)
-    interval = Range.exact(params.checkpoint_interval_seconds) if params.checkpoint_interval_seconds is not None \
-        else seconds_per_epoch if isinstance(seconds_per_epoch, Range) else Range.exact(float(seconds_per_epoch))
+    interval = _as_range(params.checkpoint_interval_seconds if params.checkpoint_interval_seconds is not None
+                         else seconds_per_epoch)
     sp = spot_cost(hours, interval, price.usd_per_hour, discount, params)
     od_instance = on_demand_cost(hours, price.usd_per_hour)
     storage = storage_cost(dataset_bytes, hours.median, instance, params)

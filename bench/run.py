@@ -153,7 +153,6 @@ def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=
     return rec, path
 
 
-
 def checkpoint_whole(path: Path) -> bool:
     """Is ``path`` a whole torch checkpoint? torch saves a zip archive: a cut-off file has no central directory,
     and a damaged one fails a member's CRC (reads the file once; no torch needed)."""

@@ -62,7 +62,7 @@ CASES = [
     ("estimate --hours inf --device mps", "not a finite number"),
     ("estimate --hours nan --device mps", "not a finite number"),
     ("run --device cpu --budget inf --results {R}", "not a finite number"),
-    ("run --device cpu --seed 4294967296 --results {R}", "must be <= 4294967295"),
+    ("run --device cpu --seed 4294967296 --results {R}", "must be between 0 and 4294967295"),
     ("validate --device tpu --results {R}", "unknown device"),
     ("validate --repeat 0 --results {R}", "must be >= 1"),
     ("validate --device mps --results {R}", "MPS is not available"),
