@@ -53,7 +53,8 @@ class Price:
 
     ``usd_per_hour``: USD per instance-hour. ``source``: id into :attr:`Catalog.sources`. ``as_of``: the date the
     figure was read (ISO ``YYYY-MM-DD``, ``YYYY-MM`` for a monthly bill, or ``undated`` when its source has no
-    date). ``confidence``: ``high``, ``medium-high``, ``medium`` or ``low``, as the reference grades it.
+    date). ``confidence``: ``high``, ``medium-high``, ``medium`` or ``low``, as the reference grades it, except
+    that prices from the 2023 eu-west-1 bill (S3) are graded medium for their age.
     ``derived``: computed (for example with the reference's EC2 consistency rule), not read from a price list.
     """
 
@@ -91,14 +92,15 @@ class Instance:
     """One SageMaker training instance type.
 
     ``accelerator`` is a key into ``accelerators.json`` (None for CPU-only instances);
-    ``accelerator_memory_gib`` is the memory of *one* accelerator; ``vcpus`` are hyperthreads;
+    ``accelerator_memory_gb`` is the memory of *one* accelerator, in GB as the vendor quotes it;
+    ``vcpus`` are hyperthreads;
     ``local_nvme`` True means no separately billed ML storage volume; ``prices`` maps region -> :class:`Price`.
     """
 
     name: str
     accelerator: str | None
     accelerator_count: int
-    accelerator_memory_gib: float
+    accelerator_memory_gb: float
     vcpus: int
     ram_gib: float
     local_nvme: bool
@@ -135,7 +137,7 @@ class Accelerator:
     fp32_tflops: float | None
     tensor_tflops: float | None
     bandwidth_gb_s: float | None
-    memory_gib: float | None
+    memory_gb: float | None
     patterns: tuple[str, ...]
     exclude: tuple[str, ...] = ()
     spec_note: str = ""
@@ -260,11 +262,17 @@ def _parse_catalog(data: Any, path: Path | None) -> Catalog:
         accel = d["accelerator"]
         instances[name] = Instance(
             name=name, accelerator=None if accel is None else str(accel),
-            accelerator_count=int(d["accelerator_count"]), accelerator_memory_gib=float(d["accelerator_memory_gib"]),
+            accelerator_count=int(d["accelerator_count"]), accelerator_memory_gb=float(_memory_gb(d)),
             vcpus=int(d["vcpus"]), ram_gib=float(d["ram_gib"]), local_nvme=bool(local_nvme), prices=prices,
             family=fam)
     return Catalog(as_of=_as_date(data["as_of"], "catalog"), instances=instances, sources=sources, path=path,
                    families=families)
+
+
+def _memory_gb(d: dict[str, Any]) -> Any:
+    """An instance's accelerator memory; catalogs saved before 2026-11-29 named it ``accelerator_memory_gib``."""
+    return d["accelerator_memory_gb"] if "accelerator_memory_gb" in d or "accelerator_memory_gib" not in d \
+        else d["accelerator_memory_gib"]
 
 
 def load_catalog(path: Path | None = None) -> Catalog:
@@ -290,7 +298,7 @@ def load_accelerators(path: Path | None = None) -> dict[str, Accelerator]:
             out[str(key)] = Accelerator(
                 key=str(key), kind=str(a["kind"]), t4_amp_ratio=_range(a["t4_amp_ratio"]), basis=str(a["basis"]),
                 fp32_tflops=a.get("fp32_tflops"), tensor_tflops=a.get("tensor_tflops"),
-                bandwidth_gb_s=a.get("bandwidth_gb_s"), memory_gib=a.get("memory_gib"),
+                bandwidth_gb_s=a.get("bandwidth_gb_s"), memory_gb=a.get("memory_gb"),
                 patterns=tuple(a["patterns"]), exclude=tuple(a.get("exclude", ())), spec_note=a.get("spec_note", ""))
             for p in (*out[key].patterns, *out[key].exclude):
                 re.compile(p)
@@ -328,7 +336,7 @@ def catalog_to_dict(catalog: Catalog) -> dict[str, Any]:
                 prices[region]["derived"] = True
         instances[inst.name] = {
             "family": inst.family, "accelerator": inst.accelerator, "accelerator_count": inst.accelerator_count,
-            "accelerator_memory_gib": inst.accelerator_memory_gib, "vcpus": inst.vcpus, "ram_gib": inst.ram_gib,
+            "accelerator_memory_gb": inst.accelerator_memory_gb, "vcpus": inst.vcpus, "ram_gib": inst.ram_gib,
             "local_nvme": inst.local_nvme, "prices": prices,
         }
     return {"schema": CATALOG_SCHEMA, "as_of": catalog.as_of, "sources": catalog.sources, "families": families,
@@ -364,12 +372,12 @@ def format_catalog(catalog: Catalog, region: str) -> str:
     origin = str(catalog.path) if catalog.path is not None else "packaged"
     lines = [f"SageMaker training instances, on-demand USD per instance-hour, region {region} "
              f"(catalog as of {catalog.as_of}, {origin})"]
-    header = ("instance", "accelerator", "GiB/accel", "vCPU", "RAM GiB", "USD/h", "source", "as of", "confidence")
+    header = ("instance", "accelerator", "GB/accel", "vCPU", "RAM GiB", "USD/h", "source", "as of", "confidence")
     rows: list[tuple[str, ...]] = [header]
     used: list[str] = []
     for inst in catalog.instances.values():
         accel = f"{inst.accelerator_count} x {inst.accelerator}" if inst.is_gpu else "-"
-        mem = f"{inst.accelerator_memory_gib:g}" if inst.is_gpu else "-"
+        mem = f"{inst.accelerator_memory_gb:g}" if inst.is_gpu else "-"
         p = inst.prices.get(region)
         if p is None:
             price: tuple[str, ...] = ("-", "no price", "", "")

@@ -39,13 +39,15 @@ from bench.catalog import Instance, SpotDiscount
 from bench.errors import UsageError
 from bench.stats import ZERO, Range
 
-#: Bytes in a GB as AWS bills storage and transfer (AWS documents GB as 2^30 bytes for billing).
+#: Bytes in a GB for storage and transfer: 2^30 (assumption, as AWS pricing footnotes have defined it; not in the
+#: reference). Against 10^9 it lowers those charges by 7%, a fraction of a cent for a YOLO dataset.
 BYTES_PER_GB = 2**30
 #: Bytes in a MB for network throughput (decimal, as link speeds are quoted).
 BYTES_PER_MB = 10**6
 
 #: Generic spot discount when the catalog has no figure for the family and region: the EC2 spot proxies in the
-#: reference (g4dn us-east-1 62-65%, eu-west-1 54%; g5 55-64%) rounded to a median 0.60, range 0.50-0.70.
+#: reference (g4dn us-east-1 62-65%, eu-west-1 54%; g5 55-64%) rounded to a median 0.60 and widened to 0.50-0.70
+#: (assumption: other families and regions may differ more than those proxies do).
 DEFAULT_SPOT_DISCOUNT = Range(0.60, 0.50, 0.70)
 
 _INTERRUPTIONS_PER_HOUR = Range(0.02, 0.0, 0.1)
@@ -59,7 +61,8 @@ PARAMETER_DOCS: dict[str, tuple[str, str]] = {
         "fraction of on-demand",
         "EC2 spot price as a proxy (no SageMaker spot price list exists): the catalog's family figure for the "
         "region when it has one (g4dn us-east-1 0.62-0.65, eu-west-1 0.54; g5 us-east-1 0.60, us-west-2 0.64, "
-        "eu-west-1 0.55), else 0.60 (0.50-0.70). shared/reference/sagemaker-prices.md"),
+        "eu-west-1 0.55), else 0.60 (0.50-0.70, assumed: those proxies rounded and widened). "
+        "shared/reference/sagemaker-prices.md"),
     "interruptions_per_hour": (
         "per instance-hour",
         "assumption. The EC2 Spot Instance Advisor buckets (<5% ... >20%) are the share of spot capacity "
@@ -79,10 +82,10 @@ PARAMETER_DOCS: dict[str, tuple[str, str]] = {
         "one epoch unless set. Assumes CheckpointConfig syncs /opt/ml/checkpoints to S3 and the job resumes"),
     "job_start_seconds": (
         "seconds per job",
-        "instance and container start before training: 240 (120-420). In aws-samples/amazon-sagemaker-training-"
-        "jobs-benchmarks billable time exceeded training by 423-455 s (7-12%: p3.2xlarge 4372 vs 3917 s, "
-        "g5.2xlarge 5836 vs 5413 s) including data download; the download is counted apart here, so the start "
-        "alone is taken as below that, 420 s at most"),
+        "assumption: instance and container start before training, 240 (120-420). In "
+        "aws-samples/amazon-sagemaker-training-jobs-benchmarks billable time exceeded training by 423-455 s "
+        "(7-12%: p3.2xlarge 4372 vs 3917 s, g5.2xlarge 5836 vs 5413 s) including data download; the download "
+        "is counted apart here, so the start alone is taken as below that, 420 s at most"),
     "s3_download_mb_per_s": (
         "MB/s",
         "assumption: S3 -> instance dataset download (SageMaker File mode) 100 MB/s (25-250); YOLO datasets are "
@@ -100,7 +103,7 @@ PARAMETER_DOCS: dict[str, tuple[str, str]] = {
     "egress_usd_per_gb": (
         "USD per GB",
         "out to the internet 0.09 up to 10 TB (the first 100 GB/month are free per account; not counted here)"),
-    "hours_per_month": ("hours", "AWS bills monthly rates over 730 hours"),
+    "hours_per_month": ("hours", "assumption: a month is 730 hours (8,760 / 12), as AWS's calculator counts it"),
 }
 
 _RANGE_FIELDS = {"spot_discount", "interruptions_per_hour", "restart_seconds", "job_start_seconds",

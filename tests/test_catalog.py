@@ -55,7 +55,7 @@ def test_packaged_catalog_has_every_required_instance(catalog: Catalog) -> None:
 def test_specifications(catalog: Catalog, name: str, accel: str | None, count: int, mem: float, vcpus: int,
                         ram: float) -> None:
     inst = catalog.get(name)
-    assert (inst.accelerator, inst.accelerator_count, inst.accelerator_memory_gib, inst.vcpus, inst.ram_gib) == \
+    assert (inst.accelerator, inst.accelerator_count, inst.accelerator_memory_gb, inst.vcpus, inst.ram_gib) == \
         (accel, count, mem, vcpus, ram)
     assert inst.is_gpu == (accel is not None)
 
@@ -156,7 +156,7 @@ def test_every_accelerator_is_in_the_accelerator_table(catalog: Catalog) -> None
     ('{"schema": 1, "as_of": "2026-01-01", "sources": {}}', "missing field 'instances'"),
     ('{"schema": 99}', "schema 99 is not supported"),
     (json.dumps({"schema": 1, "as_of": "2026-01-01", "sources": {}, "instances": {"ml.x.large": {
-        "family": "x", "accelerator": None, "accelerator_count": 0, "accelerator_memory_gib": 0, "vcpus": 2,
+        "family": "x", "accelerator": None, "accelerator_count": 0, "accelerator_memory_gb": 0, "vcpus": 2,
         "ram_gib": 4, "prices": {"us-east-1": {"usd_per_hour": 1, "source": "S9", "as_of": "2026-01-01",
                                                "confidence": "high"}}}}}), "price source 'S9' is not in sources"),
     (json.dumps({"schema": 1, "as_of": "yesterday", "sources": {}, "instances": {}}), "as_of must be a date"),
@@ -182,6 +182,15 @@ def test_save_and_load_round_trip(tmp_path: Path, catalog: Catalog) -> None:
     assert again.path == path
     assert catalog_to_dict(again) == catalog_to_dict(catalog)
     assert [p.name for p in path.parent.iterdir()] == ["catalog.json"]  # no temporary file left behind
+
+
+def test_a_catalog_saved_with_the_old_memory_key_still_loads(tmp_path: Path, catalog: Catalog) -> None:
+    d = catalog_to_dict(catalog)
+    for inst in d["instances"].values():
+        inst["accelerator_memory_gib"] = inst.pop("accelerator_memory_gb")
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(d), encoding="utf-8")
+    assert load_catalog(path).get("ml.g5.xlarge").accelerator_memory_gb == 24.0
 
 
 def test_format_catalog(catalog: Catalog) -> None:
