@@ -18,9 +18,7 @@ This is the only module of the estimate chain that reads files (the two JSON tab
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -29,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import UsageError
+from bench.record import replace_files
 from bench.stats import Range
 
 #: Catalog file format version (1: first version).
@@ -344,22 +343,11 @@ def catalog_to_dict(catalog: Catalog) -> dict[str, Any]:
 
 
 def save_catalog(catalog: Catalog, path: Path) -> None:
-    """Write ``catalog`` as JSON to ``path`` atomically (a temporary file in the same folder, then os.replace)."""
+    """Write ``catalog`` as JSON to ``path`` atomically (:func:`bench.record.replace_files`)."""
     path = Path(path)
-    text = json.dumps(catalog_to_dict(catalog), indent=2) + "\n"
-    tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp", delete=False) as f:
-            tmp = f.name
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        replace_files({path: json.dumps(catalog_to_dict(catalog), indent=2) + "\n"})
     except OSError as e:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
         raise UsageError(f"{path}: cannot write the catalog ({e.strerror or e})") from e
 
 

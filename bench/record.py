@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.errors import UsageError
+from bench.errors import UsageError, deferred_signals
 
 SCHEMA_VERSION = 1
 STATUSES = ("complete", "interrupted", "invalid")
@@ -46,6 +46,44 @@ def new_run_id(device_type: str, kind: str = "probe") -> str:
     """``20261128T181500Z-cpu-probe-3f9a1c``: sortable by time, unique (random suffix), safe as a file name."""
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return f"{stamp}-{device_type}-{kind}-{secrets.token_hex(3)}"
+
+
+def _stage(path: Path, data: bytes) -> Path:
+    """A new temporary file beside ``path`` holding ``data``, flushed to disk; its mode is a new file's (umask)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")
+    try:
+        with open(tmp, "xb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def replace_files(files: dict[Path, str | bytes]) -> list[Path]:
+    """Replace a set of files together (a report and its plots, a catalog): each is written to a temporary file
+    beside it first, and only when all are on disk are they renamed into place, back to back with SIGINT and
+    SIGTERM held. A failure or an interruption while writing leaves every old file as it was and no temporary
+    file behind. A target that is a directory is refused before anything is written. Returns the paths."""
+    for path in files:
+        if path.is_dir():
+            raise UsageError(f"{path} is a directory; remove it or write elsewhere")
+    staged: dict[Path, Path] = {}
+    try:
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            staged[path] = _stage(path, data.encode("utf-8") if isinstance(data, str) else data)
+        with deferred_signals():
+            for path, tmp in staged.items():
+                os.replace(tmp, path)
+    finally:
+        for tmp in staged.values():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+    return list(files)
 
 
 def atomic_write_json(path: Path, data: Any, *, overwrite: bool = False) -> Path:

@@ -33,7 +33,6 @@ import json
 import math
 import os
 import statistics
-import tempfile
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -52,7 +51,7 @@ from bench.extrapolate import (
     estimate_run,
 )
 from bench.profile import Phase, Profile
-from bench.record import Loaded, find_record, load_records
+from bench.record import Loaded, find_record, load_records, replace_files
 from bench.scaling import NoEstimate, ScaledProfile, ScalingParams, accelerator_key, local_bottleneck, scale_profile
 from bench.stats import ZERO, Range
 
@@ -1273,48 +1272,31 @@ def format_json(report: Report) -> str:
 # =============================================================================================== writing
 
 
-def _atomic_write(path: Path, data: str | bytes) -> None:
-    """Write through a temporary file in the same directory, then os.replace (readers never see half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def output_dir(results: Path, kind: str) -> Path:
     d = Path(results) / "report"
     return d / "estimate" if kind == "estimate" else d
 
 
 def write_report(report: Report, out_dir: Path, plots: bool = True) -> list[Path]:
-    """Write report.md, report.csv, report.json and the PNG plots under ``out_dir``; each file atomically."""
+    """Write report.md, report.csv, report.json and the PNG plots under ``out_dir``, all or none: everything is
+    drawn in memory first, then the files replace the old set together (:func:`bench.record.replace_files`)."""
     out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UsageError(f"{out_dir}: cannot create the report directory ({e.strerror or e})") from None
-    written = []
-    for name, text in (("report.md", format_markdown(report)), ("report.csv", format_csv(report)),
-                       ("report.json", format_json(report))):
-        _atomic_write(out_dir / name, text)
-        written.append(out_dir / name)
+    files: dict[Path, str | bytes] = {out_dir / "report.md": format_markdown(report),
+                                      out_dir / "report.csv": format_csv(report),
+                                      out_dir / "report.json": format_json(report)}
     if plots:
-        from bench import plots as plotting  # the only module that imports matplotlib
-
+        try:
+            from bench import plots as plotting  # the only module that imports matplotlib
+        except ImportError as e:
+            raise UsageError(f"cannot draw the plots: {e}; reinstall matplotlib (pip install matplotlib)") from None
         meta = report.meta()
         for name, draw in zip(PLOT_FILES, (plotting.cost_vs_time, plotting.speedup, plotting.breakdown),
                               strict=True):
-            _atomic_write(out_dir / name, draw(report.rows, meta))
-            written.append(out_dir / name)
-    return written
+            files[out_dir / name] = draw(report.rows, meta)
+    try:
+        return replace_files(files)
+    except OSError as e:
+        raise UsageError(f"{out_dir}: cannot write the report ({e.strerror or e})") from None
 
 
 def run_report(**kwargs: Any) -> tuple[Report, list[Path]]:

@@ -19,6 +19,7 @@ from bench import report
 from bench.catalog import Price, load_accelerators, load_catalog, save_catalog
 from bench.cli import main
 from bench.cost import BYTES_PER_GB, CostParams
+from bench.errors import UsageError
 from bench.extrapolate import SAME_DEVICE_SYSTEMATIC, estimate_run
 from bench.profile import Profile
 from bench.scaling import ScaledProfile, scale_profile
@@ -323,6 +324,68 @@ def test_files_and_plots(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     for needle in (REAL, "AMD EPYC", "Recommendation", "Pareto front", "Assumptions", "spot_discount",
                    "cpu_speed_ratio", "Prices used", "S1", "measured:", "extrapolated:", "2 steady-state batch"):
         assert needle in md, needle
+
+
+def test_report_files_are_replaced_all_or_none(cpu_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import plots
+
+    out = cpu_dir / "report"
+    first = report.write_report(report.build_report(results=cpu_dir, instances=["ml.g4dn.xlarge"]), out)
+    before = {p.name: p.read_bytes() for p in first}
+    assert sorted(before) == sorted(["report.md", "report.csv", "report.json", *report.PLOT_FILES])
+    umask = os.umask(0)
+    os.umask(umask)
+    assert {p.stat().st_mode & 0o777 for p in first} == {0o666 & ~umask}  # as any new file, not mkstemp's 0600
+
+    def stopped(*_: Any) -> bytes:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(plots, "breakdown", stopped)  # the last plot: the text files and two plots are drawn
+    with pytest.raises(KeyboardInterrupt):
+        report.write_report(report.build_report(results=cpu_dir), out)
+    assert {p.name: p.read_bytes() for p in first} == before
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)  # no temporary file left
+
+    monkeypatch.undo()
+    (out / "report.csv").unlink()
+    (out / "report.csv").mkdir()
+    with pytest.raises(UsageError, match=r"report\.csv is a directory"):
+        report.write_report(report.build_report(results=cpu_dir), out)
+    assert (out / "report.md").read_bytes() == before["report.md"]
+
+
+def test_interrupted_while_staging_leaves_every_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import record
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    record.replace_files({a: "old a", b: "old b"})
+    real = record._stage
+    calls: list[Path] = []
+
+    def stage(path: Path, data: bytes) -> Path:
+        calls.append(path)
+        if path == b:
+            raise KeyboardInterrupt
+        return real(path, data)
+
+    monkeypatch.setattr(record, "_stage", stage)
+    with pytest.raises(KeyboardInterrupt):
+        record.replace_files({a: "new a", b: "new b"})
+    assert calls == [a, b]
+    assert (a.read_text(), b.read_text()) == ("old a", "old b")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
+
+
+def test_report_without_matplotlib_is_one_line(cpu_dir: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import bench
+
+    monkeypatch.delattr(bench, "plots", raising=False)
+    monkeypatch.setitem(sys.modules, "bench.plots", None)  # import fails as if matplotlib were broken
+    code, _, err = run_cli(["report", "--results", str(cpu_dir)], capsys)
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "cannot draw the plots" in err and "pip install matplotlib" in err
+    assert not (cpu_dir / "report").exists()
 
 
 def test_bad_files_are_skipped_and_invalid_runs_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
