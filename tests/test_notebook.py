@@ -208,7 +208,7 @@ def test_runs_against_fixture_results(tmp_path: Path, kernel_env: dict[str, str]
     # comparisons: the slower rerun is a regression, the other machine is flagged
     assert "regression?" in text
     assert f"regression? {SLOWER} is 1.300" in text
-    assert "mixes machines (51eeb48be65a vs feedfacecafe)" in text
+    assert "mixes machines (feedfacecafe vs 51eeb48be65a)" in text  # the newest run of each machine
     # validation and overhead
     assert VALIDATION in text and "first_epoch_x_n" in text and "epoch_fixed" in text
     assert "verdict (paired)" in text and "too few runs" in text  # one validation: no ranking
@@ -244,9 +244,10 @@ def test_runs_against_empty_results(tmp_path: Path, kernel_env: dict[str, str],
 
 def test_regression_verdict_and_ratio_range() -> None:
     older = (100.0, 90.0, 110.0)
-    assert review.verdict((111.0, 105.0, 120.0), older) == "regression?"
-    assert review.verdict((110.0, 100.0, 120.0), older) == "within ranges"
-    assert review.verdict((89.0, 80.0, 95.0), older) == "faster?"
+    assert review.verdict((121.0, 111.0, 130.0), older) == "regression?"
+    assert review.verdict((115.0, 110.0, 120.0), older) == "within ranges"  # median past the bound, ranges touch
+    assert review.verdict((85.0, 80.0, 90.0), older) == "within ranges"
+    assert review.verdict((85.0, 80.0, 89.9), older) == "faster?"
     m, lo, hi = review.ratio_range((120.0, 108.0, 132.0), older)
     assert (m, lo, hi) == pytest.approx((1.2, 108 / 110, 132 / 90))
 
@@ -269,4 +270,16 @@ def test_load_sorts_sources(tmp_path: Path) -> None:
     assert [x["run_id"] for x in r.overhead] == [OVERHEAD]
     assert len(r.skipped) == 1 and "corrupt.json" in r.skipped[0]  # the overhead record is not "skipped"
     pairs = review.compare_pairs(r.runs)
-    assert len(review.regression_pairs(pairs)) == 1 and len(review.cross_pairs(pairs)) == 2
+    reg, cross = review.regression_pairs(pairs), review.cross_pairs(pairs)
+    assert [(p["older"], p["newer"], p["check"]) for _, p in reg.iterrows()] == [(REAL, SLOWER, "regression?")]
+    # across machines: the newest run of each machine, not every run of one against every run of the other
+    assert [(p["older"], p["newer"]) for _, p in cross.iterrows()] == [(OTHER_MACHINE, SLOWER)]
+
+
+def test_regression_check_is_a_chain_not_every_pair() -> None:
+    base = json.loads((FIXTURES / "results" / f"{REAL}.json").read_text(encoding="utf-8"))
+    runs = [_variant(base, f"r{i}", f"2026-11-30T0{i}:00:00.000000Z", f) for i, f in enumerate((1.0, 1.01, 1.3, 1.31))]
+    full = _variant(base, "full", "2026-11-30T09:00:00.000000Z", 1.0, kind="full")
+    pairs = review.compare_pairs([*runs, full])
+    assert [(p["older"], p["newer"], p["check"]) for _, p in pairs.iterrows()] == [
+        ("r0", "r1", "within ranges"), ("r1", "r2", "regression?"), ("r2", "r3", "within ranges")]
