@@ -782,15 +782,23 @@ def recommend(rows: Sequence[Mapping[str, Any]], deadline_hours: float | None = 
 
     why_none = None
     if priced and not kept:
-        parts = []
+        parts, met = [], []
         if deadline_hours is not None:
+            n = sum(r["hours"] <= deadline_hours for r in priced)
             f = min(priced, key=lambda r: r["hours"])
-            parts.append(f"the fastest, {f['instance']}, needs {f['hours']:.3g} h (deadline {deadline_hours:g} h)")
+            parts.append(f"{n} of {len(priced)} meet the deadline of {deadline_hours:g} h" if n else
+                         f"none meets the deadline: the fastest, {f['instance']}, needs {f['hours']:.3g} h "
+                         f"(deadline {deadline_hours:g} h)")
+            met.append(n)
         if max_usd is not None:
+            n = sum(r["cost_usd"] <= max_usd for r in priced)
             c = min(priced, key=lambda r: r["cost_usd"])
-            parts.append(f"the cheapest, {c['instance']}, costs {c['cost_usd']:.2f} USD (limit {max_usd:g} USD)")
-        if deadline_hours is not None and max_usd is not None:
-            parts.append("no instance meets both")
+            parts.append(f"{n} of {len(priced)} meet the limit of {max_usd:g} USD" if n else
+                         f"none meets the cost limit: the cheapest, {c['instance']}, costs {c['cost_usd']:.2f} USD "
+                         f"(limit {max_usd:g} USD)")
+            met.append(n)
+        if len(met) == 2 and all(met):
+            parts.append("but none meets both")
         why_none = "; ".join(parts)
     elif not priced:
         why_none = "no instance has both an estimate and a price in this region"
@@ -1054,8 +1062,8 @@ def _recommendation_lines(report: Report, markdown: bool) -> list[str]:
         return ", ".join(xs[:4]) + (f" and {len(xs) - 4} more" if len(xs) > 4 else "")
 
     overlap = {"fastest": ("fastest_overlaps", "time"), "cheapest_on_demand": ("cheapest_overlaps", "cost")}
-    for label, key in (("fastest", "fastest"), ("cheapest on-demand", "cheapest_on_demand"),
-                       ("cheapest spot", "cheapest_spot")):
+    for label, key in ((f"fastest (a tie within {TIE:.0%} goes to the cheaper)", "fastest"),
+                       ("cheapest on-demand", "cheapest_on_demand"), ("cheapest spot", "cheapest_spot")):
         if not rec[key]:
             continue
         out.append(b + f"{label}: {_row_line(by[rec[key]])}")
