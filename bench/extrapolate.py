@@ -71,6 +71,12 @@ def epoch_split(epochs: int, close_mosaic: int) -> tuple[int, int]:
     return epochs - plain, plain
 
 
+def describe_epochs(epochs: int, close_mosaic: int) -> str:
+    """``"50 epochs (40 with mosaic, 10 without)"``: the split :func:`epoch_split` makes."""
+    n_mosaic, n_plain = epoch_split(epochs, close_mosaic)
+    return f"{epochs} epochs ({n_mosaic} with mosaic, {n_plain} without)"
+
+
 def train_epoch_seconds(profile: Profile, phase: Phase) -> Range:
     """One training epoch over the whole training set in one data-pipeline phase."""
     return phase.seconds_per_batch.scale(profile.train_batches_per_epoch)

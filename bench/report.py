@@ -47,6 +47,7 @@ from bench.extrapolate import (
     DEFAULT_EPOCHS,
     SAME_DEVICE_SYSTEMATIC,
     RunEstimate,
+    describe_epochs,
     epoch_parts,
     estimate_run,
 )
@@ -1208,19 +1209,28 @@ def format_markdown(report: Report) -> str:
     for sid in used_sources:
         info = s.catalog.sources.get(sid, {})
         out.append(f"- {sid}: {info.get('description', '?')} ({info.get('date') or 'undated'})")
+    local_margin = (f"+-{src.local_systematic:.0%}, widened from the default by this machine's validations (see "
+                    "the warnings)" if src.local_systematic > SAME_DEVICE_SYSTEMATIC else
+                    f"+-{src.local_systematic:.0%} (extrapolate.SAME_DEVICE_SYSTEMATIC, from `bench validate`)")
     out += ["", "### Margins", "",
-            f"- this machine and measured instances: +-{SAME_DEVICE_SYSTEMATIC:.0%} (extrapolate."
-            "SAME_DEVICE_SYSTEMATIC, from `bench validate`)",
+            f"- this machine: {local_margin}",
+            f"- instances measured on their own GPU: +-{SAME_DEVICE_SYSTEMATIC:.0%}",
             f"- scaled estimates: same GPU {s.scaling.systematic_same:.0%}, GPU to GPU {s.scaling.systematic_near:.0%}"
             f", MPS to GPU {s.scaling.systematic_far:.0%}, CPU to GPU {s.scaling.systematic_farthest:.0%}, CPU to CPU "
             f"{s.scaling.systematic_cpu:.0%}, added to both bounds on top of the factor ranges", ""]
     if src.record is not None:
-        est = src.record.get("estimate") or {}
-        out += ["### Measured and extrapolated (from the record)", ""]
+        rec, est = src.record, src.record.get("estimate") or {}
+        try:  # the record's own epoch line and run-time margin give way to this report's
+            recorded = describe_epochs(int(rec["epochs"]), int(rec["close_mosaic"]))
+        except (KeyError, TypeError, ValueError):
+            recorded = None
+        items = [x for x in est.get("extrapolated", []) if isinstance(x, str) and x != recorded
+                 and not x.startswith("margin ")]
+        out += ["### Measured and extrapolated", ""]
         out.append("- measured: " + (", ".join(est.get("measured", [])) or "not recorded"))
-        out.append("- extrapolated: " + ("; ".join(est.get("extrapolated", [])) or "not recorded"))
-        if est.get("interval"):
-            out.append(f"- interval: {est['interval']}")
+        out.append("- extrapolated: " + "; ".join([*items, describe_epochs(s.epochs, s.close_mosaic)]))
+        out.append(f"- interval: bootstrap p10-p90 of steady-state means, bounds added, widened by "
+                   f"+-{src.local_systematic:.0%} systematic")
         out.append("")
     rec_warn = (src.record or {}).get("warnings") or []
     out += ["### Warnings", ""]

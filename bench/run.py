@@ -283,8 +283,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
         warnings.append(f"not measured: {x}")
     extrapolated = [f"{len(info.train_images)} train images per epoch from the observed batches",
                     f"{len(info.val_images)} val images per pass from the observed val batches",
-                    f"{o.epochs} epochs ({max(0, o.epochs - o.close_mosaic)} with mosaic, "
-                    f"{min(o.close_mosaic, o.epochs)} without)"] + ([margin_note] if margin_note else [])
+                    extrapolate.describe_epochs(o.epochs, o.close_mosaic)] + ([margin_note] if margin_note else [])
     dec = derived.image_decodes if derived is not None else None
     if kind == "probe" and dec:
         full_rate = dec["full_run_decodes_per_image"]

@@ -331,6 +331,16 @@ def test_files_and_plots(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         assert needle in md, needle
 
 
+def test_epochs_given_to_the_report_replace_the_records_own(tmp_path: Path) -> None:
+    res = tmp_path / "results"
+    shutil.copytree(FIXTURES / "results", res)
+    md = report.format_markdown(report.build_report(results=res, epochs=30, close_mosaic=20))
+    assert "30 epochs (last 20 without mosaic)" in md
+    extrapolated = next(line for line in md.splitlines() if line.startswith("- extrapolated: "))
+    assert extrapolated.endswith("; 30 epochs (10 with mosaic, 20 without)")
+    assert "50 epochs" not in md  # the record's 50 (40 with mosaic, 10 without) is nowhere
+
+
 def test_report_files_are_replaced_all_or_none(cpu_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bench import plots
 

@@ -526,7 +526,12 @@ def test_report_widens_this_machines_row_from_its_validations(tmp_path: Path,
     assert a["instance"] == b["instance"] == "local" and a["hours"] == pytest.approx(b["hours"])  # same median
     assert b["hours_low"] < a["hours_low"] and b["hours_high"] > a["hours_high"]  # a wider range
     assert a["systematic"] == pytest.approx(0.05) and b["systematic"] == pytest.approx(0.188)
-    assert "margin widened to ±19%" in (noisy / "report" / "report.md").read_text()
+    md = (noisy / "report" / "report.md").read_text()
+    assert "margin widened to ±19%" in md
+    # every place that states this machine's margin states the one its row used
+    assert "- this machine: +-19%, widened from the default" in md and "widened by +-19% systematic" in md
+    assert "±5%" not in md.split("### Measured and extrapolated")[1].split("###")[0]
+    assert "- this machine: +-5% (" in (plain / "report" / "report.md").read_text()
 
 
 def test_since_reads_the_records_utc_z_on_every_python() -> None:
