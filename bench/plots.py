@@ -80,10 +80,10 @@ def cost_vs_time(rows: Sequence[Row], meta: Mapping[str, Any]) -> bytes:
     if priced:
         hx = [r["hours"] for r in priced]
         # bars faint, markers solid: a dozen overlapping ranges stay legible
-        ax.errorbar(hx, [r["spot_cost_usd"] for r in priced],
+        ax.errorbar([r.get("spot_hours") or r["hours"] for r in priced], [r["spot_cost_usd"] for r in priced],
                     yerr=_err(priced, "spot_cost_usd", "spot_low", "spot_high"), fmt="v", ms=6, color=sp,
                     ecolor=sp + "66", elinewidth=1, capsize=2, label="managed spot: median, cost range "
-                    "(x: training time; interruptions priced in)", zorder=3)
+                    "(at its expected time: interruptions' restarts and lost work included)", zorder=3)
         ax.errorbar(hx, [r["cost_usd"] for r in priced], xerr=_err(priced, "hours", "hours_low", "hours_high"),
                     yerr=_err(priced, "cost_usd", "cost_low", "cost_high"), fmt="o", ms=7, color=od,
                     ecolor=od + "55", elinewidth=1.2, capsize=2, label="on-demand: median, time and cost ranges",

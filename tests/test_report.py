@@ -341,6 +341,27 @@ def test_epochs_given_to_the_report_replace_the_records_own(tmp_path: Path) -> N
     assert "50 epochs" not in md  # the record's 50 (40 with mosaic, 10 without) is nowhere
 
 
+def test_spot_is_drawn_at_its_own_expected_time(cpu_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from matplotlib.axes import Axes
+
+    from bench import plots
+
+    rep = report.build_report(results=cpu_dir, sets=["interruptions_per_hour=0.5"])
+    drawn: dict[str, list[float]] = {}
+    real = Axes.errorbar
+
+    def errorbar(self: Axes, x: Any, y: Any, *args: Any, **kw: Any) -> Any:
+        drawn[str(kw.get("label", "")).split(":")[0]] = list(x)
+        return real(self, x, y, *args, **kw)
+
+    monkeypatch.setattr(Axes, "errorbar", errorbar)
+    plots.cost_vs_time(rep.rows, rep.meta())
+    priced = [r for r in rep.rows[1:] if r["cost_usd"] is not None]
+    assert drawn["on-demand"] == [r["hours"] for r in priced]
+    assert drawn["managed spot"] == [r["spot_hours"] for r in priced]
+    assert all(r["spot_hours"] > r["hours"] for r in priced)  # interruptions make the spot job longer
+
+
 def test_report_files_are_replaced_all_or_none(cpu_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bench import plots
 
