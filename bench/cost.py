@@ -106,6 +106,10 @@ PARAMETER_DOCS: dict[str, tuple[str, str]] = {
     "hours_per_month": ("hours", "assumption: a month is 730 hours (8,760 / 12), as AWS's calculator counts it"),
 }
 
+#: The largest value any cost or scaling parameter may take: far above every real figure (10^6 s is 11 days, USD
+#: 10^6 per GB), it keeps a typo such as 1e300 from overflowing the arithmetic and the plots.
+MAX_PARAMETER = 1e6
+
 _RANGE_FIELDS = {"spot_discount", "interruptions_per_hour", "restart_seconds", "job_start_seconds",
                  "s3_download_mb_per_s"}
 _BOOL_FIELDS = {"cross_region"}
@@ -243,6 +247,8 @@ def _check_number(name: str, v: float) -> float:
         raise UsageError(f"cost parameter {name}: a discount is a fraction below 1 (0.6 = 60% off), got {v:g}")
     if name == "lost_work_fraction_of_checkpoint_interval" and v > 1:
         raise UsageError(f"cost parameter {name}: a fraction between 0 and 1, got {v:g}")
+    if v > MAX_PARAMETER:
+        raise UsageError(f"cost parameter {name}: {v:g} is beyond any plausible value (at most {MAX_PARAMETER:g})")
     if name in _POSITIVE_FIELDS and v == 0:
         raise UsageError(f"cost parameter {name}: must be greater than 0")
     return v

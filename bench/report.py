@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.catalog import Accelerator, Catalog, Instance, load_accelerators, load_catalog
-from bench.cost import CostParams, billable_hours, job_cost, parse_assignments
+from bench.cost import MAX_PARAMETER, CostParams, billable_hours, job_cost, parse_assignments
 from bench.errors import UsageError
 from bench.extrapolate import (
     DEFAULT_CLOSE_MOSAIC,
@@ -202,6 +202,12 @@ def read_config(path: Path | None) -> dict[str, Any]:
     return flat
 
 
+#: Scaling parameters that are fractions: a margin of 1 (100%) or more would take a bound to zero or below, and an
+#: efficiency above 1 would make a worker or a GPU more than itself.
+_FRACTIONS_BELOW_1 = {"systematic_same", "systematic_near", "systematic_far", "systematic_farthest", "systematic_cpu"}
+_FRACTIONS_UP_TO_1 = {"worker_efficiency", "multi_gpu_efficiency", "cpu_thread_efficiency", "data_bound_wait_fraction"}
+
+
 def _scaling_value(name: str, raw: Any, default: Any) -> Any:
     def number(x: Any) -> float:
         if isinstance(x, bool):
@@ -212,6 +218,13 @@ def _scaling_value(name: str, raw: Any, default: Any) -> Any:
             raise UsageError(f"scaling parameter {name}: expected a number, got {x!r}") from None
         if not math.isfinite(v) or v < 0:
             raise UsageError(f"scaling parameter {name}: expected a finite number >= 0, got {x!r}")
+        if v > MAX_PARAMETER:
+            raise UsageError(f"scaling parameter {name}: {v:g} is beyond any plausible value (at most "
+                             f"{MAX_PARAMETER:g})")
+        if name in _FRACTIONS_BELOW_1 and v >= 1:
+            raise UsageError(f"scaling parameter {name}: a margin is a fraction below 1 (0.15 = +-15%), got {x!r}")
+        if name in _FRACTIONS_UP_TO_1 and v > 1:
+            raise UsageError(f"scaling parameter {name}: a fraction from 0 to 1, got {x!r}")
         return v
 
     if isinstance(default, Range):
