@@ -147,14 +147,15 @@ class ScalingParams:
 class ScaledProfile:
     """An estimated profile on ``instance``; pass ``systematic`` to ``extrapolate.estimate_run``.
 
-    ``bottleneck``: "data" when the loader's time per (mosaic) batch exceeds compute, else "compute".
+    ``bottleneck``: "data" when the loader's time per (mosaic) batch exceeds compute, "compute" when compute
+    exceeds it, "balanced" when they are within 10% (GPU targets, where the loader overlaps compute).
     ``distance``: see :func:`hardware_distance`. ``notes``: every assumption that shaped the estimate.
     """
 
     profile: Profile
     instance: str
     basis: str  # "estimated"
-    bottleneck: str  # "compute" | "data"
+    bottleneck: str  # "compute" | "data" | "balanced"
     systematic: float
     notes: tuple[str, ...] = field(default=())
     distance: str = "near"
@@ -178,6 +179,21 @@ def _div(a: Range, b: Range) -> Range:
 
 def _max(a: Range, b: Range) -> Range:
     return Range(max(a.median, b.median), max(a.low, b.low), max(a.high, b.high))
+
+
+#: Loader and GPU within this fraction of each other (medians) are called "balanced": either could limit.
+BALANCED = 0.10
+
+
+def _bottleneck(loader: float, compute: float) -> str:
+    """What limits a step where the loader overlaps compute: "data", "compute", or "balanced" when the two medians
+    are within :data:`BALANCED` of each other (the estimate cannot tell which limits, and speeding up one alone
+    would gain little)."""
+    if loader > compute * (1 + BALANCED):
+        return "data"
+    if compute > loader * (1 + BALANCED):
+        return "compute"
+    return "balanced"
 
 
 def _split_step(compute: Range, data: Range) -> tuple[Range, Range]:
@@ -411,7 +427,7 @@ def _scale_to_cuda(profile: Profile, instance: Instance, accelerators: dict[str,
         val_c, val_w = _split_step(compute["val"], data["val"])
     else:
         val_c, val_w = compute["val"], data["val"]
-    bottleneck = "data" if data["mosaic"].median > compute["mosaic"].median else "compute"
+    bottleneck = _bottleneck(data["mosaic"].median, compute["mosaic"].median)
     r = params.cpu_speed_ratio
     notes.append(f"CPU-side work (setup, warm-up, epoch and validation fixed costs) kept from the source x per-core "
                  f"speed ratio {r.median:g} ({r.low:g}-{r.high:g})")

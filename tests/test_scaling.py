@@ -258,6 +258,15 @@ def test_data_bound_on_a_4_vcpu_instance(catalog: Catalog, accels: dict[str, Acc
     assert s.profile.workers == 4 and s.profile.host_cpus == 4
 
 
+def test_loader_and_gpu_within_10_percent_are_balanced(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    # compute 3 x 8.7 x 16 / 4000 = 0.1044 s on the T4; 4 workers: a data term of 4 x loader per batch
+    for loader, expected in ((0.1044 * 1.05, "balanced"), (0.1044 * 0.95, "balanced"), (0.1044 * 1.15, "data"),
+                             (0.1044 * 0.85, "compute")):
+        src = make_profile(exact=True, mosaic=Phase(Range.exact(4 * loader), Range.exact(10.0), 40))
+        s = scaled(scale_profile(src, catalog.get("ml.g4dn.xlarge"), accels, EXACT))
+        assert s.bottleneck == expected, loader
+
+
 def test_compute_bound_and_the_defaults_widen(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
     src = make_profile()
     s = scaled(scale_profile(src, catalog.get("ml.g4dn.2xlarge"), accels))
