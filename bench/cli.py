@@ -241,7 +241,7 @@ def format_summary(rec: dict[str, Any], path: Path) -> str:
         f"bench {rec['kind']} {rec['run_id']}: {rec['status'].upper()}"
         + (f" ({rec['invalid_reason']})" if rec.get("invalid_reason") else ""),
         f"  device      {rec['device']}: {rec['device_name']}, {'AMP' if cfg['amp'] else 'FP32'}, "
-        f"{cfg['workers']} dataloader workers, {cfg['torch_threads']} torch threads",
+        f"dataloader workers: {cfg['workers']}, torch threads: {cfg['torch_threads']}",
         f"  workload    {cfg['model']} {cfg['imgsz']}px batch {cfg['batch']}, {ds['train_images']} train / "
         f"{ds['val_images']} val images, {rec['epochs']} epochs (last {rec['close_mosaic']} without mosaic)",
     ]

@@ -148,7 +148,8 @@ def cost_vs_time(rows: Sequence[Row], meta: Mapping[str, Any]) -> bytes:
 def speedup(rows: Sequence[Row], meta: Mapping[str, Any]) -> bytes:
     """Speedup over this machine per instance (horizontal bars, log scale, low-high whiskers), sorted, with a line
     at 1x; instances without an estimate are listed at the bottom with 'n/a'."""
-    shown = sorted((r for r in rows if r.get("speedup") is not None), key=lambda r: r["speedup"])
+    order = {id(r): i for i, r in enumerate(rows)}  # ties keep the table's order (top = first in the table)
+    shown = sorted((r for r in rows if r.get("speedup") is not None), key=lambda r: (r["speedup"], -order[id(r)]))
     missing = [r for r in rows if r.get("speedup") is None]
     n = len(shown) + len(missing)
     fig = Figure(figsize=(10.5, max(3.5, 0.4 * n + 1.8)), layout="constrained")

@@ -1093,7 +1093,7 @@ def _recommendation_lines(report: Report, markdown: bool) -> list[str]:
                        f"this machine")
     if rec["pareto_front"]:
         out.append(b + "Pareto front (no other instance both faster and cheaper on-demand): " + " -> ".join(
-            f"{n} ({_num(by[n]['hours'])} h, {_usd(by[n]['cost_usd'])} USD)" for n in rec["pareto_front"]))
+            f"{n} ({_num(by[n]['hours'])} h, {by[n]['cost_usd']:.3f} USD)" for n in rec["pareto_front"]))
     local = report.rows[0]
     out.append(b + f"this machine: {_num(local['hours'])} h [{_num(local['hours_low'])}-"
                    f"{_num(local['hours_high'])}], no instance cost"
@@ -1152,7 +1152,7 @@ def format_markdown(report: Report) -> str:
             f"- **Record used**: `{src.run_id}` ({rec.get('kind')}, {rec.get('status')}), "
             f"created {rec.get('created_at')}",
             f"- **Device**: {rec.get('device')}, {rec.get('device_name')} ({p.precision}, {p.workers} dataloader "
-            f"workers, {p.torch_threads or 'unknown'} torch threads)",
+            f"workers, torch threads: {p.torch_threads or 'unknown'})",
             f"- **Machine**: {_fingerprint_summary(rec.get('fingerprint') or {})}",
         ]
     else:
