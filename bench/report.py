@@ -797,19 +797,16 @@ def recommend(rows: Sequence[Mapping[str, Any]], deadline_hours: float | None = 
     why_none = None
     if priced and not kept:
         parts, met = [], []
-        if deadline_hours is not None:
-            n = sum(r["hours"] <= deadline_hours for r in priced)
-            f = min(priced, key=lambda r: r["hours"])
-            parts.append(f"{n} of {len(priced)} meet the deadline of {deadline_hours:g} h" if n else
-                         f"none meets the deadline: the fastest, {f['instance']}, needs {f['hours']:.3g} h "
-                         f"(deadline {deadline_hours:g} h)")
-            met.append(n)
-        if max_usd is not None:
-            n = sum(r["cost_usd"] <= max_usd for r in priced)
-            c = min(priced, key=lambda r: r["cost_usd"])
-            parts.append(f"{n} of {len(priced)} meet the limit of {max_usd:g} USD" if n else
-                         f"none meets the cost limit: the cheapest, {c['instance']}, costs {c['cost_usd']:.2f} USD "
-                         f"(limit {max_usd:g} USD)")
+        for limit, key, what, extreme, needs in (
+                (deadline_hours, "hours", "the deadline of {:g} h", "fastest", "needs {:.3g} h"),
+                (max_usd, "cost_usd", "the cost limit of {:g} USD", "cheapest", "costs {:.2f} USD")):
+            if limit is None:
+                continue
+            what = what.format(limit)
+            n = sum(r[key] <= limit for r in priced)
+            top = min(priced, key=lambda r: r[key])
+            parts.append(f"{n} of {len(priced)} meet {what}" if n else
+                         f"none meets {what}: the {extreme}, {top['instance']}, {needs.format(top[key])}")
             met.append(n)
         if len(met) == 2 and all(met):
             parts.append("but none meets both")
