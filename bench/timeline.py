@@ -406,17 +406,19 @@ def rescale_decodes(tl: Timeline, w: Workload, decodes: Sequence[Sequence[Any]] 
     return DecodeRescale(change, extra, info)
 
 
-def rescale_optimizer(tl: Timeline, w: Workload, steps: Sequence[Sequence[Any]] | None
-                      ) -> tuple[float, dict[str, Any]] | None:
+def rescale_optimizer(tl: Timeline, w: Workload, steps: Sequence[Sequence[Any]] | None,
+                      steady: Sequence[int] | None = None) -> tuple[float, dict[str, Any]] | None:
     """The change of the compute per batch once the optimizer steps at the full run's cadence.
 
     ultralytics steps the optimizer once every ``accumulate`` batches, and ramps ``accumulate`` up over its
     warm-up iterations, so a probe (all warm-up) steps more often per batch than a whole run
     (:func:`bench.extrapolate.optimizer_steps_per_batch`). From the probe's ``steps`` (``[epoch, seconds in
-    optimizer_step]`` per training batch; the run's first batch, warm-up, and plotted batches left out): the seconds
-    of one step and how many the probe's steady batches held. The change is (full-run steps per batch x seconds
-    per step) - the probe's optimizer seconds per batch. None without timings, when they do not match the
-    timeline's batches, or without the full run's epochs."""
+    optimizer_step]`` per training batch): the seconds of one step (over every batch but the run's first and the
+    plotted ones), and the optimizer seconds the batches whose compute is corrected held: ``steady``, their indices
+    among the run's training batches (the steady-state batches the compute was measured on), else the same
+    batches as for the step. The change is (full-run steps per batch x seconds per step) - the optimizer seconds
+    per corrected batch. None without timings, when they do not match the timeline's batches, or without the full
+    run's epochs."""
     rows = [(e.index, plot) for e in tl.epochs for _, _, _, plot in e.batches]
     if not steps or len(steps) != len(rows) or len(rows) < 2 or w.full_epochs < 1 or w.full_train_images < 1:
         return None
@@ -427,10 +429,13 @@ def rescale_optimizer(tl: Timeline, w: Workload, steps: Sequence[Sequence[Any]] 
     if not stepped:
         return None
     per_step = sum(stepped) / len(stepped)
+    corrected = [float(steps[i][1]) for i in steady if 0 <= i < len(steps)] if steady else kept
+    corrected = corrected or kept
     nb = -(-w.full_train_images // w.batch)
     rate = optimizer_steps_per_batch(w.full_epochs, nb, w.batch)
-    change = rate * per_step - sum(kept) / len(kept)
-    return change, {"seconds_per_step": per_step, "probe_steps_per_batch": len(stepped) / len(kept),
+    change = rate * per_step - sum(corrected) / len(corrected)
+    return change, {"seconds_per_step": per_step,
+                    "probe_steps_per_batch": sum(x > 0 for x in corrected) / len(corrected),
                     "full_run_steps_per_batch": rate, "compute_seconds_per_batch_change": change}
 
 
@@ -523,7 +528,11 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
     if rescale is not None:
         _move_phases(stats, data=rescale.seconds_per_batch)
         warmup += rescale.first_epoch_extra_seconds
-    opt = rescale_optimizer(tl, w, optimizer)
+    # the batches the pooled compute was measured on, as indices among the run's training batches
+    steady = steady_indices(mosaic_b, batch=w.batch, first_is_warmup=True) if mosaic_b else []
+    if plain_b:
+        steady += [len(mosaic_b) + j for j in steady_indices(plain_b, batch=w.batch, first_is_warmup=not mosaic_b)]
+    opt = rescale_optimizer(tl, w, optimizer, steady)
     if opt is not None:
         _move_phases(stats, compute=opt[0])
     plot_costs = [x for ph in phases for x in ph.plot_excess_seconds]

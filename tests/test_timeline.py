@@ -353,6 +353,13 @@ def test_compute_moves_to_the_full_runs_optimizer_cadence() -> None:
     assert info["seconds_per_step"] == pytest.approx(0.05) and info["probe_steps_per_batch"] == pytest.approx(3 / 7)
     assert info["full_run_steps_per_batch"] == pytest.approx(rate)
     assert change == pytest.approx(rate * 0.05 - 0.15 / 7)
+    # derive corrects the compute of the steady batches it measured (the run's first two are warm-up: batches 2-7),
+    # which held 2 of the steps in 6 batches, not the 3 in 7 of every batch but the first
+    got = rescale_optimizer(parse(probe_events()), w, steps, steady=[2, 3, 4, 5, 6, 7])
+    assert got is not None
+    change, info = got
+    assert info["seconds_per_step"] == pytest.approx(0.05) and info["probe_steps_per_batch"] == pytest.approx(2 / 6)
+    assert change == pytest.approx(rate * 0.05 - 0.10 / 6)
     before, after = derive(probe_events(), w), derive(probe_events(), w, optimizer=steps)
     for name in ("mosaic", "plain"):
         b, a = (getattr(x.profile, name).compute_seconds_per_batch for x in (before, after))
