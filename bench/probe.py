@@ -418,6 +418,7 @@ class RunResult:
     optimizer_steps: list[list[Any]] | None = None  # [epoch, seconds in optimizer_step] per training batch
     warmup_extension_seconds: float = 0.0  # how long the probe's mosaic phase ran past its deadline (Deadlines)
     gc_pauses: list[list[float]] | None = None  # GcPauses.pauses: [start, seconds] of each full collection
+    optimizer: str | None = None  # the optimizer the trainer built ("auto" resolved: AdamW, MuSGD, ...)
 
 
 def build_mirror(info: DatasetInfo, dest: Path, train_n: int, val_n: int) -> Path:
@@ -476,10 +477,13 @@ def run_training(
     config_dir: Path,
     instrument: bool = True,
     resume: Path | None = None,
+    full_train_images: int | None = None,
     log: Callable[[str], None] = lambda s: print(s, file=sys.stderr),
     clock: Callable[[], float] = time.perf_counter,
 ) -> RunResult:
     """Train for real and time it. Probe mode when ``probe_budget_seconds`` is set, else the full ``epochs``.
+    ``full_train_images``: in probe mode, the full dataset's training images, so that the probe trains with the
+    optimizer the full run would get (:func:`_optimizer_as_full_run`).
 
     Never raises for an interruption: the partial result comes back with ``interrupted`` set."""
     from bench.offline import patch_amp_check, prepare
@@ -693,6 +697,9 @@ def run_training(
             model.add_callback(name, _self_timed(fn, state))
     else:
         model.add_callback("on_pretrain_routine_end", lambda tr: state.__setitem__("trainer", tr))
+    if probe and full_train_images:
+        model.add_callback("on_pretrain_routine_start",
+                           lambda tr: _optimizer_as_full_run(tr, full_train_images, config.epochs))
 
     save_dir.parent.mkdir(parents=True, exist_ok=True)
     args: dict[str, Any] = dict(
@@ -761,7 +768,24 @@ def run_training(
         optimizer_steps=state.get("opt_steps"),
         warmup_extension_seconds=deadlines.extension if deadlines is not None else 0.0,
         gc_pauses=pauses.pauses if instrument else None,
+        optimizer=str(getattr(getattr(tr, "args", None), "optimizer", "")) or None if tr else None,
     )
+
+
+def _optimizer_as_full_run(tr: Any, train_images: int, epochs: int) -> None:
+    """With ``optimizer=auto`` (the default) ultralytics picks the optimizer from the run's length: MuSGD above
+    10,000 iterations of ``max(batch, nbs)`` images, else AdamW (engine/trainer.py ``build_optimizer``). The
+    probe's mirror and 3 epochs would always give AdamW; this makes the trainer choose for the full run's
+    ``ceil(train_images / max(batch, nbs)) x epochs`` iterations instead, so the probe times the same optimizer
+    step (MuSGD adds Newton-Schulz iterations on every conv weight)."""
+    build = tr.build_optimizer
+    iterations = math.ceil(train_images / max(int(tr.batch_size), int(tr.args.nbs))) * epochs
+
+    def build_for_full_run(*args: Any, **kwargs: Any) -> Any:
+        kwargs["iterations"] = iterations
+        return build(*args[:5], **kwargs)  # iterations is the 6th parameter; ultralytics passes keywords
+
+    tr.build_optimizer = build_for_full_run
 
 
 def _whole(save: Callable[[], Any]) -> Callable[[], Any]:

@@ -140,7 +140,8 @@ def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=
     res = probe.run_training(device=device, config=cfg, data_yaml=data_yaml, save_dir=save_dir,
                              probe_budget_seconds=None if o.full else o.budget,
                              config_dir=results / "runs" / ".config", log=log,
-                             resume=save_dir / "weights" / "last.pt" if prev is not None else None)
+                             resume=save_dir / "weights" / "last.pt" if prev is not None else None,
+                             full_train_images=len(info.train_images))
     import torch
 
     with deferred_signals():  # a second Ctrl-C must not cut the record in half
@@ -323,7 +324,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
             "workers_requested": o.workers, "workers": res.workers_used, "amp_requested": o.amp,
             "amp": res.amp_used, "cache": o.cache, "epochs": o.epochs, "close_mosaic": o.close_mosaic,
             "budget_seconds": None if kind == "full" else o.budget, "seed": o.seed,
-            "torch_threads": res.torch_threads, "gflops": res.gflops,
+            "torch_threads": res.torch_threads, "gflops": res.gflops, "optimizer": res.optimizer,
             "dataset": info.to_record(),
         },
         "epochs": o.epochs,

@@ -80,6 +80,7 @@ def test_probe_writes_a_complete_record(tiny_data: Path, tmp_path: Path, capsys:
         assert key in rec
     assert rec["status"] == "complete" and rec["device"] == "cpu" and rec["kind"] == "probe"
     assert rec["epochs"] == 50 and isinstance(rec["schema_version"], int)
+    assert rec["config"]["optimizer"] == "AdamW"  # optimizer=auto for ceil(24 / 64) x 50 = 50 iterations
     check_range(rec["seconds_per_epoch"])
     check_range(rec["full_run_seconds"])
     # the record's estimate is its own profile extrapolated to 50 epochs (10 plain) with the widened margin
@@ -150,6 +151,18 @@ def test_full_run_trains_every_epoch(tiny_data: Path, tmp_path: Path, capsys: py
     fr = rec["full_run_seconds"]
     assert fr["low"] == fr["median"] == fr["high"] == pytest.approx(rec["measurements"]["wall_seconds"])
     assert (res / "runs" / rec["run_id"] / "weights" / "last.pt").exists()
+
+
+@pytest.mark.slow
+def test_a_probe_for_a_long_run_trains_with_musgd(tiny_data: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A full run of more than 10,000 iterations gets MuSGD from optimizer=auto; the probe's own 3 short epochs
+    would get AdamW, so the probe builds the full run's optimizer: 1 x 10,001 iterations here."""
+    code, out, err = run_cli(["run", *TINY, "--data", str(tiny_data), "--results", str(tmp_path / "results"),
+                              "--epochs", "10001", "--json"], capsys)
+    assert code == 0, err
+    rec = json.loads(out)
+    assert rec["config"]["optimizer"] == "MuSGD" and rec["status"] == "complete"
 
 
 @pytest.mark.slow
