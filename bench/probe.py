@@ -419,6 +419,7 @@ class RunResult:
     warmup_extension_seconds: float = 0.0  # how long the probe's mosaic phase ran past its deadline (Deadlines)
     gc_pauses: list[list[float]] | None = None  # GcPauses.pauses: [start, seconds] of each full collection
     optimizer: str | None = None  # the optimizer the trainer built ("auto" resolved: AdamW, MuSGD, ...)
+    clear_memory: list[list[float]] | None = None  # [start, seconds] of each call of ultralytics' _clear_memory
 
 
 def build_mirror(info: DatasetInfo, dest: Path, train_n: int, val_n: int) -> Path:
@@ -505,7 +506,7 @@ def run_training(
     plain_from = trainer_epochs - close_mosaic if close_mosaic else trainer_epochs
     phase_log: list[str] = []
     state: dict[str, Any] = {"trainer": None, "train_src": None, "val_src": None, "val_seen": 0,
-                             "val_passes": 0, "skipped": [], "nbatch": 0}
+                             "val_passes": 0, "skipped": [], "nbatch": 0, "clear_memory": []}
 
     deadlines = Deadlines(probe_budget_seconds, config.batch) if probe_budget_seconds is not None else None
 
@@ -573,7 +574,7 @@ def run_training(
     def on_train_start(tr: Any) -> None:
         state["nb"] = len(tr.train_loader)
         if hasattr(tr, "_clear_memory"):  # its gc.collect() recurs every epoch on MPS: steady cost (GcPauses)
-            tr._clear_memory = pauses.scheduled(tr._clear_memory)
+            tr._clear_memory = _timed_calls(pauses.scheduled(tr._clear_memory), rec, state["clear_memory"])
         if hasattr(tr, "save_model"):  # a stop request waits for last.pt to be whole: --resume loads it
             tr.save_model = _whole(tr.save_model)
         if int(getattr(tr.train_loader, "num_workers", 0) or 0) == 0:
@@ -769,7 +770,20 @@ def run_training(
         warmup_extension_seconds=deadlines.extension if deadlines is not None else 0.0,
         gc_pauses=pauses.pauses if instrument else None,
         optimizer=str(getattr(getattr(tr, "args", None), "optimizer", "")) or None if tr else None,
+        clear_memory=state["clear_memory"] if instrument else None,
     )
+
+
+def _timed_calls(fn: Callable[..., Any], rec: Recorder, out: list[list[float]]) -> Callable[..., Any]:
+    """``fn`` that appends ``[start, seconds]`` of each call to ``out``, on the recorder's (synchronized) clock."""
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = rec.now()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            out.append([round(start, 6), round(rec.now() - start, 6)])
+
+    return timed
 
 
 def _optimizer_as_full_run(tr: Any, train_images: int, epochs: int) -> None:

@@ -245,7 +245,8 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
     )
     derived = None
     try:
-        derived = timeline.derive(res.events, w, res.image_decodes, res.optimizer_steps, res.gc_pauses)
+        derived = timeline.derive(res.events, w, res.image_decodes, res.optimizer_steps, res.gc_pauses,
+                                  res.clear_memory)
         warnings.extend(derived.warnings)
     except ValueError as e:
         warnings.append(f"nothing to estimate from: {e}")
@@ -359,6 +360,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
             "image_decodes": res.image_decodes,
             "optimizer_steps": res.optimizer_steps,
             "gc_pauses": res.gc_pauses,
+            "clear_memory": res.clear_memory,
             "warmup_extension_seconds": round(ext, 3),
             "save_dir": res.save_dir,
         },

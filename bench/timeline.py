@@ -457,13 +457,35 @@ def _move_phases(stats: dict[str, PhaseStats], data: dict[str, float] | None = N
         stats["plain"] = stats["mosaic"]
 
 
+def _gap_calls(tl: Timeline, calls: Sequence[Sequence[float]] | None) -> dict[int, float]:
+    """Epoch index -> seconds of the ``_clear_memory`` call that followed its end: the first call (``[start,
+    seconds]`` on ``tl``'s clock) at or after its fit end and before the next epoch's start. ultralytics also calls
+    it before each validation (inside the epoch, measured there every epoch) and once after the final evaluation
+    (a one-off of the final section): those are not gap calls."""
+    out: dict[int, float] = {}
+    ordered = sorted((float(a), float(d)) for a, d in (calls or ()) if float(d) >= 0)
+    for e in tl.epochs:
+        if e.fit_end is None:
+            continue
+        hit = next((d for a, d in ordered if a >= e.fit_end and (e.next_start is None or a < e.next_start)), None)
+        if hit is not None:
+            out[e.index] = hit
+    return out
+
+
 def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Sequence[Any]] | None = None,
-           optimizer: Sequence[Sequence[Any]] | None = None, gc_pauses: Sequence[Sequence[float]] | None = None
-           ) -> Derived:
+           optimizer: Sequence[Sequence[Any]] | None = None, gc_pauses: Sequence[Sequence[float]] | None = None,
+           clear_memory: Sequence[Sequence[float]] | None = None) -> Derived:
     """Profile of the workload from a probe's (or full run's) events, with its image-decode counts and optimizer
     step times when it has them (:func:`rescale_decodes`, :func:`rescale_optimizer`). The full garbage
     collections of the training (``gc_pauses``; those of the setup stay in it) are taken out of the steady costs
-    and counted once, as one-offs (:func:`without_pauses`); ``parts_seconds`` is the wall time as it went."""
+    and counted once, as one-offs (:func:`without_pauses`); ``parts_seconds`` is the wall time as it went.
+
+    ``clear_memory``: ``[start, seconds]`` of each call of ultralytics' ``_clear_memory``, which follows every
+    epoch's end (``gc.collect()`` and emptying the cache: every epoch on MPS, on CUDA above half the memory). It
+    falls between one epoch's end and the next one's start, a gap the probe sees only once, after its first epoch
+    (a one-off there), and its last epoch's call lands in the final section: a call's median is added to each
+    epoch whose gap was not seen and taken out of the final section, so the estimate pays it in every epoch."""
     measured = parse(events)
     train_start = measured.epochs[0].start if measured.epochs else 0.0
     events, gc_seconds = without_pauses(events, gc_pauses, after=train_start)
@@ -507,7 +529,9 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
     else:
         vd = vc = vfix = Range.exact(0.0)
         warnings.append("no validation batch was observed: validation time is unknown and counted as 0")
-    fixed = [e.fixed_seconds for e in tl.epochs if e.complete]
+    gaps = _gap_calls(measured, clear_memory)
+    per_call = median(list(gaps.values())) if gaps else 0.0
+    fixed = [e.fixed_seconds + (per_call if e.next_start is None else 0.0) for e in tl.epochs if e.complete]
     efix = bootstrap_mean(fixed[1:] or fixed) if fixed else Range.exact(0.0)
     # the first epoch boundary is a one-off too: ultralytics' first checkpoint save imports polars and creates
     # last.pt and best.pt (measured on a 2-core CPU: 0.41-0.53 s against 0.21-0.29 s for the next boundary)
@@ -520,7 +544,9 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
         # best.pt, the plots of the final evaluation, the results plots
         per_image = (vd.median + vc.median) / w.val_batch
         steady_pass = per_image * sum(n for v in tl.final_vals for _, _, n in v.batches)
-        final_fixed = max(0.0, (tl.end - tl.last_fit_end) - steady_pass)
+        done = [e for e in measured.epochs if e.complete]
+        in_final = gaps.get(done[-1].index, 0.0) if done and done[-1].next_start is None else 0.0
+        final_fixed = max(0.0, (tl.end - tl.last_fit_end) - steady_pass - in_final)
 
     phases = [stats["mosaic"]] + ([stats["plain"]] if stats["plain"] is not stats["mosaic"] else [])
     warmup = sum(ph.warmup_excess_seconds for ph in phases) + first_boundary_excess + gc_seconds

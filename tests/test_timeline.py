@@ -48,15 +48,18 @@ def epoch(c: Clock, e: int, batches: list[tuple[float, float]], tail: float, bou
     c.mark("fit_epoch_end", e)
 
 
-def probe_events() -> list[list[object]]:
+def probe_events(clear: float = 0.0) -> list[list[object]]:
+    """A probe's events; ``clear`` seconds of ultralytics' _clear_memory after each epoch's fit end."""
     c = Clock()
     c.wait(3.0)
     c.mark("setup_end")
     # epoch 0 (mosaic): a warm-up batch of 0.2 + 5.0 s, then steady 0.2 + 2.0 on average
     epoch(c, 0, [(0.2, 5.0), (0.2, 2.0), (0.2, 2.1), (0.2, 1.9), (0.2, 2.0)], tail=0.01, boundary=0.49,
           val=[(0.1, 1.0, 32), (0.1, 1.0, 32)])
+    c.wait(clear)
     # epoch 1 (no mosaic): 0.1 + 2.0
     epoch(c, 1, [(0.1, 2.0), (0.1, 2.0), (0.1, 2.0)], tail=0.01, boundary=0.49, val=[(0.1, 1.0, 32)])
+    c.wait(clear)
     # final evaluation: one val batch, then 1.5 s of loading, plots
     val_pass(c, [(0.1, 1.0, 32)], 1.0)
     c.mark("fit_epoch_end", 2)  # ultralytics fires it again after final_eval
@@ -395,3 +398,26 @@ def test_warming_up_until_the_steady_state_shows() -> None:
     assert warming_up([], batch=16, first_is_warmup=True)
     # a partial batch counts per image: 1.0 s for 8 images is 2.0 s a batch of 16, level with the rest
     assert not warming_up([*flat[:5], (0.1, 1.0, 8, 0)], batch=16, first_is_warmup=True)
+
+
+def test_memory_clearing_after_every_epoch_is_paid_in_every_epoch() -> None:
+    """ultralytics' _clear_memory (gc.collect and empty_cache, every epoch on MPS) runs between an epoch's end and
+    the next one's start: the probe sees that gap once, after its first epoch, and its second epoch's call lands in
+    the final section. Timed, it moves into every epoch's boundary and out of the one-offs."""
+    ev = probe_events(clear=0.3)
+    fit_ends = [float(e[1]) for e in ev if e[0] == "fit_epoch_end"]
+    # the gap calls, and ultralytics' other two kinds: before each validation (inside the epoch) and after the
+    # final evaluation (a one-off of the final section), which stay where they were measured
+    val_starts = [float(e[1]) for e in ev if e[0] == "val_start"]
+    calls = [[val_starts[0] - 0.005, 0.001], [fit_ends[0], 0.3], [val_starts[1] - 0.005, 0.001], [fit_ends[1], 0.3],
+             [float(ev[-1][1]) - 0.1, 0.05]]
+    plain, blind = derive(probe_events(), WORKLOAD), derive(ev, WORKLOAD)
+    seen = derive(ev, WORKLOAD, clear_memory=calls)
+    # without the timings: the first gap is a one-off and the second sits in the final section (paid once each)
+    assert blind.profile.epoch_fixed_seconds.median == pytest.approx(0.5)
+    assert blind.profile.warmup_excess_seconds == pytest.approx(plain.profile.warmup_excess_seconds + 0.3)
+    assert blind.profile.final_fixed_seconds == pytest.approx(plain.profile.final_fixed_seconds + 0.3)
+    # with them: 0.5 + 0.3 s at every epoch boundary, nothing left in the one-offs
+    assert seen.profile.epoch_fixed_seconds.median == pytest.approx(0.8)
+    assert seen.profile.warmup_excess_seconds == pytest.approx(plain.profile.warmup_excess_seconds)
+    assert seen.profile.final_fixed_seconds == pytest.approx(plain.profile.final_fixed_seconds)
