@@ -30,7 +30,8 @@ from bench.stats import ZERO, Range
 #: 3 of this machine's `bench validate` runs measured (bench.validate.margin_for), e.g. on a VM whose speed drifts.
 SAME_DEVICE_SYSTEMATIC = 0.05
 
-#: ultralytics' defaults (cfg/default.yaml).
+#: The run `bench` estimates unless told otherwise: 50 epochs (ultralytics' cfg/default.yaml says 100; 50 is the
+#: length of the reference job), with ultralytics' default close_mosaic of 10.
 DEFAULT_EPOCHS = 50
 DEFAULT_CLOSE_MOSAIC = 10
 

@@ -543,7 +543,8 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
         # the final section minus what its batches would cost at the steady validation rate: loading and fusing
         # best.pt, the plots of the final evaluation, the results plots
         per_image = (vd.median + vc.median) / w.val_batch
-        steady_pass = per_image * sum(n for v in tl.final_vals for _, _, n in v.batches)
+        # (the estimate adds the final evaluation as one whole validation pass, its fixed cost included)
+        steady_pass = per_image * sum(n for v in tl.final_vals for _, _, n in v.batches) + vfix.median
         done = [e for e in measured.epochs if e.complete]
         in_final = gaps.get(done[-1].index, 0.0) if done and done[-1].next_start is None else 0.0
         final_fixed = max(0.0, (tl.end - tl.last_fit_end) - steady_pass - in_final)
