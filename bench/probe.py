@@ -793,10 +793,9 @@ def _optimizer_as_full_run(tr: Any, train_images: int, epochs: int) -> None:
     ``ceil(train_images / max(batch, nbs)) x epochs`` iterations instead, so the probe times the same optimizer
     step (MuSGD adds Newton-Schulz iterations on every conv weight)."""
     build = tr.build_optimizer
-    iterations = math.ceil(train_images / max(int(tr.batch_size), int(tr.args.nbs))) * epochs
 
     def build_for_full_run(*args: Any, **kwargs: Any) -> Any:
-        kwargs["iterations"] = iterations
+        kwargs["iterations"] = math.ceil(train_images / max(int(tr.batch_size), int(tr.args.nbs))) * epochs
         return build(*args[:5], **kwargs)  # iterations is the 6th parameter; ultralytics passes keywords
 
     tr.build_optimizer = build_for_full_run
