@@ -145,6 +145,11 @@ def test_full_run_trains_every_epoch(tiny_data: Path, tmp_path: Path, capsys: py
     rec = json.loads(out)
     assert rec["kind"] == "full" and rec["status"] == "complete"
     assert len(rec["measurements"]["epoch_seconds"]) == 3
+    # ultralytics' _clear_memory after each of the 3 epochs was timed, each between an epoch's end and the next
+    from bench.timeline import _gap_calls, parse
+
+    gaps = _gap_calls(parse(rec["measurements"]["events"]), rec["measurements"]["clear_memory"])
+    assert sorted(gaps) == [0, 1, 2] and all(0 <= s < 1 for s in gaps.values())
     # ultralytics plots steps 0-2 and the first 3 of the no-mosaic epoch (6 batches an epoch: 12-14); all 6 flagged
     ends = [e for e in rec["measurements"]["events"] if e[0] == "batch_end"]
     assert [i for i, e in enumerate(ends) if e[3] == 1] == [0, 1, 2, 12, 13, 14]
