@@ -297,7 +297,7 @@ def load_accelerators(path: Path | None = None) -> dict[str, Accelerator]:
             out[str(key)] = Accelerator(
                 key=str(key), kind=str(a["kind"]), t4_amp_ratio=_range(a["t4_amp_ratio"]), basis=str(a["basis"]),
                 fp32_tflops=a.get("fp32_tflops"), tensor_tflops=a.get("tensor_tflops"),
-                bandwidth_gb_s=a.get("bandwidth_gb_s"), memory_gb=a.get("memory_gb"),
+                bandwidth_gb_s=a.get("bandwidth_gb_s"), memory_gb=a.get("memory_gb", a.get("memory_gib")),
                 patterns=tuple(a["patterns"]), exclude=tuple(a.get("exclude", ())), spec_note=a.get("spec_note", ""))
             for p in (*out[key].patterns, *out[key].exclude):
                 re.compile(p)

@@ -202,6 +202,17 @@ NOMINAL_BATCH = 64
 WARMUP_EPOCHS = 3.0
 
 
+#: ultralytics' ``optimizer=auto`` trains with MuSGD when the run has more than this many iterations of
+#: ``max(batch, nbs)`` images, else with AdamW (engine/trainer.py ``build_optimizer``, 8.4).
+AUTO_OPTIMIZER_ITERATIONS = 10_000
+
+
+def auto_optimizer(train_images: int, batch: int, epochs: int) -> str:
+    """The optimizer ultralytics' ``optimizer=auto`` builds for a run (8.4): "MuSGD" or "AdamW"."""
+    iterations = -(-train_images // max(batch, NOMINAL_BATCH)) * epochs
+    return "MuSGD" if iterations > AUTO_OPTIMIZER_ITERATIONS else "AdamW"
+
+
 def optimizer_steps_per_batch(epochs: int, batches_per_epoch: int, batch: int) -> float:
     """Optimizer steps per training batch over a whole run, as ultralytics schedules them (engine/trainer.py 8.4):
     ``accumulate = max(round(nbs / batch), 1)`` (capped at the run's batches); over the first ``nw =

@@ -47,6 +47,7 @@ from bench.extrapolate import (
     DEFAULT_EPOCHS,
     SAME_DEVICE_SYSTEMATIC,
     RunEstimate,
+    auto_optimizer,
     describe_epochs,
     epoch_parts,
     estimate_run,
@@ -250,8 +251,8 @@ def _scaling_value(name: str, raw: Any, default: Any) -> Any:
         low, med, high = nums
         if not low <= med <= high:
             raise UsageError(f"scaling parameter {name}: needs low <= median <= high, got {raw!r}")
-        if med == 0 and name not in {"min_step_seconds"}:
-            raise UsageError(f"scaling parameter {name}: must be greater than 0")
+        if low == 0 and name not in {"min_step_seconds"}:
+            raise UsageError(f"scaling parameter {name}: every bound must be greater than 0, got {raw!r}")
         return Range(med, low, high)
     if isinstance(default, int) and not isinstance(default, bool):
         v = number(raw)
@@ -915,6 +916,14 @@ def build_report(*, results: Path = Path("results"), epochs: int | None = None, 
         deadline=deadline, max_usd=max_usd, records=loaded.valid())
     warnings = [f"skipped {s}" for s in source.skipped]
     warnings += [f"excluded invalid run {x}" for x in source.excluded]
+    used = (rec.get("config") or {}).get("optimizer")
+    if used in {"AdamW", "MuSGD"} and settings.epochs != rec.get("epochs"):
+        p = source.local
+        wanted = auto_optimizer(p.train_images, p.batch, settings.epochs)
+        if wanted != used:
+            warnings.append(f"the probe trained with {used}, the optimizer ultralytics picks for {rec.get('epochs')} "
+                            f"epochs; for {settings.epochs} it picks {wanted}, whose step time was not measured: run "
+                            f"`python -m bench run --epochs {settings.epochs}` to measure it")
     return _assemble(source, settings, warnings)
 
 

@@ -467,7 +467,10 @@ def _gap_calls(tl: Timeline, calls: Sequence[Sequence[float]] | None) -> dict[in
     for e in tl.epochs:
         if e.fit_end is None:
             continue
-        hit = next((d for a, d in ordered if a >= e.fit_end and (e.next_start is None or a < e.next_start)), None)
+        # the gap ends where the next epoch, or the final evaluation, starts (a run that stopped: at its end)
+        until = e.next_start if e.next_start is not None else (
+            tl.final_vals[0].start if tl.final_vals and tl.final_vals[0].start >= e.fit_end else tl.end)
+        hit = next((d for a, d in ordered if a >= e.fit_end and (until is None or a < until)), None)
         if hit is not None:
             out[e.index] = hit
     return out

@@ -363,6 +363,19 @@ def test_spot_is_drawn_at_its_own_expected_time(cpu_dir: Path, monkeypatch: pyte
     assert all(r["spot_hours"] > r["hours"] for r in priced)  # interruptions make the spot job longer
 
 
+def test_a_report_for_more_epochs_says_when_the_optimizer_would_change(tmp_path: Path) -> None:
+    """optimizer=auto: MuSGD above 10,000 iterations of max(batch, 64) images. 160 images at batch 16 are 3
+    iterations an epoch: 3,333 epochs keep AdamW, 3,334 would train with MuSGD, which the probe did not time."""
+    res = tmp_path / "results"
+    rec = make_record(make_profile(), "20261128T100000Z-cpu-probe-aaaaaa")
+    rec["config"]["optimizer"] = "AdamW"
+    write(res, rec)
+    assert make_profile().train_images == 160 and make_profile().batch == 16
+    assert not [w for w in report.build_report(results=res, epochs=3333).warnings if "optimizer" in w]
+    said = [w for w in report.build_report(results=res, epochs=3334).warnings if "optimizer" in w]
+    assert len(said) == 1 and "trained with AdamW" in said[0] and "for 3334 it picks MuSGD" in said[0]
+
+
 def test_report_files_are_replaced_all_or_none(cpu_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bench import plots
 
@@ -570,6 +583,7 @@ def _bad_cases() -> list[tuple[str, list[str], str]]:
         ("margin of 150%", ["report", "--set", "systematic_cpu=1.5"], "a margin is a fraction below 1"),
         ("efficiency above 1", ["report", "--set", "multi_gpu_efficiency=2"], "a fraction from 0 to 1"),
         ("huge cost value", ["report", "--set", "job_start_seconds=1e300"], "beyond any plausible value"),
+        ("efficiency bound of 0", ["report", "--set", "worker_efficiency=0:0.7:0.9"], "every bound must be greater"),
         ("huge scaling value", ["report", "--set", "cpu_speed_ratio=1e300"], "beyond any plausible value"),
         ("deadline zero", ["report", "--deadline", "0"], "must be > 0"),
         ("deadline negative", ["report", "--deadline=-3"], "must be > 0"),

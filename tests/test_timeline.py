@@ -422,3 +422,13 @@ def test_memory_clearing_after_every_epoch_is_paid_in_every_epoch() -> None:
     assert seen.profile.epoch_fixed_seconds.median == pytest.approx(0.8)
     assert seen.profile.warmup_excess_seconds == pytest.approx(plain.profile.warmup_excess_seconds)
     assert seen.profile.final_fixed_seconds == pytest.approx(plain.profile.final_fixed_seconds)
+
+
+def test_a_run_without_memory_clearing_between_epochs_pays_none() -> None:
+    """ultralytics 8.3 called _clear_memory between epochs only above half the memory, and always once after the
+    final evaluation: that last call is the final section's own one-off, not the last epoch's gap."""
+    ev = probe_events()
+    calls = [[float(ev[-1][1]) - 0.1, 0.2]]  # after the final evaluation, before the end
+    plain, seen = derive(ev, WORKLOAD), derive(ev, WORKLOAD, clear_memory=calls)
+    assert seen.profile.epoch_fixed_seconds.median == pytest.approx(plain.profile.epoch_fixed_seconds.median)
+    assert seen.profile.final_fixed_seconds == pytest.approx(plain.profile.final_fixed_seconds)
