@@ -567,8 +567,9 @@ def run_training(
         """Which steps draw a training-sample plot. ultralytics plots the first 3 batches of the run and adds the
         first 3 of the first no-mosaic epoch after on_train_start (engine/trainer.py ``_do_train``), so this runs at
         the first epoch start. The probe pays for one plot of each and extrapolates the rest (bench.timeline)."""
-        if probe:
-            tr.plot_idx = [0, plain_from * state["nb"]]
+        if probe:  # set at every epoch's start: a mosaic epoch that runs past its batches (waiting out the warm-up)
+            # reaches the global batch numbers of the next epoch, and would draw that epoch's plot too
+            tr.plot_idx = [0] if tr.epoch < plain_from else [plain_from * state["nb"]]
         state["plot_idx"] = set(tr.plot_idx) if tr.args.plots else set()
 
     def on_train_start(tr: Any) -> None:
@@ -592,7 +593,7 @@ def run_training(
         # (engine/trainer.py, up to 3 times). Here that would time another workload than the one asked for, past
         # the probe's own loaders (and their deadlines): the error ends the run instead, with a clear line.
         tr._oom_retries = 3
-        if "plot_idx" not in state:
+        if probe or "plot_idx" not in state:
             set_plots(tr)
         meter.mark(f"epoch_start:{tr.epoch}", rec.mark("epoch_start", tr.epoch))
         state["nbatch"] = 0
