@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 
 class BenchError(Exception):
@@ -66,17 +67,33 @@ def interruption(signum: int) -> BaseException:
 
 @contextlib.contextmanager
 def deferred_signals() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block is done (delivered right after it); no-op where unsupported. For
-    writes that must not be cut in half: a record, ultralytics' checkpoint."""
-    import signal
+    """Hold SIGINT and SIGTERM until the block is done (delivered right after it); no-op outside the main thread.
+    For writes that must not be cut in half: a record, ultralytics' checkpoint.
 
-    sigs = {signal.SIGINT, signal.SIGTERM}
+    The handlers are swapped for ones that only note the signal, then restored, and each noted signal raised
+    again. Blocking it with ``pthread_sigmask`` instead held it in the calling thread only: a signal sent to the
+    process went to another thread (ultralytics' plot threads, torch's) and Python ran its handler mid-write."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    noted: list[int] = []
+    old: dict[signal.Signals, Any] = {}
     try:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
-    except (AttributeError, ValueError, OSError):  # Windows, or not the main thread
+        for s in (signal.SIGINT, signal.SIGTERM):
+            old[s] = signal.getsignal(s)
+            signal.signal(s, lambda signum, frame: noted.append(signum))
+    except (AttributeError, ValueError, OSError):  # not supported here: restore what was swapped, hold nothing
+        for s, h in old.items():
+            signal.signal(s, h if h is not None else signal.SIG_DFL)
         yield
         return
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for s, h in old.items():
+            signal.signal(s, h if h is not None else signal.SIG_DFL)  # None: set outside Python; default then
+        for n in dict.fromkeys(noted):
+            signal.raise_signal(n)
