@@ -297,7 +297,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"\ninstrumentation overhead on {out['device']} ({out['device_name']}), {out['pairs']} A/B pairs:\n"
               f"  wall-time ratio instrumented/bare  median {out['ratio_median']:.4f} "
               f"(min {out['ratio_min']:.4f}, max {out['ratio_max']:.4f})\n"
-              f"  time inside the harness's callbacks  {out['callback_share_median']:.3%} of the wall time\n"
+              f"  time inside the harness's own code  {out['callback_share_median']:.3%} of the wall time "
+              f"(its callbacks and its wrappers around ultralytics' code)\n"
               f"  record {path}", file=sys.stderr)
     else:
         out, path = validate.run_validation(run_options(args), repeat=args.repeat)

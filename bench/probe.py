@@ -151,6 +151,17 @@ class Recorder:
         return t
 
 
+class OwnTime:
+    """Seconds spent inside the harness's own code where it wraps ultralytics' rather than being called back: the
+    batch sources (the probe's phase deadlines included), the timers around the optimizer step and the memory
+    clearing (their device synchronizations included), the image-decode counter and the garbage-collection
+    callback. Added to the callbacks' own time, it is what ``callback_seconds`` reports: the instrumentation's
+    overhead, measured from inside (``bench validate --overhead``)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+
 class GcPauses:
     """Times Python's full garbage collections (generation 2) on the recorder's clock, as ``[start, seconds]``.
 
@@ -166,8 +177,9 @@ class GcPauses:
     epoch boundary on MPS (twice), and on CUDA whenever over half the memory is reserved. Those recur every epoch,
     so they belong to the steady boundary cost; :meth:`scheduled` wraps that method so they are not recorded."""
 
-    def __init__(self, rec: Recorder) -> None:
+    def __init__(self, rec: Recorder, own: OwnTime | None = None) -> None:
         self.rec = rec
+        self.own = own if own is not None else OwnTime()
         self.pauses: list[list[float]] = []
         self._start: float | None = None
         self._scheduled = 0
@@ -184,14 +196,18 @@ class GcPauses:
         return wrapper
 
     def _callback(self, phase: str, info: dict[str, Any]) -> None:
-        if info.get("generation") != 2 or self._scheduled:
-            return
-        t = self.rec.clock() - self.rec.t0
-        if phase == "start":
-            self._start = t
-        elif self._start is not None:
-            self.pauses.append([round(self._start, 6), round(t - self._start, 6)])
-            self._start = None
+        t0 = time.perf_counter()  # called for every collection of every generation: its own time counts
+        try:
+            if info.get("generation") != 2 or self._scheduled:
+                return
+            t = self.rec.clock() - self.rec.t0
+            if phase == "start":
+                self._start = t
+            elif self._start is not None:
+                self.pauses.append([round(self._start, 6), round(t - self._start, 6)])
+                self._start = None
+        finally:
+            self.own.seconds += time.perf_counter() - t0
 
     def __enter__(self) -> GcPauses:
         gc.callbacks.append(self._callback)
@@ -211,7 +227,8 @@ class DecodeCounter:
     data cost to the full dataset's. Only where the dataset lives in this process (0 dataloader workers: cpu and
     mps); with workers each process has its own copy and the counts stay there."""
 
-    def __init__(self) -> None:
+    def __init__(self, own: OwnTime | None = None) -> None:
+        self.own = own if own is not None else OwnTime()
         self.misses = 0
         self.seconds = 0.0
         self._last = (0, 0.0)
@@ -223,18 +240,22 @@ class DecodeCounter:
             return False
 
         def load_image(i: int, *args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
             try:
                 cached = dataset.ims[i] is not None
             except Exception:
                 cached = True  # let ultralytics raise its own error
+            t = time.perf_counter()
+            self.own.seconds += t - t0
             if cached:
                 return orig(i, *args, **kwargs)
-            t = time.perf_counter()
             try:
                 return orig(i, *args, **kwargs)
             finally:
+                t1 = time.perf_counter()
                 self.misses += 1
-                self.seconds += time.perf_counter() - t
+                self.seconds += t1 - t
+                self.own.seconds += time.perf_counter() - t1
 
         dataset.load_image = load_image  # the instance attribute shadows the method for the mosaic transform too
         return True
@@ -303,9 +324,11 @@ class BatchSource:
     In probe mode batches come from the loader's persistent endless iterator (ultralytics' InfiniteDataLoader),
     so a phase is bounded by ``stop()``, not by the length of the subset."""
 
-    def __init__(self, loader: Any, stop: Callable[[int], bool] | None = None, endless: bool = False) -> None:
+    def __init__(self, loader: Any, stop: Callable[[int], bool] | None = None, endless: bool = False,
+                 own: OwnTime | None = None) -> None:
         self._loader = loader
         self._stop = stop
+        self.own = own if own is not None else OwnTime()  # the deadline checks and the image counts
         self._endless = endless  # training: pull from the persistent iterator; validation: one pass at most
         self.last_images = 0
 
@@ -330,13 +353,20 @@ class BatchSource:
         if source is None:  # one pass of the loader
             source = iter(self._loader)
         n = 0
-        while self._stop is None or not self._stop(n):  # asked before fetching: no batch is loaded in vain
+        while True:
+            t = time.perf_counter()
+            stop = self._stop is not None and self._stop(n)  # asked before fetching: no batch is loaded in vain
+            self.own.seconds += time.perf_counter() - t
+            if stop:
+                return
             try:
                 batch = next(source)
             except StopIteration:
                 return
+            t = time.perf_counter()
             self.last_images = self._images(batch)
             n += 1
+            self.own.seconds += time.perf_counter() - t
             yield batch
 
 
@@ -410,7 +440,7 @@ class RunResult:
     error_detail: str | None = None  # where in the code the training failed (last frames of the traceback)
     phase_log: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # parts of a full run the probe left out, and why
-    callback_seconds: float = 0.0  # time spent inside the harness's callbacks (its own overhead)
+    callback_seconds: float = 0.0  # time inside the harness's own code: its callbacks and its wrappers (OwnTime)
     startup_seconds: float | None = None  # process start to the probe's clock start: imports, model build/load
     start_epoch: int = 0  # first epoch this process trained (> 0 when resumed)
     cpu_load: dict[str, Any] = field(default_factory=dict)  # bench.load counters at the epochs' edges
@@ -499,7 +529,8 @@ def run_training(
     rec = Recorder(sync=sync, clock=clock)
     mem = MemoryPeak(device)
     meter = load.Meter()
-    decodes = DecodeCounter()
+    own = OwnTime()  # the harness's own time outside its callbacks (their own time: state["callback_seconds"])
+    decodes = DecodeCounter(own)
     probe = probe_budget_seconds is not None
     trainer_epochs = 3 if probe else config.epochs
     close_mosaic = 2 if probe else config.close_mosaic
@@ -575,16 +606,16 @@ def run_training(
     def on_train_start(tr: Any) -> None:
         state["nb"] = len(tr.train_loader)
         if hasattr(tr, "_clear_memory"):  # its gc.collect() recurs every epoch on MPS: steady cost (GcPauses)
-            tr._clear_memory = _timed_calls(pauses.scheduled(tr._clear_memory), rec, state["clear_memory"])
+            tr._clear_memory = _timed_calls(pauses.scheduled(tr._clear_memory), rec, state["clear_memory"], own)
         if hasattr(tr, "save_model"):  # a stop request waits for last.pt to be whole: --resume loads it
             tr.save_model = _whole(tr.save_model)
         if int(getattr(tr.train_loader, "num_workers", 0) or 0) == 0:
             state["decodes"] = decodes.attach(tr.train_loader.dataset)
-        _time_optimizer_steps(tr, rec, state)
-        src = BatchSource(tr.train_loader, stop_train if probe else None, endless=True)
+        _time_optimizer_steps(tr, rec, state, own)
+        src = BatchSource(tr.train_loader, stop_train if probe else None, endless=True, own=own)
         tr.train_loader = src
         state["train_src"] = src
-        vsrc = BatchSource(tr.validator.dataloader, stop_val if probe else None)
+        vsrc = BatchSource(tr.validator.dataloader, stop_val if probe else None, own=own)
         tr.validator.dataloader = vsrc
         state["val_src"] = vsrc
 
@@ -719,7 +750,7 @@ def run_training(
     rec.start()
     meter.mark("start", 0.0)
     startup = _seconds_since_process_start()
-    pauses = GcPauses(rec)
+    pauses = GcPauses(rec, own)
     try:
         with contextlib.redirect_stdout(sys.stderr), (pauses if instrument else contextlib.nullcontext()):
             model.train(**args)  # stdout is for --json alone
@@ -763,7 +794,7 @@ def run_training(
         else config.batch * 2,
         save_dir=str(getattr(tr, "save_dir", save_dir)) if tr else str(save_dir),
         interrupted=interrupted, error=error, error_detail=error_detail, phase_log=phase_log,
-        skipped=state["skipped"], callback_seconds=float(state.get("callback_seconds", 0.0)),
+        skipped=state["skipped"], callback_seconds=float(state.get("callback_seconds", 0.0)) + own.seconds,
         startup_seconds=startup, start_epoch=int(getattr(tr, "start_epoch", 0) or 0) if tr else 0,
         cpu_load=meter.to_dict(),
         image_decodes=decodes.per_batch if state.get("decodes") else None,
@@ -775,14 +806,23 @@ def run_training(
     )
 
 
-def _timed_calls(fn: Callable[..., Any], rec: Recorder, out: list[list[float]]) -> Callable[..., Any]:
-    """``fn`` that appends ``[start, seconds]`` of each call to ``out``, on the recorder's (synchronized) clock."""
+def _timed_calls(fn: Callable[..., Any], rec: Recorder, out: list[list[float]], own: OwnTime | None = None
+                 ) -> Callable[..., Any]:
+    """``fn`` that appends ``[start, seconds]`` of each call to ``out``, on the recorder's (synchronized) clock;
+    the time of its own clock reads (device synchronizations included) goes to ``own``."""
+    own = own if own is not None else OwnTime()
+
     def timed(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
         start = rec.now()
+        t1 = time.perf_counter()
+        own.seconds += t1 - t0
         try:
             return fn(*args, **kwargs)
         finally:
+            t2 = time.perf_counter()
             out.append([round(start, 6), round(rec.now() - start, 6)])
+            own.seconds += time.perf_counter() - t2
 
     return timed
 
@@ -833,7 +873,7 @@ def _plot_running() -> bool:
     return any(t.name.endswith("(plot_images)") and t.is_alive() for t in threading.enumerate())
 
 
-def _time_optimizer_steps(tr: Any, rec: Recorder, state: dict[str, Any]) -> None:
+def _time_optimizer_steps(tr: Any, rec: Recorder, state: dict[str, Any], own: OwnTime | None = None) -> None:
     """Time ultralytics' ``optimizer_step`` (gradient clipping, the optimizer, zero_grad, the EMA update) between
     device synchronizations. It runs once every ``accumulate`` batches, and ``accumulate`` ramps from 1 to
     nbs / batch over the warm-up iterations, so a short probe steps more often per batch than a whole run does
@@ -844,12 +884,19 @@ def _time_optimizer_steps(tr: Any, rec: Recorder, state: dict[str, Any]) -> None
     state["opt_steps"] = []
     state["opt_seconds"] = 0.0
 
+    own = own if own is not None else OwnTime()
+
     def optimizer_step(*args: Any, **kwargs: Any) -> Any:
-        t = rec.now()
+        t0 = time.perf_counter()
+        t = rec.now()  # a device synchronization on cuda and mps: its time is the harness's own
+        t1 = time.perf_counter()
+        own.seconds += t1 - t0
         try:
             return orig(*args, **kwargs)
         finally:
+            t2 = time.perf_counter()
             state["opt_seconds"] += rec.now() - t
+            own.seconds += time.perf_counter() - t2
 
     tr.optimizer_step = optimizer_step
 

@@ -785,7 +785,8 @@ def run_overhead(opts: Any, pairs: int = 2, log: Callable[[str], None] = lambda 
     """The same short full training with (A) and without (B) the instrumentation, interleaved A, B, A, B.
 
     Reports the wall-time ratio A/B per pair (median and spread) and, more precisely, the time spent inside the
-    harness's callbacks as a share of the instrumented runs' wall time."""
+    harness's own code (its callbacks, and its wrappers around ultralytics' code: ``probe.OwnTime``) as a share of
+    the instrumented runs' wall time."""
     from bench import probe, run
     from bench.dataset import ensure_synthetic
 

@@ -411,3 +411,96 @@ def test_the_probe_builds_the_optimizer_the_full_run_would_get() -> None:
     assert choose(12_800, 50) == (200 * 50, "AdamW")  # 10,000 exactly is not above it
     assert choose(12_801, 50) == (201 * 50, "MuSGD")
     assert choose(4195, 50, batch=128) == (33 * 50, "AdamW")  # max(batch, nbs) images per iteration
+
+
+def test_own_time_counts_the_wrappers_not_what_they_wrap() -> None:
+    """callback_seconds is the harness's overhead: besides its callbacks, the time of its wrappers around
+    ultralytics' code (batch sources and their deadline checks, the optimizer-step and memory-clearing timers, the
+    decode counter, the gc callback), without the wrapped work itself."""
+    import gc
+    import time as _time
+
+    from bench.probe import BatchSource, DecodeCounter, GcPauses, OwnTime, Recorder, _time_optimizer_steps, _timed_calls
+
+    own = OwnTime()
+    rec = Recorder(sync=lambda: None)
+    rec.start()
+
+    def slow_stop(n: int) -> bool:  # a deadline check is the harness's own work
+        _time.sleep(0.02)
+        return n >= 2
+
+    class SlowLoader(FakeLoader):
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            for b in super().__iter__():
+                _time.sleep(0.05)  # loading a batch is ultralytics' work, not the harness's
+                yield b
+
+    assert len(list(BatchSource(SlowLoader(), stop=slow_stop, own=own))) == 2
+    assert 0.06 <= own.seconds < 0.1  # three checks of 20 ms; none of the 2 x 50 ms of loading
+
+    before = own.seconds
+    calls: list[list[float]] = []
+    timed = _timed_calls(lambda: _time.sleep(0.05), rec, calls, own)
+    timed()
+    assert len(calls) == 1 and calls[0][1] >= 0.05
+    assert 0 < own.seconds - before < 0.01
+
+    class Trainer:
+        def optimizer_step(self) -> str:
+            _time.sleep(0.05)
+            return "stepped"
+
+    tr, state = Trainer(), {}  # type: ignore[var-annotated]
+    before = own.seconds
+    _time_optimizer_steps(tr, rec, state, own)
+    assert tr.optimizer_step() == "stepped" and state["opt_seconds"] >= 0.05
+    assert 0 < own.seconds - before < 0.01
+
+    class Dataset:
+        def __init__(self) -> None:
+            self.ims = [None, "cached"]
+
+        def load_image(self, i: int) -> str:
+            _time.sleep(0.05)
+            return f"image {i}"
+
+    ds = Dataset()
+    counter = DecodeCounter(own)
+    assert counter.attach(ds)
+    before = own.seconds
+    assert ds.load_image(0) == "image 0" and ds.load_image(1) == "image 1"
+    assert counter.misses == 1 and counter.seconds >= 0.05
+    assert 0 < own.seconds - before < 0.01
+
+    before = own.seconds
+    with GcPauses(rec, own):
+        gc.collect()
+    assert own.seconds > before  # its callback ran (start and stop of a full collection)
+
+
+def test_a_signal_sent_while_other_threads_run_is_still_held() -> None:
+    """A signal sent to the process goes to any thread that does not block it; held with pthread_sigmask in the
+    main thread only, Python ran its handler mid-block. It waits for the block's end whoever receives it."""
+    import os
+    import signal
+    import threading
+    import time as _time
+
+    from bench.errors import deferred_signals
+
+    seen: list[str] = []
+    state = {"phase": "before"}
+    old = signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(state["phase"]))
+    try:
+        with deferred_signals():
+            state["phase"] = "inside"
+            sender = threading.Thread(target=lambda: os.kill(os.getpid(), signal.SIGTERM))
+            sender.start()
+            sender.join()
+            for _ in range(100):  # Python bytecode runs: a pending handler would run here
+                _time.sleep(0.001)
+            state["phase"] = "after"
+        assert seen == ["after"]  # delivered once, right after the block
+    finally:
+        signal.signal(signal.SIGTERM, old)

@@ -72,6 +72,8 @@ def test_probe_writes_a_complete_record(tiny_data: Path, tmp_path: Path, capsys:
     # Python's full garbage collections during the run, timed on the probe's clock (a tiny run may have none)
     wall = rec["measurements"]["wall_seconds"]
     assert all(0 <= start <= wall and 0 < sec < wall for start, sec in rec["measurements"]["gc_pauses"])
+    # the harness's own time (callbacks and wrappers): some, and far under the 1% overhead target
+    assert 0 < rec["measurements"]["callback_seconds"] < 0.01 * wall
     assert "±19% systematic" in rec["estimate"]["interval"]
     files = list(res.glob("*.json"))
     assert len(files) == 1 and json.loads(files[0].read_text()) == rec
