@@ -161,6 +161,14 @@ class OwnTime:
     def __init__(self) -> None:
         self.seconds = 0.0
 
+    def now(self, rec: Recorder) -> float:
+        """``rec.now()`` (a device synchronization on cuda and mps, then the clock), its time counted as own."""
+        t0 = time.perf_counter()
+        try:
+            return rec.now()
+        finally:
+            self.seconds += time.perf_counter() - t0
+
 
 class GcPauses:
     """Times Python's full garbage collections (generation 2) on the recorder's clock, as ``[start, seconds]``.
@@ -813,16 +821,11 @@ def _timed_calls(fn: Callable[..., Any], rec: Recorder, out: list[list[float]], 
     own = own if own is not None else OwnTime()
 
     def timed(*args: Any, **kwargs: Any) -> Any:
-        t0 = time.perf_counter()
-        start = rec.now()
-        t1 = time.perf_counter()
-        own.seconds += t1 - t0
+        start = own.now(rec)
         try:
             return fn(*args, **kwargs)
         finally:
-            t2 = time.perf_counter()
-            out.append([round(start, 6), round(rec.now() - start, 6)])
-            own.seconds += time.perf_counter() - t2
+            out.append([round(start, 6), round(own.now(rec) - start, 6)])
 
     return timed
 
@@ -887,16 +890,11 @@ def _time_optimizer_steps(tr: Any, rec: Recorder, state: dict[str, Any], own: Ow
     own = own if own is not None else OwnTime()
 
     def optimizer_step(*args: Any, **kwargs: Any) -> Any:
-        t0 = time.perf_counter()
-        t = rec.now()  # a device synchronization on cuda and mps: its time is the harness's own
-        t1 = time.perf_counter()
-        own.seconds += t1 - t0
+        t = own.now(rec)
         try:
             return orig(*args, **kwargs)
         finally:
-            t2 = time.perf_counter()
-            state["opt_seconds"] += rec.now() - t
-            own.seconds += time.perf_counter() - t2
+            state["opt_seconds"] += own.now(rec) - t
 
     tr.optimizer_step = optimizer_step
 
