@@ -152,11 +152,11 @@ class Recorder:
 
 
 class OwnTime:
-    """Seconds spent inside the harness's own code where it wraps ultralytics' rather than being called back: the
-    batch sources (the probe's phase deadlines included), the timers around the optimizer step and the memory
-    clearing (their device synchronizations included), the image-decode counter and the garbage-collection
-    callback. Added to the callbacks' own time, it is what ``callback_seconds`` reports: the instrumentation's
-    overhead, measured from inside (``bench validate --overhead``)."""
+    """Seconds spent inside the harness's own code: its callbacks, and its wrappers around ultralytics' code (the
+    batch sources with the probe's phase deadlines, the timers around the optimizer step and the memory clearing,
+    device synchronizations included, the image-decode counter, the garbage-collection callback). It is what
+    ``callback_seconds`` reports: the instrumentation's overhead, measured from inside (``bench validate
+    --overhead``)."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
@@ -537,7 +537,7 @@ def run_training(
     rec = Recorder(sync=sync, clock=clock)
     mem = MemoryPeak(device)
     meter = load.Meter()
-    own = OwnTime()  # the harness's own time outside its callbacks (their own time: state["callback_seconds"])
+    own = OwnTime()  # the harness's own time: its callbacks and its wrappers around ultralytics' code
     decodes = DecodeCounter(own)
     probe = probe_budget_seconds is not None
     trainer_epochs = 3 if probe else config.epochs
@@ -735,7 +735,7 @@ def run_training(
             ("on_val_batch_end", on_val_batch_end), ("on_val_end", on_val_end),
             ("on_fit_epoch_end", on_fit_epoch_end),
         ):
-            model.add_callback(name, _self_timed(fn, state))
+            model.add_callback(name, _self_timed(fn, own))
     else:
         model.add_callback("on_pretrain_routine_end", lambda tr: state.__setitem__("trainer", tr))
     if probe and full_train_images:
@@ -802,7 +802,7 @@ def run_training(
         else config.batch * 2,
         save_dir=str(getattr(tr, "save_dir", save_dir)) if tr else str(save_dir),
         interrupted=interrupted, error=error, error_detail=error_detail, phase_log=phase_log,
-        skipped=state["skipped"], callback_seconds=float(state.get("callback_seconds", 0.0)) + own.seconds,
+        skipped=state["skipped"], callback_seconds=own.seconds,
         startup_seconds=startup, start_epoch=int(getattr(tr, "start_epoch", 0) or 0) if tr else 0,
         cpu_load=meter.to_dict(),
         image_decodes=decodes.per_batch if state.get("decodes") else None,
@@ -908,7 +908,7 @@ def _seconds_since_process_start() -> float | None:
         return None
 
 
-def _self_timed(fn: Callable[[Any], None], state: dict[str, Any]) -> Callable[[Any], None]:
+def _self_timed(fn: Callable[[Any], None], own: OwnTime) -> Callable[[Any], None]:
     """Wrap a callback so the time spent inside the harness's own code is known (its overhead, device
     synchronization included)."""
 
@@ -917,7 +917,7 @@ def _self_timed(fn: Callable[[Any], None], state: dict[str, Any]) -> Callable[[A
         try:
             fn(obj)
         finally:
-            state["callback_seconds"] = state.get("callback_seconds", 0.0) + time.perf_counter() - t
+            own.seconds += time.perf_counter() - t
 
     return timed
 
