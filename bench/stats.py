@@ -102,10 +102,13 @@ T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.
 
 
 def t95(df: int) -> float:
-    """Two-sided 95% quantile of Student's t with ``df`` degrees of freedom (rounded up beyond the table)."""
+    """Two-sided 95% quantile of Student's t with ``df`` degrees of freedom; beyond the table, the value at the
+    band's lowest df (t(40) = 2.021, t(60) = 2.000, t(120) = 1.980), so the interval errs wide, never narrow."""
     if df < 1:
         raise ValueError("df must be >= 1")
-    return T95[df - 1] if df <= len(T95) else 2.000 if df <= 60 else 1.980 if df <= 120 else 1.960
+    if df <= len(T95):
+        return T95[df - 1]
+    return 2.042 if df <= 40 else 2.021 if df <= 60 else 2.000 if df <= 120 else 1.980
 
 
 def bootstrap_mean(values: Sequence[float], *, low_q: float = 0.10, high_q: float = 0.90,

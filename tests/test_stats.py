@@ -50,7 +50,9 @@ def test_noise_warning_threshold() -> None:
 def test_t95_table() -> None:
     from bench.stats import t95
 
-    assert t95(1) == 12.706 and t95(5) == 2.571 and t95(30) == 2.042 and t95(1000) == 1.96
+    assert t95(1) == 12.706 and t95(5) == 2.571 and t95(30) == 2.042 and t95(1000) == 1.98
+    # beyond the table, never below the true quantile (t(31) = 2.040, t(41) = 2.020, t(61) = 1.9996, t(121) = 1.9798)
+    assert t95(31) >= 2.040 and t95(41) >= 2.020 and t95(61) >= 1.9996 and t95(121) >= 1.9798
     assert all(t95(d) >= t95(d + 1) for d in range(1, 200))  # falls toward the normal quantile
     with pytest.raises(ValueError):
         t95(0)
