@@ -54,7 +54,15 @@ from bench.extrapolate import (
 )
 from bench.profile import Phase, Profile
 from bench.record import Loaded, find_record, load_records, replace_files
-from bench.scaling import NoEstimate, ScaledProfile, ScalingParams, accelerator_key, local_bottleneck, scale_profile
+from bench.scaling import (
+    NoEstimate,
+    ScaledProfile,
+    ScalingParams,
+    accelerator_key,
+    loader_workers,
+    local_bottleneck,
+    scale_profile,
+)
 from bench.stats import ZERO, Range
 
 #: Version of report.json (1: first version).
@@ -643,6 +651,20 @@ def _fill_time(row: dict[str, Any], est: RunEstimate, prof: Profile, local_hours
     return training
 
 
+def measured_differs(p: Profile, inst: Instance, params: ScalingParams) -> str | None:
+    """Why a measurement on ``inst``'s own accelerator does not stand for ``inst`` as it is, or None when it does:
+    one GPU, AMP (ultralytics' default on CUDA), and the loader workers ultralytics would start there (they follow
+    the host's vCPUs: the same T4 is fed by 4 workers on ml.g4dn.xlarge and 8 on ml.g4dn.2xlarge)."""
+    if inst.accelerator_count != 1:
+        return f"{inst.accelerator_count} GPUs on the instance, 1 measured"
+    if p.precision != "amp":
+        return f"measured in {p.precision}, the instance trains with AMP"
+    want = loader_workers(inst.vcpus, 1, params.max_workers, p.train_images / p.batch)
+    if p.workers != want:
+        return f"measured with {p.workers} loader workers, the instance's {inst.vcpus} vCPUs run {want}"
+    return None
+
+
 def build_rows(source: Source, settings: Settings) -> list[dict[str, Any]]:
     """One row for this machine, then one per instance sorted by median hours, then the instances without an
     estimate (numbers None, ``reason`` says why). An instance without a price in the region keeps its time and
@@ -672,7 +694,8 @@ def build_rows(source: Source, settings: Settings) -> list[dict[str, Any]]:
         row = _base_row(inst.name, acc, s, source.run_id)
         m = measured_by_gpu.get(inst.accelerator or "")
         target: ScaledProfile | NoEstimate | None = None
-        if m is not None and inst.accelerator_count == 1:
+        differs = measured_differs(m[1], inst, s.scaling) if m is not None else None
+        if m is not None and differs is None:
             rec, prof = m
             est = estimate_run(prof, s.epochs, s.close_mosaic, systematic=SAME_DEVICE_SYSTEMATIC)
             row.update(basis="measured", bottleneck=local_bottleneck(prof), measured_run_id=rec["run_id"])
@@ -682,7 +705,8 @@ def build_rows(source: Source, settings: Settings) -> list[dict[str, Any]]:
         else:
             src_prof, src_note = source.scaled, None
             if m is not None:
-                src_prof, src_note = m[1], f"scaled from the {inst.accelerator} measurement {m[0]['run_id']}"
+                src_prof, src_note = m[1], (f"scaled from the {inst.accelerator} measurement {m[0]['run_id']} "
+                                            f"({differs})")
             target = scale_profile(src_prof, inst, s.accelerators, s.scaling)
             if isinstance(target, NoEstimate):
                 row.update(basis="n/a", reason=target.reason)

@@ -305,7 +305,8 @@ def _data_terms(profile: Profile, instance: Instance, params: ScalingParams,
                      f"{params.worker_efficiency.high:g}) of a source core's work")
     else:
         src_workers = max(profile.workers, 1)
-        src_val_workers = max(min(profile.host_cpus, 2 * profile.workers), 1)
+        # the source's validation loader, by the rule the target's follows (2 x workers, capped by vCPUs and batches)
+        src_val_workers = max(loader_workers(profile.host_cpus, 1, 2 * profile.workers, per_rank_val), 1)
         for key, phase_wait, phase_compute, measured, n in (
             ("mosaic", profile.mosaic.data_seconds_per_batch, profile.mosaic.compute_seconds_per_batch,
              profile.data_load_seconds_per_batch, src_workers),

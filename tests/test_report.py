@@ -22,7 +22,7 @@ from bench.cost import BYTES_PER_GB, CostParams
 from bench.errors import UsageError
 from bench.extrapolate import SAME_DEVICE_SYSTEMATIC, estimate_run
 from bench.profile import Profile
-from bench.scaling import ScaledProfile, scale_profile
+from bench.scaling import ScaledProfile, ScalingParams, scale_profile
 from bench.stats import Range
 from tests.conftest import make_profile
 
@@ -69,9 +69,10 @@ def write(directory: Path, rec: dict[str, Any]) -> Path:
 
 
 def t4_profile() -> Profile:
-    """The conftest workload measured on a T4 (CUDA, AMP, 8 workers): much faster than the CPU profile."""
+    """The conftest workload measured on a T4 (CUDA, AMP, 4 workers on 4 vCPUs, as on ml.g4dn.xlarge): much faster
+    than the CPU profile."""
     base = make_profile()
-    return replace(base, device_type="cuda", device_name="Tesla T4", precision="amp", workers=8, host_cpus=4,
+    return replace(base, device_type="cuda", device_name="Tesla T4", precision="amp", workers=4, host_cpus=4,
                    mosaic=replace(base.mosaic, data_seconds_per_batch=Range(0.01, 0.005, 0.02),
                                   compute_seconds_per_batch=Range(0.2, 0.19, 0.21)),
                    plain=replace(base.plain, data_seconds_per_batch=Range(0.01, 0.005, 0.02),
@@ -189,16 +190,27 @@ def test_measured_record_replaces_the_estimate(cpu_dir: Path) -> None:
     rows = {r["instance"]: r for r in rep.rows}
     assert rep.source.run_id == "20261128T100000Z-cpu-probe-aaaaaa"
     assert rows["local"]["accelerator"] == "Test CPU (cpu)"
-    for name in ("ml.g4dn.xlarge", "ml.g4dn.2xlarge"):
+    r = rows["ml.g4dn.xlarge"]  # 4 vCPUs: the measured loader, as it is
+    assert r["basis"] == "measured" and r["measured_run_id"] == "20261128T120000Z-cuda-probe-t4t4t4"
+    est = estimate_run(t4, 50, 10, systematic=SAME_DEVICE_SYSTEMATIC)
+    assert r["training_hours"] == pytest.approx(est.full_run_seconds.median / 3600, rel=1e-12)
+    assert r["hours_high"] == pytest.approx((est.full_run_seconds.high + 420 + 40) / 3600, rel=1e-12)
+    assert r["systematic"] == SAME_DEVICE_SYSTEMATIC
+    # the same T4 behind 8 vCPUs runs 8 loader workers: scaled from the T4 measurement (compute x 1), not measured;
+    # four T4s likewise; each says why
+    for name, why in (("ml.g4dn.2xlarge", "measured with 4 loader workers, the instance's 8 vCPUs run 8"),
+                      ("ml.g4dn.12xlarge", "4 GPUs on the instance, 1 measured")):
         r = rows[name]
-        assert r["basis"] == "measured" and r["measured_run_id"] == "20261128T120000Z-cuda-probe-t4t4t4"
-        est = estimate_run(t4, 50, 10, systematic=SAME_DEVICE_SYSTEMATIC)
-        assert r["training_hours"] == pytest.approx(est.full_run_seconds.median / 3600, rel=1e-12)
-        assert r["hours_high"] == pytest.approx((est.full_run_seconds.high + 420 + 40) / 3600, rel=1e-12)
-        assert r["systematic"] == SAME_DEVICE_SYSTEMATIC
-    # four T4s: scaled from the T4 measurement (not from the CPU), basis estimated
-    r12 = rows["ml.g4dn.12xlarge"]
-    assert r12["basis"] == "estimated" and any("T4 measurement" in n for n in r12["notes"])
+        assert r["basis"] == "estimated" and r["measured_run_id"] == "20261128T120000Z-cuda-probe-t4t4t4"
+        assert any("T4 measurement" in n and why in n for n in r["notes"]), r["notes"]
+        assert r["systematic"] > SAME_DEVICE_SYSTEMATIC
+    # compute-bound (0.2 s of compute, 4 workers keep up): the 2xlarge's estimate is the measurement's, wider
+    assert rows["ml.g4dn.2xlarge"]["training_hours"] == pytest.approx(rows["ml.g4dn.xlarge"]["training_hours"],
+                                                                      rel=0.05)
+    # measured without AMP: not what the instance runs
+    assert "measured in fp32" in (report.measured_differs(replace(t4, precision="fp32"),
+                                                          load_catalog().instances["ml.g4dn.xlarge"],
+                                                          ScalingParams()) or "")
     assert rows["ml.g5.xlarge"]["basis"] == "estimated"
     # a T4 record for another workload is not used, and says why
     write(cpu_dir, make_record(replace(t4, model="yolov8s"), "20261128T130000Z-cuda-probe-v8s",
