@@ -122,7 +122,7 @@ def run_options(args: argparse.Namespace, **over: Any) -> Any:
         cache=args.cache, amp=args.amp, epochs=args.epochs, close_mosaic=args.close_mosaic,
         budget=getattr(args, "budget", 90.0), full=getattr(args, "full", False), data=args.data,
         synthetic=_synthetic(args), results=args.results, datasets=args.datasets, seed=args.seed,
-        resume=getattr(args, "resume", None),
+        resume=getattr(args, "resume", None), margin_from=getattr(args, "margin_from", None),
     )
     return RunOptions(**(kw | over))
 
@@ -140,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", metavar="RUN_ID",
                      help="finish an interrupted --full run from its last checkpoint (its run id or a prefix)")
     run.add_argument("--json", action="store_true", help="print the record as JSON on stdout")
+    # plumbing for `bench validate`: its probes' records live under <results>/validation/records, its validations
+    # (which set this machine's margin) under <results>/validation
+    run.add_argument("--margin-from", type=Path, help=argparse.SUPPRESS)
     run.set_defaults(func=cmd_run)
 
     from bench.validate import DEFAULT_WORKLOAD as W
@@ -296,9 +299,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
         out, path = validate.run_overhead(opts, pairs=args.pairs)
         print(f"\ninstrumentation overhead on {out['device']} ({out['device_name']}), {out['pairs']} A/B pairs:\n"
               f"  wall-time ratio instrumented/bare  median {out['ratio_median']:.4f} "
-              f"(min {out['ratio_min']:.4f}, max {out['ratio_max']:.4f})\n"
+              f"(min {out['ratio_min']:.4f}, max {out['ratio_max']:.4f})"
+              + (f"; mean {out['ratio_mean']:.4f} +- {out['ratio_ci95']:.4f} (95%)"
+                 if out.get("ratio_ci95") is not None else "") + "\n"
               f"  time inside the harness's own code  {out['callback_share_median']:.3%} of the wall time "
               f"(its callbacks and its wrappers around ultralytics' code)\n"
+              f"  target: under {validate.TARGET_OVERHEAD:.0%}: {'met' if out['overhead_met'] else 'NOT met'} (own "
+              f"code {out['callback_share_median']:.3%}; the A/B ratio's interval "
+              f"{'reaches' if out['ab_consistent'] else 'does NOT reach'} below {1 + validate.TARGET_OVERHEAD:.2f})\n"
               f"  record {path}", file=sys.stderr)
     else:
         out, path = validate.run_validation(run_options(args), repeat=args.repeat)

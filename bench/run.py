@@ -48,6 +48,9 @@ class RunOptions:
     datasets: Path = Path("datasets")
     seed: int = 0
     resume: str | None = None
+    #: the results directory whose validation/ holds this machine's `bench validate` records, which set the
+    #: margin (default: ``results``); `bench validate` points its probes, whose records live elsewhere, at its own
+    margin_from: Path | None = None
 
 
 def check_options(o: RunOptions) -> None:
@@ -259,7 +262,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
     if derived is not None:
         from bench.validate import margin_for
 
-        margin, margin_note = margin_for(o.results, fp.get("machine_id"), device_type,
+        margin, margin_note = margin_for(o.margin_from or o.results, fp.get("machine_id"), device_type,
                                          extrapolate.SAME_DEVICE_SYSTEMATIC)
         estimate = extrapolate.estimate_run(derived.profile, o.epochs, o.close_mosaic, systematic=margin)
     tl = timeline.parse(res.events)

@@ -78,18 +78,24 @@ def naive_baselines(epoch_seconds: Sequence[float], epochs: int, k: int = BASELI
     }
 
 
-def epoch_noise_pct(epoch_seconds: Sequence[float]) -> float | None:
-    """The full run's epoch-to-epoch spread: the sample standard deviation of its epoch times after the first
-    (which carries warm-up and one-offs) over their mean, in percent; None with fewer than 3 such epochs.
+def epoch_noise_pct(epoch_seconds: Sequence[float], plain_from: int | None = None) -> float | None:
+    """The full run's epoch-to-epoch spread, in percent: the pooled sample standard deviation of its epoch times
+    within each phase (mosaic, and from epoch ``plain_from`` on, no mosaic), each phase's first epoch left out
+    (warm-up; the loader rebuilt at close_mosaic, its plots), over their mean; None with fewer than 3 such epochs
+    or no degree of freedom left. The phases differ by design, not by noise, so each is judged about its own mean.
 
     A prediction that samples about one epoch's worth of training (the probe, or the first epoch) carries noise of
     about this size from the machine alone, so two errors closer than this cannot be ranked from one run."""
-    xs = list(epoch_seconds)[1:]
-    if len(xs) < 3:
+    ep = [float(x) for x in epoch_seconds]
+    cut = plain_from if plain_from is not None and 0 < plain_from < len(ep) else len(ep)
+    phases = [xs for xs in (ep[1:cut], ep[cut + 1:]) if xs]
+    n = sum(len(xs) for xs in phases)
+    dof = n - len(phases)
+    if n < 3 or dof < 1:
         return None
-    m = sum(xs) / len(xs)
-    sd = (sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) ** 0.5
-    return sd / m * 100.0 if m > 0 else None
+    m = sum(sum(xs) for xs in phases) / n
+    ss = sum((x - sum(xs) / len(xs)) ** 2 for xs in phases for x in xs)
+    return (ss / dof) ** 0.5 / m * 100.0 if m > 0 else None
 
 
 def baseline_verdicts(err: float, baselines: dict[str, dict[str, float]], noise_pct: float | None
@@ -275,12 +281,19 @@ def compare(predicted: float, actual: float) -> dict[str, float]:
     return {"predicted_seconds": predicted, "actual_seconds": actual, "error_pct": error_pct(predicted, actual)}
 
 
-def summarize(probes: Sequence[dict[str, Any]], full: dict[str, Any], k: int = BASELINE_K) -> dict[str, Any]:
-    """The validation record's numbers from the probe record(s) and the full-run record."""
+def summarize(probes: Sequence[dict[str, Any]], full: dict[str, Any], k: int = BASELINE_K,
+              process_seconds: Sequence[float] | None = None) -> dict[str, Any]:
+    """The validation record's numbers from the probe record(s) and the full-run record.
+
+    ``process_seconds``: each probe's `bench run` process from start to exit, as its user waits for it (imports,
+    model build, dataset mirror, training, estimate, record); the probe's cost is that, or, without it, its
+    training wall time alone."""
     preds = [p["full_run_seconds"]["median"] for p in probes]
     predicted = median(preds)
     actual = float(full["measurements"]["wall_seconds"])
-    probe_seconds = median([float(p["measurements"]["wall_seconds"]) for p in probes])
+    training = [float(p["measurements"]["wall_seconds"]) for p in probes]
+    cost = list(process_seconds) if process_seconds else training
+    probe_seconds = median(cost)
     epochs = int(full["epochs"])
     ep = list(full["measurements"]["epoch_seconds"])
     setup = timeline.parse(full["measurements"]["events"]).epochs[0].start
@@ -293,9 +306,13 @@ def summarize(probes: Sequence[dict[str, Any]], full: dict[str, Any], k: int = B
     at = actual_terms(full["measurements"]["events"], int(full["measurements"]["plain_from_epoch"]))
     terms = {name: compare(float(pv), float(av)) for name, pv in pt.items()
              if pv is not None and (av := at.get(name)) is not None and av > 0}
-    rng = central["full_run_seconds"]
+    # the range of the median prediction: the median of the probes' bounds (with an even number of probes the
+    # median is the mean of two, which can fall outside either probe's range; the median of the bounds cannot,
+    # order statistics keep low <= point <= high)
+    low = median([float(p["full_run_seconds"]["low"]) for p in probes])
+    high = median([float(p["full_run_seconds"]["high"]) for p in probes])
     err = error_pct(predicted, actual)
-    noise = epoch_noise_pct(ep)
+    noise = epoch_noise_pct(ep, int(full["measurements"]["plain_from_epoch"]))
     drift = speed_drift(probes, full, predicted, base)
     warnings = [w] if (w := drift_warning(drift)) else []
     cpu = machine_load(probes, full)
@@ -312,13 +329,16 @@ def summarize(probes: Sequence[dict[str, Any]], full: dict[str, Any], k: int = B
                         f"programs and validate again")
     return {
         "predicted_seconds": predicted,
-        "predicted_low": rng["low"],
-        "predicted_high": rng["high"],
+        "predicted_low": low,
+        "predicted_high": high,
         "actual_seconds": actual,
         "error_pct": err,
-        "within_range": rng["low"] <= actual <= rng["high"],
+        "within_range": low <= actual <= high,
         "probe_seconds": probe_seconds,
         "probe_share": probe_seconds / actual,
+        "probe_training_seconds": median(training),
+        "probes_total_seconds": sum(cost),
+        "probe_cost_basis": "process" if process_seconds else "training",
         "baselines": base,
         "terms": terms,
         "epoch_noise_pct": noise,
@@ -550,11 +570,10 @@ def load_validations(results: Path, *, backfill: bool = True) -> tuple[list[dict
 
 def backfill_figures(results: Path, vrecs: Sequence[dict[str, Any]]) -> None:
     """Give validation records the figures derived from their probe and full-run records under
-    ``<results>/validation/records/``, when those are kept: ``epoch_noise_pct`` to records older than it, and
-    ``speed_drift`` to every record, derived again with today's step-time rules (:func:`step_seconds`) so that
-    the summaries compare like with like; a record whose runs are gone keeps what it has. The measured figures
-    (the prediction made at the time, the actual time, their error) are never touched. In memory only: the files
-    are not rewritten."""
+    ``<results>/validation/records/``, when those are kept: ``epoch_noise_pct`` and ``speed_drift``, derived again
+    with today's rules (:func:`epoch_noise_pct`, :func:`step_seconds`) so that the summaries compare like with
+    like; a record whose runs are gone keeps what it has. The measured figures (the prediction made at the time,
+    the actual time, their error) are never touched. In memory only: the files are not rewritten."""
     runs = results / "validation" / "records"
 
     def load(run_id: Any) -> dict[str, Any]:
@@ -563,9 +582,8 @@ def backfill_figures(results: Path, vrecs: Sequence[dict[str, Any]]) -> None:
 
     for rec in vrecs:
         try:
-            if rec.get("epoch_noise_pct") is None:
-                ep = load(rec.get("full_run_id"))["measurements"]["epoch_seconds"]
-                rec["epoch_noise_pct"] = epoch_noise_pct([float(x) for x in ep])
+            m = load(rec.get("full_run_id"))["measurements"]
+            rec["epoch_noise_pct"] = epoch_noise_pct(m["epoch_seconds"], m.get("plain_from_epoch"))
             if _usable(rec):
                 rec["speed_drift"] = speed_drift([load(i) for i in rec["probe_run_ids"]],
                                                  load(rec.get("full_run_id")), float(rec["predicted_seconds"]),
@@ -688,6 +706,8 @@ def cli_args(opts: Any) -> list[str]:
             "--workers", str(opts.workers), "--cache", opts.cache, "--amp" if opts.amp else "--no-amp",
             "--epochs", str(opts.epochs), "--close-mosaic", str(opts.close_mosaic), "--budget", str(opts.budget),
             "--results", str(opts.results), "--datasets", str(opts.datasets), "--seed", str(opts.seed)]
+    if opts.margin_from is not None:
+        args += ["--margin-from", str(opts.margin_from)]
     if opts.data is not None:
         args += ["--data", str(opts.data)]
     else:
@@ -732,13 +752,16 @@ def run_validation(opts: Any, repeat: int = 1, log: Callable[[str], None] = lamb
     run.check_writable(opts.datasets, "--datasets")
     probe.resolve_device(opts.device)  # bad device: one line now, not from inside a child process
     results = opts.results
-    inner = dataclasses.replace(opts, results=results / "validation" / "records")
+    # the probes' margin comes from this machine's validations, as `bench run`'s does: the range users see
+    inner = dataclasses.replace(opts, results=results / "validation" / "records", margin_from=results)
     started = record.utc_now()
     t0 = time.monotonic()
-    probes = []
+    probes, process_seconds = [], []
     for i in range(repeat):
         log(f"validate: probe {i + 1}/{repeat}")
+        t = time.monotonic()
         rec = run_bench(cli_args(inner))
+        process_seconds.append(time.monotonic() - t)
         if rec["status"] != "complete":
             return _abandon(rec, "probe")
         probes.append(rec)
@@ -747,7 +770,7 @@ def run_validation(opts: Any, repeat: int = 1, log: Callable[[str], None] = lamb
     full = run_bench([*cli_args(inner), "--full"])
     if full["status"] != "complete":
         return _abandon(full, "full run")
-    out = summarize(probes, full)
+    out = summarize(probes, full, process_seconds=process_seconds)
     vrec = {
         "schema_version": record.SCHEMA_VERSION,
         "run_id": record.new_run_id(full["device"], "validate"),
@@ -778,6 +801,20 @@ def _abandon(rec: dict[str, Any], what: str) -> tuple[dict[str, Any], Path]:
     raise RunFailed(f"validation stopped: the {what} ended '{rec['status']}'"
                     + (f" ({rec.get('invalid_reason')})" if rec.get("invalid_reason") else "")
                     + f"; its record is {rec['run_id']}")
+
+
+def overhead_verdict(ratios: Sequence[float], callback_shares: Sequence[float]) -> dict[str, Any]:
+    """The overhead figures from the A/B pairs' wall-time ratios and the instrumented runs' own-code shares.
+
+    The A/B runs cannot prove an overhead under 1% on a machine whose runs differ by more than that, but they can
+    refute the own-code share: the target is met when the harness's own code stays under it and the ratios' 95%
+    interval (Student's t over the pairs; none from one pair) reaches below 1 + the target."""
+    ratio = paired_gain(ratios)
+    half = ratio["ci95_pct"]
+    share = median(callback_shares)
+    consistent = half is None or ratio["mean_pct"] - half <= 1 + TARGET_OVERHEAD
+    return {"ratio_mean": ratio["mean_pct"], "ratio_ci95": half, "callback_share_median": share,
+            "ab_consistent": consistent, "overhead_met": share < TARGET_OVERHEAD and consistent}
 
 
 def run_overhead(opts: Any, pairs: int = 2, log: Callable[[str], None] = lambda s: print(s, file=sys.stderr)
@@ -835,8 +872,7 @@ def run_overhead(opts: Any, pairs: int = 2, log: Callable[[str], None] = lambda 
         "ratio_min": min(ratios),
         "ratio_max": max(ratios),
         "ratios": ratios,
-        "callback_share_median": median(callback),
-        "overhead_met": median(callback) < TARGET_OVERHEAD,
+        **overhead_verdict(ratios, callback),
         "note": ("the wall-time ratio includes the run-to-run noise of the machine; the callback share is the "
                  "time spent inside the harness's own code (device synchronization included)"),
     }
@@ -859,7 +895,16 @@ def format_validation(v: dict[str, Any]) -> str:
         f"  predicted    {m(v['predicted_seconds'])}  [{m(v['predicted_low'])} - {m(v['predicted_high'])}]  "
         f"error {v['error_pct']:+.1f}%  (actual {'inside' if v['within_range'] else 'OUTSIDE'} the range)",
         f"  probe cost   {v['probe_seconds']:.0f} s = {v['probe_share']:.1%} of the full run"
-        + (f" (median of {v['repeat']['n']} probes)" if v["repeat"]["n"] > 1 else ""),
+        + (f" (the whole `bench run` process; its training {v['probe_training_seconds']:.0f} s)"
+           if v.get("probe_cost_basis") == "process" else "")
+        + (f"; median of {v['repeat']['n']} probes, {v['probes_total_seconds']:.0f} s for all"
+           if v["repeat"]["n"] > 1 and "probes_total_seconds" in v else ""),
+    ]
+    if v["repeat"]["n"] > 1:
+        r = v["repeat"]
+        lines.append(f"  repeat       {r['n']} estimates: median {m(r['median'])}, IQR {r['iqr']:.1f} s "
+                     f"({r['iqr'] / r['median']:.1%} of the median; warns above {IQR_WARN_THRESHOLD:.0%})")
+    lines += [
         "  baselines (from the same full run):",
     ]
     verdicts = v["targets"].get("baseline_verdicts") or {}

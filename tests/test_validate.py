@@ -79,17 +79,31 @@ def test_summarize_by_hand() -> None:
     s = summarize([probe, probe2], full, k=3)
     assert s["predicted_seconds"] == pytest.approx(45.0)  # median of 44 and 46
     assert s["error_pct"] == pytest.approx((45 - 42) / 42 * 100)
-    assert s["probe_share"] == pytest.approx(4 / 42)
+    assert s["probe_share"] == pytest.approx(4 / 42)  # without process times: the training alone
+    assert s["probe_cost_basis"] == "training" and s["probes_total_seconds"] == pytest.approx(8.0)
+    # with the processes' times, as the user waits for them (imports, mirror, estimate): 5 and 7 s, median 6 s
+    sp = summarize([probe, probe2], full, k=3, process_seconds=[5.0, 7.0])
+    assert sp["probe_seconds"] == pytest.approx(6.0) and sp["probe_share"] == pytest.approx(6 / 42)
+    assert sp["probe_training_seconds"] == pytest.approx(4.0) and sp["probes_total_seconds"] == pytest.approx(12.0)
+    assert sp["probe_cost_basis"] == "process"
     assert s["baselines"]["first_epoch_x_n"]["predicted_seconds"] == pytest.approx(52.0)
     assert s["baselines"]["first_epoch_x_n"]["error_pct"] == pytest.approx((52 - 42) / 42 * 100)
     assert s["baselines"]["mean_first_3_x_n"]["predicted_seconds"] == pytest.approx(4 * 36.5 / 3)
     assert s["targets"]["beats_baselines"] is True
     assert s["repeat"]["n"] == 2 and s["repeat"]["iqr"] == pytest.approx(1.0)
     # terms of the probe closest to the median (44 s, the first of a tie): its profile's val pass of 9 s against
-    # the full run's 1.8 s, its 10 x 10 s of mosaic training against 9 s; the range is that probe's, 40-48 s
+    # the full run's 1.8 s, its 10 x 10 s of mosaic training against 9 s; the range is the median of the probes'
+    # bounds, 41-49 s
     assert s["terms"]["val_pass"]["error_pct"] == pytest.approx(400.0)
     assert s["terms"]["train_mosaic"]["error_pct"] == pytest.approx((100 - 9) / 9 * 100)
-    assert (s["predicted_low"], s["predicted_high"], s["within_range"]) == (40.0, 48.0, True)
+    assert (s["predicted_low"], s["predicted_high"], s["within_range"]) == (41.0, 49.0, True)
+    # two probes whose ranges both miss the median of their points: 300 [285-315] and 340 [323-357] have median
+    # 320 and median bounds 304-336; a range always holds its own point
+    lo = {**probe, "full_run_seconds": {"median": 300.0, "low": 285.0, "high": 315.0}}
+    hi = {**probe, "full_run_seconds": {"median": 340.0, "low": 323.0, "high": 357.0}}
+    r = summarize([lo, hi], full, k=3)
+    assert (r["predicted_seconds"], r["predicted_low"], r["predicted_high"]) == (320.0, 304.0, 336.0)
+    assert not r["within_range"]  # the actual 42 s
     # steps: the probe's 4 s (after its first two) against the full run's 3.4 s, each phase judged on its own: the
     # mosaic phase's 4 and 4 s after its first two (6 and 4 s), the no-mosaic phase's 3, 3 and 3 s after its
     # first, 5 s, which costs over 1.15 x the steps after it (warm-up)
@@ -208,6 +222,8 @@ def test_small_real_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         assert key in v
     assert v["error_pct"] == pytest.approx((v["predicted_seconds"] - v["actual_seconds"]) / v["actual_seconds"] * 100)
     assert v["probe_share"] == pytest.approx(v["probe_seconds"] / v["actual_seconds"])
+    # the probe's cost is its whole `bench run` process, as its user waits for it: more than its training
+    assert v["probe_cost_basis"] == "process" and v["probe_seconds"] > v["probe_training_seconds"] > 0
     for b in v["baselines"].values():
         assert b["error_pct"] == pytest.approx((b["predicted_seconds"] - v["actual_seconds"]) / v["actual_seconds"]
                                                * 100)
@@ -258,6 +274,21 @@ def test_overhead_ab(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert len(list((res / "validation").glob("*.json"))) == 1
 
 
+def test_overhead_verdict_by_hand() -> None:
+    from bench.validate import overhead_verdict
+
+    # ratios 1.00 and 1.02: mean 1.01, se 0.01, t(1 df) 12.706: 1.01 +- 0.127 reaches below 1.01
+    v = overhead_verdict([1.00, 1.02], [0.001, 0.003])
+    assert v["ratio_mean"] == pytest.approx(1.01) and v["ratio_ci95"] == pytest.approx(0.12706)
+    assert v["callback_share_median"] == pytest.approx(0.002) and v["ab_consistent"] and v["overhead_met"]
+    # three pairs 5% apart, tightly: 1.05 +- 0.0025 refutes a 0.1% own-code share
+    v = overhead_verdict([1.049, 1.05, 1.051], [0.001] * 3)
+    assert v["ratio_ci95"] == pytest.approx(4.303 * 0.001 / 3 ** 0.5)
+    assert not v["ab_consistent"] and not v["overhead_met"]
+    assert overhead_verdict([1.3], [0.02]) == {"ratio_mean": 1.3, "ratio_ci95": None, "callback_share_median": 0.02,
+                                               "ab_consistent": True, "overhead_met": False}
+
+
 # ------------------------------------------------------------------------------- over many validations
 def test_epoch_noise_pct_by_hand() -> None:
     from bench.validate import epoch_noise_pct
@@ -265,6 +296,15 @@ def test_epoch_noise_pct_by_hand() -> None:
     # the first epoch (warm-up) is left out; 10, 12, 14: mean 12, sample sd 2 -> 16.67%
     assert epoch_noise_pct([30.0, 10.0, 12.0, 14.0]) == pytest.approx(200 / 12)
     assert epoch_noise_pct([30.0, 10.0, 12.0]) is None  # too few epochs to speak of a spread
+    # two phases, each about its own mean, each one's first epoch left out: mosaic 10, 12, 14 (mean 12, squares
+    # 8), no mosaic (from epoch 4) 20 (plots, loader rebuilt), then 7, 9 (mean 8, squares 2); pooled sd
+    # sqrt(10 / 3) over the mean of the five, 10.4
+    ep = [30.0, 10.0, 12.0, 14.0, 20.0, 7.0, 9.0]
+    assert epoch_noise_pct(ep, plain_from=4) == pytest.approx((10 / 3) ** 0.5 / 10.4 * 100)
+    assert epoch_noise_pct(ep, plain_from=4) < epoch_noise_pct(ep)  # the phases' difference is not noise
+    # a phase of one epoch adds to the mean, not to the spread: 10, 12 about 11 (squares 2), 8 alone; 1 dof
+    assert epoch_noise_pct([30.0, 10.0, 12.0, 20.0, 8.0], plain_from=3) == pytest.approx(2 ** 0.5 / 10 * 100)
+    assert epoch_noise_pct([30.0, 10.0, 20.0, 8.0], plain_from=2) is None  # 2 epochs are too few
 
 
 def test_baseline_verdicts_by_hand() -> None:
@@ -503,6 +543,24 @@ def test_margin_from_this_machines_validations(tmp_path: Path) -> None:
     assert margin_for(two, "m1", "cpu", 0.05) == (0.05, None)  # too few validations to say anything
     assert validated_margin([], "m1", "cpu") is None
     assert validated_margin([vrec("x", 1.0, 1.0, 1.0) | {"fingerprint": 3}] * 3, "m1", "cpu") is None
+
+
+def test_probes_are_started_with_the_options_they_were_given(tmp_path: Path) -> None:
+    import dataclasses
+
+    from bench.cli import build_parser, run_options
+    from bench.validate import cli_args
+
+    given = ["--device", "cpu", "--model", "yolov8s", "--imgsz", "96", "--batch", "3", "--workers", "2", "--cache",
+             "ram", "--no-amp", "--epochs", "7", "--close-mosaic", "2", "--budget", "12.5", "--train-images", "33",
+             "--val-images", "9", "--test-images", "4", "--classes", "5", "--image-size", "160x96", "--seed", "9",
+             "--results", str(tmp_path / "r"), "--datasets", str(tmp_path / "d")]
+    opts = run_options(build_parser().parse_args(["run", *given]))
+    # a validation's probe: its records apart, its margin from the validations beside them
+    inner = dataclasses.replace(opts, results=tmp_path / "r" / "validation" / "records", margin_from=tmp_path / "r")
+    for o in (opts, inner):
+        assert run_options(build_parser().parse_args(["run", *cli_args(o)])) == o
+    assert opts.margin_from is None and "--margin-from" not in cli_args(opts)
 
 
 def test_report_widens_this_machines_row_from_its_validations(tmp_path: Path,
