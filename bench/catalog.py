@@ -253,12 +253,15 @@ def _parse_catalog(data: Any, path: Path | None) -> Catalog:
             if p["source"] not in sources:
                 raise ValueError(f"{name} {region}: price source {p['source']!r} is not in sources")
             usd = float(p["usd_per_hour"])
-            if usd <= 0:
-                raise ValueError(f"{name} {region}: usd_per_hour must be > 0")
+            if not 0 < usd < 1e6:  # NaN and infinity fail too
+                raise ValueError(f"{name} {region}: usd_per_hour {usd:g} must be a number > 0 and < 1e6")
             prices[region] = Price(usd, str(p["source"]), _as_date(p["as_of"], f"{name} {region}", undated_ok=True),
                                    str(p["confidence"]), bool(p.get("derived", False)))
         local_nvme = d.get("local_nvme", families[fam].local_nvme if fam in families else False)
         accel = d["accelerator"]
+        if int(d["vcpus"]) < 1 or int(d["accelerator_count"]) < (0 if accel is None else 1):
+            raise ValueError(f"{name}: vcpus must be >= 1 and accelerator_count >= 1 for a GPU instance (0 without "
+                             f"one); got {d['vcpus']} and {d['accelerator_count']}")
         instances[name] = Instance(
             name=name, accelerator=None if accel is None else str(accel),
             accelerator_count=int(d["accelerator_count"]), accelerator_memory_gb=float(_memory_gb(d)),

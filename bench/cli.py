@@ -25,8 +25,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _number(kind: type, low: float, strict: bool) -> Any:
-    """An argparse type: a finite ``kind(s)`` that is > low (strict) or >= low, else one clear error."""
+#: The largest number any flag takes: beyond every plausible count, size, second or hour (10^9 hours is 114,000
+#: years); the arithmetic and the plots stay finite below it.
+MAX_FLAG_VALUE = 1e9
+
+
+def _number(kind: type, low: float, strict: bool, high: float = MAX_FLAG_VALUE) -> Any:
+    """An argparse type: a finite ``kind(s)`` that is > low (strict) or >= low, and at most
+    :data:`MAX_FLAG_VALUE`, else one clear error."""
     noun = "a number" if kind is float else "an integer"
 
     def parse(s: str) -> Any:
@@ -38,42 +44,35 @@ def _number(kind: type, low: float, strict: bool) -> Any:
             raise argparse.ArgumentTypeError(f"'{s}' is not a finite number")
         if (v <= low) if strict else (v < low):
             raise argparse.ArgumentTypeError(f"{s} must be {'>' if strict else '>='} {low:g}")
+        if v > high:
+            raise argparse.ArgumentTypeError(f"{s} is beyond any plausible value (at most {high:g})")
         return v
 
     return parse
 
 
-def _iso(s: str) -> str:
-    """A trailing Z (as records write UTC) spelled +00:00, which Python 3.10's ``fromisoformat`` also reads."""
-    return s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s
-
-
 def _utc_time(s: str) -> Any:
     """An argparse type: a UTC date or time (2026-11-29, 2026-11-29T06:00, or with its offset), as a datetime."""
-    import datetime as dt
+    from bench.record import parse_utc
 
-    try:
-        t = dt.datetime.fromisoformat(_iso(s))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{s}' is not a UTC date or time: use 2026-11-29 or 2026-11-29T06:00"
-                                         ) from None
-    return t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t
+    t = parse_utc(s)
+    if t is None:
+        raise argparse.ArgumentTypeError(f"'{s}' is not a UTC date or time: use 2026-11-29 or 2026-11-29T06:00")
+    return t
 
 
 def _started_since(v: dict[str, Any], since: Any) -> bool:
     """Was validation record ``v`` started at or after ``since``? No (left out) when its time is unreadable."""
-    import datetime as dt
+    from bench.record import parse_utc
 
-    try:
-        t = dt.datetime.fromisoformat(_iso(str(v.get("created_at"))))
-    except ValueError:
-        return False
-    return bool((t if t.tzinfo is not None else t.replace(tzinfo=dt.timezone.utc)) >= since)
+    t = parse_utc(v.get("created_at"))
+    return t is not None and t >= since
 
 
 _positive_float = _number(float, 0, strict=True)
 _positive_int = _number(int, 1, strict=False)
 _nonneg_int = _number(int, 0, strict=False)
+_seed = _number(int, 0, strict=False, high=math.inf)  # its range (numpy's) is checked with the other options
 
 
 def add_workload_args(p: argparse.ArgumentParser) -> None:
@@ -100,7 +99,7 @@ def add_workload_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--image-size", default="640x480", help="synthetic image WIDTHxHEIGHT in pixels (640x480)")
     p.add_argument("--results", type=Path, default=Path("results"), help="results directory (results/)")
     p.add_argument("--datasets", type=Path, default=Path("datasets"), help="where synthetic datasets live")
-    p.add_argument("--seed", type=_nonneg_int, default=0, help="training and dataset seed")
+    p.add_argument("--seed", type=_seed, default=0, help="training and dataset seed")
 
 
 def _synthetic(args: argparse.Namespace) -> Any:
@@ -289,6 +288,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise UsageError("--summary and --overhead: choose one (--summary trains nothing, --overhead trains)")
     if args.since is not None and not args.summary:
         raise UsageError("--since selects validations for --summary: add --summary, or leave --since out")
+    if args.repeat != 1 and (args.summary or args.overhead):
+        raise UsageError(f"--repeat repeats a validation's probe; --{'summary' if args.summary else 'overhead'} "
+                         f"runs none: leave --repeat out")
+    if args.pairs != 2 and not args.overhead:
+        raise UsageError("--pairs sets the A/B pairs of --overhead: add --overhead, or leave --pairs out")
     if args.summary:
         return _validate_summary(args)
     if args.overhead:
@@ -323,9 +327,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def _validate_summary(args: argparse.Namespace) -> int:
     from bench import validate
 
+    if args.results.exists() and not args.results.is_dir():
+        raise UsageError(f"--results {args.results}: not a directory; give the results directory that holds "
+                         f"validation/")
     vrecs, skipped = validate.load_validations(args.results)
     for line in skipped:
         print(f"warning: skipped {line}", file=sys.stderr)
+    for v in vrecs:
+        if not validate.usable(v):
+            print(f"warning: left out {v.get('run_id')}: its error, probe share or baselines are not numbers",
+                  file=sys.stderr)
     since = ""
     if args.since is not None:
         vrecs = [v for v in vrecs if _started_since(v, args.since)]
@@ -444,6 +455,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"bench {args.command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as e:  # the machine refused (a full disk, a permission, a name too long): what and where
+        where = f": {e.filename}" if e.filename else ""
+        print(f"bench {args.command}: error: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
     except BaseException as e:
         from bench.errors import Interrupted
 

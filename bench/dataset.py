@@ -67,6 +67,14 @@ _SPLIT_IDS = {"train": 0, "val": 1, "test": 2}
 
 #: Most boxes drawn in one image, whatever the mean (a Poisson draw has a long tail).
 MAX_BOXES_PER_IMAGE = 30
+#: At most this many classes (LVIS, among the largest detection datasets, has 1,203): a class count beyond it is a
+#: typo, and naming 10^12 classes would exhaust memory before anything else could say so.
+MAX_CLASSES = 100_000
+#: Synthetic images at most this wide or tall (pixels).
+MAX_IMAGE_SIDE = 8192
+#: Bytes a synthetic image takes on disk per pixel, labels included: 0.281 measured (4,993 images of 640x480,
+#: 432 MB, 2026-12-03); the free-space check asks for 0.35, plus 20%.
+DISK_BYTES_PER_PIXEL = 0.35
 
 #: Smallest and largest box side, as a fraction of the image side (see :func:`_boxes` for the distribution).
 BOX_SIDE_RANGE = (0.03, 0.5)
@@ -119,16 +127,17 @@ class SyntheticSpec:
             "train": (1, "an integer >= 1"),
             "val": (1, "an integer >= 1"),
             "test": (0, "an integer >= 0"),
-            "width": (32, "an integer >= 32 (pixels)"),
-            "height": (32, "an integer >= 32 (pixels)"),
-            "classes": (1, "an integer >= 1"),
+            "width": (32, f"an integer from 32 to {MAX_IMAGE_SIDE} (pixels)"),
+            "height": (32, f"an integer from 32 to {MAX_IMAGE_SIDE} (pixels)"),
+            "classes": (1, f"an integer from 1 to {MAX_CLASSES:,}"),
             "jpeg_quality": (1, "an integer from 1 to 95"),
             "seed": (0, "an integer >= 0"),
         }
         for name, (low, allowed) in ints.items():
             value = getattr(self, name)
             bad_type = isinstance(value, bool) or not isinstance(value, int)
-            if bad_type or value < low or (name == "jpeg_quality" and value > 95):
+            high = {"jpeg_quality": 95, "width": MAX_IMAGE_SIDE, "height": MAX_IMAGE_SIDE, "classes": MAX_CLASSES}
+            if bad_type or value < low or value > high.get(name, value):
                 raise UsageError(f"synthetic dataset: {name}={value!r} is not allowed; {name} must be {allowed}")
         mean = self.boxes_per_image
         if isinstance(mean, bool) or not isinstance(mean, (int, float)) or not 0 < mean <= MAX_BOXES_PER_IMAGE:
@@ -667,6 +676,12 @@ def ensure_synthetic(
     if final.exists():
         shutil.rmtree(final, ignore_errors=True)  # incomplete or foreign: never used
     _remove_stale_temps(datasets_dir)
+    need = spec.total * spec.width * spec.height * DISK_BYTES_PER_PIXEL * 1.2
+    free = shutil.disk_usage(datasets_dir).free
+    if free < need:
+        raise UsageError(f"datasets folder {datasets_dir}: {free / 1e9:.1f} GB free, but the synthetic dataset of "
+                         f"{spec.total:,} images of {spec.width}x{spec.height} needs about {need / 1e9:.1f} GB; free "
+                         f"space, give another --datasets, or ask for fewer images")
 
     tmp = datasets_dir / f".tmp-synthetic-{key}-{os.getpid()}-{secrets.token_hex(4)}"
     tmp.mkdir()
@@ -745,11 +760,12 @@ def _names(data: dict[str, Any], yaml_path: Path) -> tuple[str, ...]:
     names, nc = data.get("names"), data.get("nc")
     if nc is not None:
         try:
-            ok = not isinstance(nc, bool) and float(nc) == int(float(nc)) and int(float(nc)) >= 1
+            ok = not isinstance(nc, bool) and float(nc) == int(float(nc)) and 1 <= int(float(nc)) <= MAX_CLASSES
         except (TypeError, ValueError, OverflowError):
             ok = False
         if not ok:
-            raise UsageError(f"dataset file {yaml_path}: 'nc: {nc}' must be a whole number of classes >= 1")
+            raise UsageError(f"dataset file {yaml_path}: 'nc: {nc}' must be a whole number of classes from 1 to "
+                             f"{MAX_CLASSES:,}")
         nc = int(float(nc))
     if names is None and nc is not None:
         return tuple(f"class_{i}" for i in range(nc))
@@ -994,9 +1010,21 @@ def load_dataset(yaml_path: Path) -> DatasetInfo:
     slack; polygon rows are accepted, as ultralytics turns them into boxes). Images are not decoded: that is
     ultralytics' job. A ``download`` key is ignored (this benchmark never downloads). A ``test`` split is
     checked like the others when it exists on disk; a missing one only gives a warning (training does not use
-    it). About 5,000 labelled images check in well under a second.
+    it). About 5,000 labelled images check in well under a second. A path the system cannot take (a NUL byte, a
+    name too long) is a UsageError too.
     """
     yaml_path = Path(yaml_path).expanduser().absolute()
+    try:
+        return _load_dataset(yaml_path)
+    except (OSError, ValueError) as e:
+        if isinstance(e, ValueError) and "null byte" not in str(e):
+            raise  # a bug of ours, not a path
+        why = f"{e.strerror}: {e.filename}" if isinstance(e, OSError) and e.strerror else str(e)
+        raise UsageError(f"dataset file {yaml_path}: a path in it cannot be used ({why}); fix 'path', 'train' "
+                         f"and 'val'") from None
+
+
+def _load_dataset(yaml_path: Path) -> DatasetInfo:
     data = _read_yaml(yaml_path)
     if "val" not in data and "validation" in data:
         data["val"] = data.pop("validation")

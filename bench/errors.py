@@ -3,6 +3,7 @@
 Exit codes (documented in README.md):
 
 * 2   ``UsageError``: bad input (a flag, a path, a data.yaml, a results file, a region...).
+* 1   the operating system refused (``OSError``: a full disk, a permission): one line naming the file.
 * 3   ``RunFailed``: the measurement itself failed (training crashed, device error).
 * 130 interrupted by SIGINT, 143 by SIGTERM (128 + signal number, the shell convention).
 """

@@ -20,6 +20,7 @@ Data versus compute (the split every cross-hardware estimate depends on):
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -99,7 +100,7 @@ class Profile:
                          int(x["batches_observed"]))
 
         dl = d.get("data_load_seconds_per_batch")
-        return cls(
+        return _checked(cls(
             device_type=str(d["device_type"]), device_name=str(d["device_name"]), precision=str(d["precision"]),
             model=str(d["model"]), imgsz=int(d["imgsz"]), batch=int(d["batch"]), val_batch=int(d["val_batch"]),
             workers=int(d["workers"]), host_cpus=int(d["host_cpus"]),
@@ -114,4 +115,30 @@ class Profile:
             torch_threads=int(d.get("torch_threads", 0)),
             gflops=float(d["gflops"]) if d.get("gflops") is not None else None,
             notes=tuple(d.get("notes", ())),
-        )
+        ))
+
+
+def _checked(p: Profile) -> Profile:
+    """``p`` if its numbers can be a measurement (a record is input: it may have been edited, or written by a
+    broken version), else ValueError naming the first field that cannot: every number finite, counts >= 1,
+    per-batch seconds >= 0."""
+    def bad(name: str, why: str) -> ValueError:
+        return ValueError(f"profile {name}: {why}")
+
+    for name in ("imgsz", "batch", "val_batch", "train_images", "val_images"):
+        if getattr(p, name) < 1:
+            raise bad(name, f"{getattr(p, name)} must be >= 1")
+    per_batch = {f"{ph}.{k}": getattr(getattr(p, ph), k) for ph in ("mosaic", "plain")
+                 for k in ("data_seconds_per_batch", "compute_seconds_per_batch")}
+    per_batch |= {k: getattr(p, k) for k in ("val_data_seconds_per_batch", "val_compute_seconds_per_batch",
+                                             "data_load_seconds_per_batch") if getattr(p, k) is not None}
+    others = {k: getattr(p, k) for k in ("val_fixed_seconds", "epoch_fixed_seconds")}
+    for name, r in (per_batch | others).items():
+        if not all(math.isfinite(x) for x in (r.low, r.median, r.high)):
+            raise bad(name, f"{r} is not a finite number of seconds")
+        if name in per_batch and r.low < 0:
+            raise bad(name, f"{r} is negative; seconds per batch are >= 0")
+    for name in ("setup_seconds", "warmup_excess_seconds", "final_fixed_seconds"):
+        if not math.isfinite(getattr(p, name)):
+            raise bad(name, f"{getattr(p, name)} is not a finite number of seconds")
+    return p

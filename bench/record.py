@@ -38,6 +38,18 @@ REQUIRED_KEYS = ("schema_version", "run_id", "status", "device", "fingerprint", 
                  "seconds_per_epoch", "full_run_seconds")
 
 
+def parse_utc(s: Any) -> dt.datetime | None:
+    """A record's ISO time (``2026-11-28T18:15:00.123456Z``, or with an offset; a time without one is UTC) as an
+    aware datetime, or None when it is not one. A trailing Z is spelled +00:00, which Python 3.10 also reads."""
+    if not isinstance(s, str):
+        return None
+    try:
+        t = dt.datetime.fromisoformat(s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s)
+    except ValueError:
+        return None
+    return t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t
+
+
 def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -184,6 +196,8 @@ def read_record(path: Path) -> dict[str, Any]:
     missing = [k for k in REQUIRED_KEYS if k not in rec]
     if missing:
         raise UsageError(f"{path}: record lacks {', '.join(missing)}")
+    if parse_utc(rec["created_at"]) is None:
+        raise UsageError(f"{path}: created_at {rec['created_at']!r} is not an ISO time (2026-11-28T18:15:00Z)")
     return rec
 
 
@@ -201,12 +215,12 @@ def load_records(directory: Path) -> Loaded:
             out.records.append(read_record(p))
         except UsageError as e:
             out.skipped.append(str(e))
-    out.records.sort(key=lambda r: (str(r.get("created_at", "")), str(r["run_id"])))
+    out.records.sort(key=lambda r: (parse_utc(r["created_at"]), str(r["run_id"])))  # by the instant, any offset
     return out
 
 
-def find_record(directory: Path, run_id: str) -> dict[str, Any]:
-    """The record whose run_id is ``run_id`` (or a unique prefix of it)."""
+def find_record(directory: Path, run_id: str, flag: str = "--run") -> dict[str, Any]:
+    """The record whose run_id is ``run_id`` (or a unique prefix of it); errors name ``flag``."""
     p = directory / f"{run_id}.json"
     if p.exists():
         return read_record(p)
@@ -215,6 +229,6 @@ def find_record(directory: Path, run_id: str) -> dict[str, Any]:
         return read_record(matches[0])
     if not matches:
         known = [q.stem for q in iter_record_files(directory)][-5:]
-        raise UsageError(f"--run {run_id}: no such record in {directory}"
+        raise UsageError(f"{flag} {run_id}: no such record in {directory}"
                          + (f"; newest: {', '.join(known)}" if known else "; run `python -m bench run` first"))
-    raise UsageError(f"--run {run_id}: ambiguous, matches {', '.join(q.stem for q in matches[:5])}")
+    raise UsageError(f"{flag} {run_id}: ambiguous, matches {', '.join(q.stem for q in matches[:5])}")

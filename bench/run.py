@@ -28,6 +28,8 @@ CACHE_CHOICES = ("false", "ram", "disk")
 #: on a laptop GPU it buys dozens of batches per phase.
 DEFAULT_BUDGET = 90.0
 
+#: Largest --imgsz accepted: far above what YOLOv8 is trained at (640; 1280 for small objects).
+MAX_IMGSZ = 8192
 
 @dataclass(frozen=True)
 class RunOptions:
@@ -61,6 +63,8 @@ def check_options(o: RunOptions) -> None:
     for flag, value in (("--imgsz", o.imgsz), ("--batch", o.batch), ("--epochs", o.epochs)):
         if value < 1:
             raise UsageError(f"{flag} {value}: must be a positive integer")
+    if o.imgsz > MAX_IMGSZ:
+        raise UsageError(f"--imgsz {o.imgsz}: at most {MAX_IMGSZ} pixels (YOLOv8 trains at 640, at times 1280)")
     if o.imgsz % 32:
         raise UsageError(f"--imgsz {o.imgsz}: must be a multiple of 32 (the model's largest stride), e.g. "
                          f"{max(32, round(o.imgsz / 32) * 32)}")
@@ -74,6 +78,8 @@ def check_options(o: RunOptions) -> None:
         raise UsageError(f"--seed {o.seed}: must be between 0 and {2**32 - 1} (numpy's seed range)")
     if o.cache not in CACHE_CHOICES:
         raise UsageError(f"--cache {o.cache}: use one of {', '.join(CACHE_CHOICES)}")
+    if o.data is not None and o.data.is_dir():
+        raise UsageError(f"--data {o.data}: a folder; give the path of the YOLO data.yaml file in it")
     if o.data is not None and not o.data.is_file():
         raise UsageError(f"--data {o.data}: no such file; give the path of a YOLO data.yaml")
     check_writable(o.results, "--results")
@@ -109,6 +115,15 @@ def prepare_dataset(o: RunOptions, log: Callable[[str], None]) -> DatasetInfo:
     return info
 
 
+def train_config(o: RunOptions) -> Any:
+    """The :class:`bench.probe.TrainConfig` of ``o`` (imports torch)."""
+    from bench import probe
+
+    return probe.TrainConfig(model=o.model.removesuffix(".yaml"), imgsz=o.imgsz, batch=o.batch, workers=o.workers,
+                             cache=False if o.cache == "false" else o.cache, amp=o.amp, epochs=o.epochs,
+                             close_mosaic=o.close_mosaic, seed=o.seed)
+
+
 def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=sys.stderr)
             ) -> tuple[dict[str, Any], Path]:
     """Run the whole `bench run` and return (record, path written). Raises UsageError for bad input."""
@@ -128,9 +143,7 @@ def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=
     results = o.results.resolve()
     save_dir = results / "runs" / run_id if prev is None else Path(prev["measurements"]["save_dir"])
     created = record.utc_now()
-    cfg = probe.TrainConfig(model=o.model.removesuffix(".yaml"), imgsz=o.imgsz, batch=o.batch,
-                            workers=o.workers, cache=False if o.cache == "false" else o.cache, amp=o.amp,
-                            epochs=o.epochs, close_mosaic=o.close_mosaic, seed=o.seed)
+    cfg = train_config(o)
     if prev is not None:
         data_yaml = save_dir / "data" / "data.yaml"
     elif o.full:
@@ -172,11 +185,20 @@ def checkpoint_whole(path: Path) -> bool:
 def resumable(o: RunOptions) -> tuple[dict[str, Any], RunOptions]:
     """The interrupted full run that ``--resume`` names, and the options to finish it with (its own config)."""
     assert o.resume is not None
-    prev = record.find_record(o.results, o.resume)
+    prev = record.find_record(o.results, o.resume, "--resume")
     if prev.get("kind") != "full" or prev.get("status") != "interrupted":
         raise UsageError(f"--resume {o.resume}: that record is a {prev.get('kind')} run with status "
                          f"'{prev.get('status')}'; only an interrupted --full run can be resumed")
-    save_dir = Path(prev["measurements"]["save_dir"])
+    try:
+        save_dir = Path(prev["measurements"]["save_dir"])
+        c = prev["config"]
+        o = replace(o, model=str(c["model"]), imgsz=int(c["imgsz"]), batch=int(c["batch"]),
+                    epochs=int(c["epochs"]), close_mosaic=int(c["close_mosaic"]), amp=bool(c["amp_requested"]),
+                    cache=str(c["cache"]), seed=int(c["seed"]), full=True, data=Path(c["dataset"]["yaml_path"]),
+                    workers=int(c["workers_requested"]))
+    except (KeyError, TypeError, ValueError) as e:
+        raise UsageError(f"--resume {prev.get('run_id')}: the record is damaged (its {e} is missing or wrong) and "
+                         f"cannot be resumed; start the run again") from None
     last = save_dir / "weights" / "last.pt"
     if not last.exists():
         raise UsageError(f"--resume {o.resume}: no checkpoint at {last}: the run stopped before its first epoch "
@@ -184,11 +206,6 @@ def resumable(o: RunOptions) -> tuple[dict[str, Any], RunOptions]:
     if not checkpoint_whole(last):
         raise UsageError(f"--resume {o.resume}: the checkpoint {last} is cut off or damaged (a kill while "
                          "ultralytics saved it, or a full disk); start the run again")
-    c = prev["config"]
-    o = replace(o, model=c["model"], imgsz=int(c["imgsz"]), batch=int(c["batch"]), epochs=int(c["epochs"]),
-                close_mosaic=int(c["close_mosaic"]), amp=bool(c["amp_requested"]), cache=str(c["cache"]),
-                seed=int(c["seed"]), full=True, data=Path(c["dataset"]["yaml_path"]),
-                workers=int(c["workers_requested"]))
     return prev, o
 
 

@@ -395,7 +395,9 @@ def paired_gain(gains: Sequence[float]) -> dict[str, Any]:
     return {"mean_pct": m, "se_pct": se, "ci95_pct": half, "verdict": verdict}
 
 
-def _usable(v: dict[str, Any]) -> bool:
+def usable(v: dict[str, Any]) -> bool:
+    """Can the summaries use validation record ``v``: its error, share, baselines and config numbers of the
+    right kinds (a record may have been edited, or cut short by an older bench)?"""
     def num(x: Any) -> bool:
         return isinstance(x, (int, float)) and not isinstance(x, bool) and x == x
 
@@ -424,7 +426,7 @@ def aggregate(vrecs: Sequence[dict[str, Any]], min_runs: int = AGGREGATE_MIN_RUN
     bias (mean error) and mean |error| over repeated validations can."""
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for v in vrecs:
-        if _usable(v):
+        if usable(v):
             groups.setdefault(workload_key(v), []).append(v)
     out: list[dict[str, Any]] = []
     for runs in groups.values():
@@ -536,7 +538,7 @@ def validated_margin(vrecs: Sequence[dict[str, Any]], machine_id: str | None, de
     workload counts: on one machine the error is mostly the machine's own drift between probe and run."""
     if not machine_id:
         return None
-    errs = [abs(float(v["error_pct"])) for v in vrecs if _usable(v) and v.get("device") == device
+    errs = [abs(float(v["error_pct"])) for v in vrecs if usable(v) and v.get("device") == device
             and (v.get("fingerprint") or {}).get("machine_id") == machine_id]
     if len(errs) < AGGREGATE_MIN_RUNS:
         return None
@@ -584,7 +586,7 @@ def backfill_figures(results: Path, vrecs: Sequence[dict[str, Any]]) -> None:
         try:
             m = load(rec.get("full_run_id"))["measurements"]
             rec["epoch_noise_pct"] = epoch_noise_pct(m["epoch_seconds"], m.get("plain_from_epoch"))
-            if _usable(rec):
+            if usable(rec):
                 rec["speed_drift"] = speed_drift([load(i) for i in rec["probe_run_ids"]],
                                                  load(rec.get("full_run_id")), float(rec["predicted_seconds"]),
                                                  rec["baselines"])
@@ -737,6 +739,11 @@ def run_bench(args: list[str]) -> dict[str, Any]:
     if not out.strip():
         if proc.returncode in (130, 143):
             raise Interrupted(proc.returncode - 128)
+        if proc.returncode == 2:  # bad input, which the checks before the first child should have caught
+            from bench.errors import UsageError
+
+            raise UsageError(f"`bench run` rejected the options it was given (its line above says why): "
+                             f"{' '.join(args)}")
         raise RunFailed(f"`bench run {' '.join(args)}` exited {proc.returncode} without a record")
     rec: dict[str, Any] = json.loads(out)
     return rec
@@ -751,6 +758,7 @@ def run_validation(opts: Any, repeat: int = 1, log: Callable[[str], None] = lamb
     run.check_options(opts)
     run.check_writable(opts.datasets, "--datasets")
     probe.resolve_device(opts.device)  # bad device: one line now, not from inside a child process
+    run.prepare_dataset(opts, log)  # a bad --data too; and a synthetic dataset is generated once, outside the probe
     results = opts.results
     # the probes' margin comes from this machine's validations, as `bench run`'s does: the range users see
     inner = dataclasses.replace(opts, results=results / "validation" / "records", margin_from=results)
@@ -825,15 +833,16 @@ def run_overhead(opts: Any, pairs: int = 2, log: Callable[[str], None] = lambda 
     harness's own code (its callbacks, and its wrappers around ultralytics' code: ``probe.OwnTime``) as a share of
     the instrumented runs' wall time."""
     from bench import probe, run
-    from bench.dataset import ensure_synthetic
 
     run.check_options(opts)
     device = probe.resolve_device(opts.device)
-    info = ensure_synthetic(opts.synthetic, opts.datasets) if opts.data is None else None
-    data_yaml = info.yaml_path if info else opts.data
-    cfg = probe.TrainConfig(model=opts.model, imgsz=opts.imgsz, batch=opts.batch, workers=opts.workers,
-                            amp=opts.amp, epochs=opts.epochs, close_mosaic=opts.close_mosaic, seed=opts.seed)
+    run.check_writable(opts.datasets, "--datasets")
     base = opts.results.resolve() / "validation" / "overhead-runs"
+    # the checked, local data.yaml `bench run --full` trains on (never the user's file as it is: ultralytics would
+    # resolve its paths its own way, and download what is missing)
+    run_id = record.new_run_id(device.type, "overhead")
+    data_yaml = probe.resolved_yaml(run.prepare_dataset(opts, log), base / f"data-{run_id}")
+    cfg = run.train_config(opts)
     walls: dict[str, list[float]] = {"instrumented": [], "bare": []}
     callback: list[float] = []
     # one uncounted run first: the first training on a dataset writes ultralytics' label cache and warms the page
@@ -860,7 +869,7 @@ def run_overhead(opts: Any, pairs: int = 2, log: Callable[[str], None] = lambda 
     ratios = [a / b for a, b in zip(walls["instrumented"], walls["bare"], strict=True)]
     out = {
         "schema_version": record.SCHEMA_VERSION,
-        "run_id": record.new_run_id(device.type, "overhead"),
+        "run_id": run_id,
         "kind": "overhead",
         "status": "complete",
         "created_at": record.utc_now(),

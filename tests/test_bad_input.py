@@ -31,6 +31,13 @@ def results(tmp_path: Path) -> Path:
     (d / "binary.json").write_bytes(b"\xff\xfe\x00 not text")  # not UTF-8: skipped like any corrupt file
     (d / "validation").mkdir()
     (d / "validation" / "binary.json").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (tmp_path / "noval.yaml").write_text(f"path: {tmp_path}\ntrain: .\nnames: [a]\n")
+    import json  # an interrupted full run whose record lost its measurements and config: not resumable
+
+    good = json.loads((d / "20261128T180143Z-cpu-probe-c84d97.json").read_text())
+    rid = "20261130T000000Z-cpu-full-broken"
+    (d / f"{rid}.json").write_text(json.dumps({**good, "run_id": rid, "kind": "full", "status": "interrupted",
+                                               "measurements": None, "config": {}}))
     return d
 
 
@@ -68,17 +75,31 @@ CASES = [
     ("validate --device mps --results {R}", "MPS is not available"),
     ("validate --summary --results {R}", "no validation records"),
     ("validate --summary --overhead --results {R}", "choose one"),
+    ("validate --summary --results {R}/corrupt.json", "not a directory"),
+    ("validate --summary --repeat 3 --results {R}", "leave --repeat out"),
+    ("validate --overhead --repeat 3 --results {R}", "leave --repeat out"),
+    ("validate --pairs 4 --results {R}", "add --overhead"),
+    ("run --device cpu --data {R} --results {R}", "a folder; give the path of the YOLO data.yaml file in it"),
     ("validate --summary --since yesterday --results {R}", "not a UTC date or time"),
     ("validate --since 2026-11-29 --results {R}", "add --summary"),
     ("run --device cpu --results {R}/corrupt.json", "not a directory"),
     ("run --device cpu --datasets {R}/corrupt.json/x --results {R}", "not a directory"),
-    ("run --device cpu --resume nosuchrun --results {R}", "no such record"),
+    ("run --device cpu --resume nosuchrun --results {R}", "--resume nosuchrun: no such record"),
+    ("run --device cpu --resume 20261130T000000Z-cpu-full-broken --results {R}", "the record is damaged"),
     ("run --device cpu --resume 20261128T180143Z-cpu-probe-c84d97 --results {R}", "only an interrupted --full run"),
     ("run --device cpu --epochs=-1 --results {R}", "must be >= 1"),
     ("run --device cpu --close-mosaic -1 --results {R}", "must be >= 0"),
     ("run --device cpu --workers x --results {R}", "not an integer"),
     ("run --device cpu --cache gpu --results {R}", "invalid choice"),
     ("frobnicate", "invalid choice"),
+    ("run --device cpu --imgsz 16384 --results {R}", "at most 8192"),
+    ("estimate --hours 1e200 --device cpu", "at most 1e+09"),
+    ("run --device cpu --classes 1000000 --results {R}", "classes must be an integer from 1 to 100,000"),
+    ("run --device cpu --classes 1000000000000 --results {R}", "at most 1e+09"),
+    ("run --device cpu --image-size 10000x480 --results {R}", "width must be an integer from 32 to 8192"),
+    ("run --device cpu --train-images 100000000 --datasets {R}/../ds --results {R}", "GB free"),
+    ("validate --device cpu --data {R}/../noval.yaml --results {R}", "no 'val:' entry"),
+    ("validate --overhead --device cpu --data {R}/../noval.yaml --results {R}", "no 'val:' entry"),
 ]
 
 
@@ -154,14 +175,22 @@ def test_a_record_with_a_broken_profile_is_passed_over_not_fatal(results: Path,
     import json
 
     good = json.loads((results / "20261128T180143Z-cpu-probe-c84d97.json").read_text())
+    prof = good["profile"]
+    neg = {**prof["mosaic"], "compute_seconds_per_batch": {"median": -1.0, "low": -2.0, "high": -0.5}}
     for rid, change in (("20261130T000000Z-cpu-probe-aaaaaa", {"profile": {"device_type": "cpu"}}),
-                        ("20261130T000001Z-cpu-probe-bbbbbb", {"epochs": "fifty"})):
+                        ("20261130T000001Z-cpu-probe-bbbbbb", {"epochs": "fifty"}),
+                        ("20261130T000002Z-cpu-probe-cccccc", {"profile": {**prof, "setup_seconds": float("nan")}}),
+                        ("20261130T000003Z-cpu-probe-dddddd", {"profile": {**prof, "batch": 0}}),
+                        ("20261130T000004Z-cpu-probe-eeeeee", {"profile": {**prof, "mosaic": neg}})):
         bad = {**good, "run_id": rid, "created_at": "2026-11-30T00:00:00Z", **change}
         (results / f"{rid}.json").write_text(json.dumps(bad))
     assert main(["report", "--results", str(results)]) == 0
     md = (results / "report" / "report.md").read_text()
     assert "20261128T180143Z-cpu-probe-c84d97" in md
     assert "aaaaaa: its profile is unreadable" in md and "bbbbbb: epochs 'fifty'" in md  # named, not hidden
+    for rid, words in (("cccccc", "setup_seconds: nan is not a finite number"), ("dddddd", "batch: 0 must be >= 1"),
+                       ("eeeeee", "mosaic.compute_seconds_per_batch")):
+        assert f"{rid}: its profile is unreadable" in md and words in md, rid
     capsys.readouterr()
     for rid, words in (("20261130T000000Z-cpu-probe-aaaaaa", "profile is unreadable"),
                        ("20261130T000001Z-cpu-probe-bbbbbb", "epochs 'fifty' is not a whole number")):

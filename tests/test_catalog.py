@@ -151,6 +151,15 @@ def test_every_accelerator_is_in_the_accelerator_table(catalog: Catalog) -> None
             assert table[inst.accelerator].kind == "cuda"
 
 
+def _one_instance(usd_per_hour: float = 1.0, **spec: Any) -> dict[str, Any]:
+    """A catalog of one CPU instance, ``spec`` changed."""
+    inst = {"family": "x", "accelerator": None, "accelerator_count": 0, "accelerator_memory_gb": 0, "vcpus": 2,
+            "ram_gib": 4, "prices": {"us-east-1": {"usd_per_hour": usd_per_hour, "source": "S1",
+                                                   "as_of": "2026-01-01", "confidence": "high"}}} | spec
+    return {"schema": 1, "as_of": "2026-01-01", "sources": {"S1": {"url": "https://aws.amazon.com"}},
+            "instances": {"ml.x.large": inst}}
+
+
 @pytest.mark.parametrize(("text", "fragment"), [
     ("{not json", "JSON error at line 1"),
     ('{"schema": 1, "as_of": "2026-01-01", "sources": {}}', "missing field 'instances'"),
@@ -160,6 +169,9 @@ def test_every_accelerator_is_in_the_accelerator_table(catalog: Catalog) -> None
         "ram_gib": 4, "prices": {"us-east-1": {"usd_per_hour": 1, "source": "S9", "as_of": "2026-01-01",
                                                "confidence": "high"}}}}}), "price source 'S9' is not in sources"),
     (json.dumps({"schema": 1, "as_of": "yesterday", "sources": {}, "instances": {}}), "as_of must be a date"),
+    (json.dumps(_one_instance(usd_per_hour=1e400)), "usd_per_hour inf must be a number > 0"),
+    (json.dumps(_one_instance(vcpus=0)), "vcpus must be >= 1"),
+    (json.dumps(_one_instance(accelerator="T4", accelerator_count=0)), "accelerator_count >= 1 for a GPU"),
 ])
 def test_malformed_file_is_one_usage_error_line(tmp_path: Path, text: str, fragment: str) -> None:
     path = tmp_path / "catalog.json"

@@ -74,13 +74,20 @@ def test_load_skips_bad_files_with_a_reason_each(results_dir: Path) -> None:
     (results_dir / "foreign.json").write_text('{"hello": 1}')
     (results_dir / "newer.json").write_text(json.dumps(minimal("n", schema_version=record.SCHEMA_VERSION + 1)))
     (results_dir / "list.json").write_text("[1, 2]")
+    (results_dir / "when.json").write_text(json.dumps(minimal("w", created_at=None)))
     loaded = record.load_records(results_dir)
     assert [r["run_id"] for r in loaded.records] == ["good"]
-    assert len(loaded.skipped) == 4
+    assert len(loaded.skipped) == 5 and "created_at None is not an ISO time" in " ".join(loaded.skipped)
     reasons = " ".join(loaded.skipped)
     assert "truncated.json" in reasons and "not valid JSON" in reasons
     assert "foreign.json" in reasons and "not a bench record" in reasons
     assert "newer bench" in reasons
+
+
+def test_records_in_time_order_whatever_their_offset(results_dir: Path) -> None:
+    record.write_record(results_dir, minimal("a-ten-utc", created_at="2026-11-29T10:00:00Z"))
+    record.write_record(results_dir, minimal("b-nine-utc", created_at="2026-11-29T11:00:00+02:00"))
+    assert [r["run_id"] for r in record.load_records(results_dir).records] == ["b-nine-utc", "a-ten-utc"]
 
 
 def test_find_record_by_prefix_and_errors(results_dir: Path) -> None:
@@ -89,8 +96,10 @@ def test_find_record_by_prefix_and_errors(results_dir: Path) -> None:
     assert record.find_record(results_dir, "20261128-cpu-a")["run_id"] == "20261128-cpu-a"
     with pytest.raises(UsageError, match="ambiguous"):
         record.find_record(results_dir, "20261128")
-    with pytest.raises(UsageError, match="no such record"):
+    with pytest.raises(UsageError, match=r"^--run zzz: no such record"):
         record.find_record(results_dir, "zzz")
+    with pytest.raises(UsageError, match=r"^--resume zzz: no such record"):
+        record.find_record(results_dir, "zzz", "--resume")
 
 
 def test_run_ids_are_unique_and_sortable() -> None:

@@ -498,11 +498,14 @@ def test_validate_summary_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]
             "full_run_seconds": {"median": 380.0}}
         (vdir / f"{r['run_id']}.json").write_text(json.dumps(r))
     (vdir / "oh.json").write_text(json.dumps({"kind": "overhead", "run_id": "oh"}))  # not a validation: ignored
+    nan = json.loads((vdir / f"{r['run_id']}.json").read_text()) | {"run_id": "nan-error", "error_pct": float("nan")}
+    (vdir / "nan-error.json").write_text(json.dumps(nan))  # an edited record: left out, and said so
     assert main(["validate", "--summary", "--results", str(tmp_path), "--json"]) == 0
     out = capsys.readouterr()
     groups = json.loads(out.out)
     assert len(groups) == 1 and groups[0]["n"] == 3
-    assert "vs first_epoch_x_n" in out.err and "warning" not in out.err
+    warnings = [x for x in out.err.splitlines() if x.startswith("warning")]
+    assert "vs first_epoch_x_n" in out.err and len(warnings) == 1 and "left out nan-error" in warnings[0]
     # --since: the validations started at or after a UTC time (the records' created_at: 2026-11-2{i}T00:00)
     assert main(["validate", "--summary", "--since", "2026-11-21", "--results", str(tmp_path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["n"] == 2
@@ -597,9 +600,14 @@ def test_since_reads_the_records_utc_z_on_every_python() -> None:
     +00:00 first, so no record is left out for its spelling."""
     import datetime as dt
 
-    from bench.cli import _iso, _started_since, _utc_time
+    from bench.cli import _started_since, _utc_time
+    from bench.record import parse_utc
 
-    assert _iso("2026-11-29T06:21:00.5Z") == "2026-11-29T06:21:00.5+00:00" and _iso("2026-11-29") == "2026-11-29"
+    utc = dt.timezone.utc
+    assert parse_utc("2026-11-29T06:21:00.5Z") == dt.datetime(2026, 11, 29, 6, 21, 0, 500000, tzinfo=utc)
+    assert parse_utc("2026-11-29") == dt.datetime(2026, 11, 29, tzinfo=utc)  # no offset: UTC
+    assert parse_utc("2026-11-29T11:00:00+02:00") < parse_utc("2026-11-29T10:00:00Z")  # the instant, not the text
+    assert parse_utc("soon") is None and parse_utc(12345) is None and parse_utc(None) is None
     since = _utc_time("2026-11-29T06:20")
     assert since == dt.datetime(2026, 11, 29, 6, 20, tzinfo=dt.timezone.utc)
     assert _started_since({"created_at": "2026-11-29T06:21:00.123456Z"}, since)
