@@ -524,9 +524,16 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
 
     vals = [v for e in tl.epochs for v in e.vals]
     val_batches = [b for v in vals for b in v.batches if b[2] > 0]
+    val_start_excess = 0.0
     if val_batches:
-        # per image, then back to a full validation batch (the last batch of a pass is often partial)
-        vd = bootstrap_mean([d / n for d, _, n in val_batches]).scale(w.val_batch)
+        # per image, then back to a full validation batch (the last batch of a pass is often partial). The run's
+        # first validation batch waits for the validation loader's workers to start (ultralytics forks them on
+        # its first iteration, up to 16 on CUDA): when its wait is slow, that is a one-off, as a train loader's is
+        per_image = [d / n for d, _, n in val_batches]
+        if len(per_image) > 2 and per_image[0] > WARMUP_FACTOR * median(per_image[1:]):
+            val_start_excess = val_batches[0][0] - median(per_image[1:]) * val_batches[0][2]
+            per_image = per_image[1:]
+        vd = bootstrap_mean(per_image).scale(w.val_batch)
         vc = bootstrap_mean([c / n for _, c, n in val_batches]).scale(w.val_batch)
         vfix = bootstrap_mean([v.fixed_seconds for v in vals])
     else:
@@ -553,7 +560,7 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
         final_fixed = max(0.0, (tl.end - tl.last_fit_end) - steady_pass - in_final)
 
     phases = [stats["mosaic"]] + ([stats["plain"]] if stats["plain"] is not stats["mosaic"] else [])
-    warmup = sum(ph.warmup_excess_seconds for ph in phases) + first_boundary_excess + gc_seconds
+    warmup = sum(ph.warmup_excess_seconds for ph in phases) + first_boundary_excess + gc_seconds + val_start_excess
     rescale = rescale_decodes(tl, w, decodes)
     if rescale is not None:
         _move_phases(stats, data=rescale.seconds_per_batch)

@@ -231,6 +231,24 @@ def test_the_first_epoch_boundary_is_a_one_off() -> None:
 
 
 
+def test_the_validation_loaders_start_is_a_one_off() -> None:
+    """ultralytics forks the validation loader's workers on its first iteration: the run's first validation batch
+    waits for them (1.6 s here), once; later batches wait 0.1 s."""
+    def run(first_wait: float) -> Profile:
+        c = Clock()
+        c.mark("setup_end")
+        epoch(c, 0, [(0.1, 2.0)] * 3, 0.0, 0.4, [(first_wait, 1.0, 32), (0.1, 1.0, 32)])
+        epoch(c, 1, [(0.1, 2.0)] * 3, 0.0, 0.4, [(0.1, 1.0, 32), (0.05, 0.5, 16)])  # a partial batch: per image
+        c.mark("end")
+        return derive(c.events, replace(WORKLOAD, plain_from_epoch=9)).profile
+
+    base, slow = run(0.1), run(1.6)
+    assert slow.val_data_seconds_per_batch.median == pytest.approx(0.1)  # per full batch of 32, as without it
+    assert slow.warmup_excess_seconds - base.warmup_excess_seconds == pytest.approx(1.5)  # counted once
+    # a first wait within 1.15 x the others' is noise, kept in the sample
+    assert run(0.11).val_data_seconds_per_batch.median == pytest.approx((0.11 + 0.1 + 0.1 + 0.1) / 4)
+
+
 def test_without_pauses_moves_each_event_back_by_the_pauses_before_it() -> None:
     from bench.timeline import without_pauses
 
