@@ -1107,3 +1107,46 @@ __all__ = [
     "load_dataset",
     "render_image",
 ]
+
+
+def cache_warning(info: DatasetInfo, imgsz: int, cache: str, *, available_ram: int | None = None,
+                  free_disk: int | None = None, sample: int = 30) -> str | None:
+    """Whether ultralytics could cache the *whole* dataset as ``--cache`` asks, or a warning saying it could not.
+
+    A probe trains on a small subset, whose cache always fits; ultralytics checks the full dataset's at the start
+    of the full run (``data/base.py`` ``check_cache_ram``: the decoded images, resized to ``imgsz`` on the long
+    side, estimated from 30 of them, x 2 for its safety margin, against the available RAM; ``check_cache_disk``:
+    x 1.1 against the free disk) and, when it does not fit, trains without a cache, silently slower than probed.
+    Image sizes come from the files' headers (no decoding)."""
+    if cache not in ("ram", "disk"):
+        return None
+    imgs = [*info.train_images, *info.val_images]
+    if not imgs:
+        return None
+    step = max(1, len(imgs) // sample)
+    sizes = []
+    for p in imgs[::step][:sample]:
+        try:
+            with Image.open(p) as im:
+                w, h = im.size
+        except (OSError, ValueError):
+            continue
+        r = imgsz / max(w, h)
+        sizes.append((round(w * r) if cache == "ram" else w) * (round(h * r) if cache == "ram" else h) * 3)
+    if not sizes:
+        return None
+    need = sum(sizes) / len(sizes) * len(imgs) * (2.0 if cache == "ram" else 1.1)
+    if cache == "ram":
+        import psutil
+
+        have = available_ram if available_ram is not None else int(psutil.virtual_memory().available)
+        where = "RAM available"
+    else:
+        have = free_disk if free_disk is not None else shutil.disk_usage(info.root).free
+        where = f"disk free at {info.root}"
+    if need <= have:
+        return None
+    return (f"--cache {cache}: caching the whole dataset ({len(imgs):,} images) needs about {need / 2**30:.1f} GiB "
+            f"with ultralytics' safety margin, but {have / 2**30:.1f} GiB {where}: the full run would train "
+            f"without the cache, slower than this probe (which cached its small subset); measure with "
+            f"--cache false to see that time")

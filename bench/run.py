@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import extrapolate, fingerprint, load, record
-from bench.dataset import DatasetInfo, SyntheticSpec, ensure_synthetic, load_dataset
+from bench.dataset import DatasetInfo, SyntheticSpec, cache_warning, ensure_synthetic, load_dataset
 from bench.errors import RunFailed, UsageError, deferred_signals
 from bench.stats import Range
 
@@ -136,6 +136,8 @@ def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=
     device = probe.resolve_device(o.device)
     check_writable(o.datasets, "--datasets")
     info = prepare_dataset(o, log)
+    if (cw := cache_warning(info, o.imgsz, o.cache)) is not None:
+        info = replace(info, warnings=(*info.warnings, cw))
     for w in info.warnings:
         log(f"warning: {w}")
     kind = "full" if o.full else "probe"

@@ -529,11 +529,11 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
         # per image, then back to a full validation batch (the last batch of a pass is often partial). The run's
         # first validation batch waits for the validation loader's workers to start (ultralytics forks them on
         # its first iteration, up to 16 on CUDA): when its wait is slow, that is a one-off, as a train loader's is
-        per_image = [d / n for d, _, n in val_batches]
-        if len(per_image) > 2 and per_image[0] > WARMUP_FACTOR * median(per_image[1:]):
-            val_start_excess = val_batches[0][0] - median(per_image[1:]) * val_batches[0][2]
-            per_image = per_image[1:]
-        vd = bootstrap_mean(per_image).scale(w.val_batch)
+        waits = [d / n for d, _, n in val_batches]  # per image
+        if len(waits) > 2 and waits[0] > WARMUP_FACTOR * median(waits[1:]):
+            val_start_excess = val_batches[0][0] - median(waits[1:]) * val_batches[0][2]
+            waits = waits[1:]
+        vd = bootstrap_mean(waits).scale(w.val_batch)
         vc = bootstrap_mean([c / n for _, c, n in val_batches]).scale(w.val_batch)
         vfix = bootstrap_mean([v.fixed_seconds for v in vals])
     else:

@@ -540,3 +540,27 @@ def test_label_check_is_fast(tmp_path: Path) -> None:
     seconds = time.perf_counter() - start
     assert len(info.train_images) + len(info.val_images) == n
     assert seconds < 3.0, f"{seconds:.2f} s to check {n} images"
+
+
+def test_cache_warning_when_the_whole_dataset_would_not_fit(tmp_path: Path) -> None:
+    """ultralytics checks the full dataset's cache at the start of the full run and trains without it when it does
+    not fit: 10 images of 640x480 resized to 320 (320x240x3 = 230,400 bytes each) x 2 for its margin = 4.6 MB."""
+    from bench.dataset import cache_warning
+
+    root = tmp_path / "ds"
+    for split, n in (("train", 8), ("val", 2)):
+        (root / "images" / split).mkdir(parents=True)
+        (root / "labels" / split).mkdir(parents=True)
+        for i in range(n):
+            Image.new("RGB", (640, 480)).save(root / "images" / split / f"{i}.jpg")
+            (root / "labels" / split / f"{i}.txt").write_text("0 0.5 0.5 0.2 0.2\n")
+    info = load_dataset(_yaml(root / "data.yaml", GOOD))
+    need = 10 * 320 * 240 * 3 * 2
+    assert cache_warning(info, 320, "ram", available_ram=need) is None
+    w = cache_warning(info, 320, "ram", available_ram=need - 1)
+    assert w is not None and "--cache ram" in w and "10 images" in w and "without the cache" in w
+    # on disk: the decoded images at full size, x 1.1
+    disk = 10 * 640 * 480 * 3 * 1.1
+    assert cache_warning(info, 320, "disk", free_disk=int(disk) + 1) is None
+    assert "disk free" in (cache_warning(info, 320, "disk", free_disk=int(disk) - 1) or "")
+    assert cache_warning(info, 320, "false", available_ram=0) is None  # no cache asked: nothing to fit
