@@ -109,8 +109,17 @@ def _synthetic(args: argparse.Namespace) -> Any:
     w, _, h = str(args.image_size).lower().partition("x")
     if not (w.isdigit() and h.isdigit()):
         raise UsageError(f"--image-size {args.image_size}: use WIDTHxHEIGHT in pixels, e.g. 640x480")
-    return SyntheticSpec(train=args.train_images, val=args.val_images, test=args.test_images, width=int(w),
-                         height=int(h), classes=args.classes, seed=args.seed)
+    try:
+        return SyntheticSpec(train=args.train_images, val=args.val_images, test=args.test_images, width=int(w),
+                             height=int(h), classes=args.classes, seed=args.seed)
+    except UsageError as e:  # name the flag that set the field
+        flags = {"train": "--train-images", "val": "--val-images", "test": "--test-images", "width": "--image-size",
+                 "height": "--image-size", "classes": "--classes", "seed": "--seed"}
+        field = str(e).removeprefix("synthetic dataset: ").partition("=")[0]
+        if field not in flags:
+            raise
+        value = args.image_size if flags[field] == "--image-size" else getattr(args, flags[field][2:].replace("-", "_"))
+        raise UsageError(f"{flags[field]} {value}: {str(e).removeprefix('synthetic dataset: ')}") from None
 
 
 def run_options(args: argparse.Namespace, **over: Any) -> Any:

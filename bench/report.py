@@ -1354,6 +1354,8 @@ def write_report(report: Report, out_dir: Path, plots: bool = True) -> list[Path
         for name, draw in zip(PLOT_FILES, (plotting.cost_vs_time, plotting.speedup, plotting.breakdown),
                               strict=True):
             files[out_dir / name] = draw(report.rows, meta)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir}: a file is where the report's folder goes; move it, or give another --results")
     try:
         return replace_files(files)
     except OSError as e:

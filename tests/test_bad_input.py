@@ -96,7 +96,7 @@ CASES = [
     ("estimate --hours 1e200 --device cpu", "at most 1e+09"),
     ("run --device cpu --classes 1000000 --results {R}", "classes must be an integer from 1 to 100,000"),
     ("run --device cpu --classes 1000000000000 --results {R}", "at most 1e+09"),
-    ("run --device cpu --image-size 10000x480 --results {R}", "width must be an integer from 32 to 8192"),
+    ("run --device cpu --image-size 10000x480 --results {R}", "--image-size 10000x480: width=10000 is not allowed"),
     ("run --device cpu --train-images 100000000 --datasets {R}/../ds --results {R}", "GB free"),
     ("validate --device cpu --data {R}/../noval.yaml --results {R}", "no 'val:' entry"),
     ("validate --overhead --device cpu --data {R}/../noval.yaml --results {R}", "no 'val:' entry"),
@@ -213,3 +213,12 @@ def test_image_folder_and_unreadable_files_in_a_dataset(tmp_path: Path, capsys: 
     err = capsys.readouterr().err
     assert code == 2 and "odd.jpg, which is a folder" in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "r").exists()
+
+
+def test_a_file_where_the_report_folder_goes(results: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (results / "report").write_text("mine")
+    before = snapshot(results)
+    assert main(["report", "--results", str(results)]) == 2
+    err = [x for x in capsys.readouterr().err.strip().splitlines() if not x.startswith("warning")]
+    assert len(err) == 1 and "a file is where the report's folder goes" in err[0], err
+    assert snapshot(results) == before  # the file is the user's: untouched
