@@ -31,8 +31,8 @@ MAX_FLAG_VALUE = 1e9
 
 
 def _number(kind: type, low: float, strict: bool, high: float = MAX_FLAG_VALUE) -> Any:
-    """An argparse type: a finite ``kind(s)`` that is > low (strict) or >= low, and at most
-    :data:`MAX_FLAG_VALUE`, else one clear error."""
+    """An argparse type: a finite ``kind(s)`` that is > low (strict) or >= low, and at most ``high``
+    (:data:`MAX_FLAG_VALUE` unless given), else one clear error."""
     noun = "a number" if kind is float else "an integer"
 
     def parse(s: str) -> Any:

@@ -196,8 +196,8 @@ def read_record(path: Path) -> dict[str, Any]:
     missing = [k for k in REQUIRED_KEYS if k not in rec]
     if missing:
         raise UsageError(f"{path}: record lacks {', '.join(missing)}")
-    if parse_utc(rec["created_at"]) is None:
-        raise UsageError(f"{path}: created_at {rec['created_at']!r} is not an ISO time (2026-11-28T18:15:00Z)")
+    if parse_utc(rec.get("created_at")) is None:
+        raise UsageError(f"{path}: created_at {rec.get('created_at')!r} is not an ISO time (2026-11-28T18:15:00Z)")
     return rec
 
 

@@ -1342,6 +1342,8 @@ def write_report(report: Report, out_dir: Path, plots: bool = True) -> list[Path
     """Write report.md, report.csv, report.json and the PNG plots under ``out_dir``, all or none: everything is
     drawn in memory first, then the files replace the old set together (:func:`bench.record.replace_files`)."""
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir}: a file is where the report's folder goes; move it, or give another --results")
     files: dict[Path, str | bytes] = {out_dir / "report.md": format_markdown(report),
                                       out_dir / "report.csv": format_csv(report),
                                       out_dir / "report.json": format_json(report)}
@@ -1354,8 +1356,6 @@ def write_report(report: Report, out_dir: Path, plots: bool = True) -> list[Path
         for name, draw in zip(PLOT_FILES, (plotting.cost_vs_time, plotting.speedup, plotting.breakdown),
                               strict=True):
             files[out_dir / name] = draw(report.rows, meta)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"{out_dir}: a file is where the report's folder goes; move it, or give another --results")
     try:
         return replace_files(files)
     except OSError as e:

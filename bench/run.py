@@ -31,6 +31,7 @@ DEFAULT_BUDGET = 90.0
 #: Largest --imgsz accepted: far above what YOLOv8 is trained at (640; 1280 for small objects).
 MAX_IMGSZ = 8192
 
+
 @dataclass(frozen=True)
 class RunOptions:
     device: str = "auto"
@@ -136,7 +137,7 @@ def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=
     device = probe.resolve_device(o.device)
     check_writable(o.datasets, "--datasets")
     info = prepare_dataset(o, log)
-    if (cw := cache_warning(info, o.imgsz, o.cache)) is not None:
+    if not o.full and (cw := cache_warning(info, o.imgsz, o.cache)) is not None:
         info = replace(info, warnings=(*info.warnings, cw))
     for w in info.warnings:
         log(f"warning: {w}")
