@@ -543,7 +543,8 @@ def test_report_on_100_records_is_fast_and_never_imports_torch(tmp_path: Path) -
     res = tmp_path / "results"
     base = json.loads((FIXTURES / "results" / f"{REAL}.json").read_text())
     for i in range(100):
-        rec = dict(base, run_id=f"20261128T{i:06d}Z-cpu-probe-{i:06x}", created_at=f"2026-11-28T00:00:{i:06d}Z")
+        rec = dict(base, run_id=f"20261128T{i:06d}Z-cpu-probe-{i:06x}",
+                   created_at=f"2026-11-28T00:{i // 60:02d}:{i % 60:02d}Z")
         write(res, rec)
     code = (f"import sys, json; from bench.cli import main; rc = main(['report', '--results', {str(res)!r}]); "
             "print(json.dumps({'rc': rc, 'mods': [m for m in ('torch', 'ultralytics') if m in sys.modules]}), "
