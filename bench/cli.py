@@ -446,6 +446,13 @@ def _quiet_interrupts(hook: Any) -> Any:
     return hook_
 
 
+def _after_record(e: BaseException) -> str:
+    """For a stop request that arrived while a finished run's record was being written (it is held until the
+    write is done): where that record is, and its status, so the user knows nothing was lost."""
+    rec = getattr(e, "record", None)
+    return f" after its record was written ({rec[1]}): {rec[0]}" if rec else ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -461,8 +468,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BenchError as e:
         print(f"bench {args.command}: error: {e}", file=sys.stderr)
         return e.exit_code
-    except KeyboardInterrupt:
-        print(f"bench {args.command}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        print(f"bench {args.command}: interrupted{_after_record(e)}", file=sys.stderr)
         return 130
     except OSError as e:  # the machine refused (a full disk, a permission, a name too long): what and where
         where = f": {e.filename}" if e.filename else ""
@@ -472,7 +479,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bench.errors import Interrupted
 
         if isinstance(e, Interrupted):
-            print(f"bench {args.command}: interrupted by signal {e.signum}", file=sys.stderr)
+            print(f"bench {args.command}: interrupted by signal {e.signum}{_after_record(e)}", file=sys.stderr)
             return 128 + e.signum
         raise
     finally:

@@ -19,7 +19,7 @@ from typing import Any
 
 from bench import extrapolate, fingerprint, load, record
 from bench.dataset import DatasetInfo, SyntheticSpec, cache_warning, ensure_synthetic, load_dataset
-from bench.errors import RunFailed, UsageError, deferred_signals
+from bench.errors import Interrupted, RunFailed, UsageError, deferred_signals
 from bench.stats import Range
 
 MODELS = ("yolov8n", "yolov8s", "yolov8m", "yolov8l", "yolov8x")
@@ -163,13 +163,19 @@ def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=
                              full_train_images=len(info.train_images))
     import torch
 
-    with deferred_signals():  # a second Ctrl-C must not cut the record in half
-        rec = assemble(o, device_type=device.type, device_name=device.name, run_id=run_id, created=created,
-                       info=info, res=res, fp=fingerprint.collect(torch), kind=kind, prev=prev)
-        if not o.full:
-            with contextlib.suppress(OSError):
-                shutil.rmtree(save_dir / "weights")  # a probe's random-init weights are of no use to anyone
-        path = record.write_record(results, rec)
+    path = None
+    try:
+        with deferred_signals():  # a second Ctrl-C must not cut the record in half
+            rec = assemble(o, device_type=device.type, device_name=device.name, run_id=run_id, created=created,
+                           info=info, res=res, fp=fingerprint.collect(torch), kind=kind, prev=prev)
+            if not o.full:
+                with contextlib.suppress(OSError):
+                    shutil.rmtree(save_dir / "weights")  # a probe's random-init weights are of no use to anyone
+            path = record.write_record(results, rec)
+    except BaseException as e:  # a stop request held while the record was written: say where the record is
+        if path is not None and isinstance(e, (KeyboardInterrupt, Interrupted)):
+            e.record = (path, rec["status"])  # type: ignore[union-attr]
+        raise
     return rec, path
 
 

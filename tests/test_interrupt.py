@@ -58,9 +58,36 @@ def test_kill_at_a_random_moment(tiny: Path, tmp_path: Path, seed: int) -> None:
     assert "Traceback" not in err, seen
     recs = assert_consistent(res) if res.exists() else []
     assert len(recs) <= 1, seen
-    if p.returncode != 0 and recs:
+    if p.returncode != 0 and recs and recs[0]["status"] == "complete":
+        # the signal came while the finished run's record was written: held until it was whole, then obeyed
+        assert "interrupted" in err and f"after its record was written (complete): {res}" in err, seen
+    elif p.returncode != 0 and recs:
         assert recs[0]["status"] == "interrupted", seen
         assert recs[0]["interruption"]["signal"] == sig, seen  # type: ignore[index]
+
+
+def test_a_signal_while_the_record_is_written(tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C after the training, while its record is being written: the write finishes, whole, then the stop is
+    obeyed (exit 130), and the one line says where the complete record is."""
+    import bench.run
+    from bench.cli import main
+
+    real = record.write_record
+
+    def write_then_ctrl_c(results: Path, rec: dict[str, object]) -> Path:
+        signal.raise_signal(signal.SIGINT)  # held: the handler only notes it inside the block
+        return real(results, rec)
+
+    monkeypatch.setattr(bench.run.record, "write_record", write_then_ctrl_c)
+    res = tmp_path / "results"
+    code = main(["run", "--device", "cpu", "--imgsz", "64", "--batch", "4", "--budget", "5", "--data", str(tiny),
+                 "--results", str(res)])
+    err = capsys.readouterr().err.strip().splitlines()
+    recs = assert_consistent(res)
+    assert code == 130 and len(recs) == 1 and recs[0]["status"] == "complete"
+    assert err[-1] == f"bench run: interrupted after its record was written (complete): {res.resolve()}/" \
+                      f"{recs[0]['run_id']}.json", err[-3:]
 
 
 def test_kill_during_dataset_generation_leaves_no_half_dataset(tmp_path: Path) -> None:
