@@ -759,6 +759,7 @@ def run_training(
     meter.mark("start", 0.0)
     startup = _seconds_since_process_start()
     pauses = GcPauses(rec, own)
+    wall: float | None = None
     try:
         with contextlib.redirect_stdout(sys.stderr), (pauses if instrument else contextlib.nullcontext()):
             model.train(**args)  # stdout is for --json alone
@@ -778,19 +779,29 @@ def run_training(
                                                   for f in reversed(frames))
     finally:
         try:
-            if instrument:
-                rec.mark("end")
-            wall = rec.now()
-        except Exception as e:  # a sticky device error (illegal access, device assert) fails every later sync too
-            wall = rec.clock() - rec.t0  # the host clock, unsynchronized: the device can no longer be waited for
-            if error is None:
-                error = f"{type(e).__name__} at the end of training: {e}".splitlines()[0][:300]
-        meter.mark("end", wall)
-        tr = state["trainer"]
-        if tr is not None:
-            for loader in (getattr(tr, "train_loader", None), getattr(tr, "test_loader", None)):
-                with contextlib.suppress(Exception):
-                    loader.close()  # type: ignore[union-attr]
+            # a stop request while the run winds up (last clock read, counters, loader workers) is recorded with
+            # the run, not raised out of it: that would lose everything measured
+            with deferred_signals():
+                try:
+                    if instrument:
+                        rec.mark("end")
+                    wall = rec.now()
+                except Exception as e:  # a sticky device error (illegal access, assert) fails every later sync too
+                    wall = rec.clock() - rec.t0  # the host clock, unsynchronized: the device can no longer be waited
+                    if error is None:
+                        error = f"{type(e).__name__} at the end of training: {e}".splitlines()[0][:300]
+                meter.mark("end", wall)
+                tr = state["trainer"]
+                if tr is not None:
+                    for loader in (getattr(tr, "train_loader", None), getattr(tr, "test_loader", None)):
+                        with contextlib.suppress(Exception):
+                            loader.close()  # type: ignore[union-attr]
+        except (KeyboardInterrupt, Interrupted) as e:  # held above, or pending from a swallowed one (Recorder.mark)
+            interrupted = interrupted or e
+            clear_signal()
+            if wall is None:
+                wall = rec.clock() - rec.t0
+                meter.mark("end", wall)
     tr = state["trainer"]
     return RunResult(
         events=rec.events, losses=rec.losses, memory=mem.to_dict(), wall_seconds=wall,
