@@ -172,8 +172,8 @@ def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=
                 with contextlib.suppress(OSError):
                     shutil.rmtree(save_dir / "weights")  # a probe's random-init weights are of no use to anyone
             path = record.write_record(results, rec)
-    except BaseException as e:  # a stop request held while the record was written: say where the record is
-        if path is not None and isinstance(e, (KeyboardInterrupt, Interrupted)):
+    except (KeyboardInterrupt, Interrupted) as e:  # a stop held while the record was written: say where it is
+        if path is not None:
             e.record = (path, rec["status"])  # type: ignore[union-attr]
         raise
     return rec, path
