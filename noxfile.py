@@ -41,7 +41,7 @@ def report(session: nox.Session) -> None:
 
 @nox.session(venv_params=VENV)
 def accuracy(session: nox.Session) -> None:
-    """Prediction error of the probe against a real full run (about 10 minutes on a 2-core CPU)."""
+    """Prediction error of the probe against a real full run (7 to 11 minutes on a 2-core CPU)."""
     session.install("-e", ".")
     session.run("python", "-m", "bench", "validate", *session.posargs)
 

@@ -3,7 +3,7 @@
 Two ways to get a :class:`DatasetInfo`:
 
 * :func:`ensure_synthetic` generates (once, then reuses) a YOLO-format detection dataset whose images cost
-  what real photos cost to decode: 640x480 JPEGs at quality 90 of about 87 KB each (camera photos of that
+  what real photos cost to decode: 640x480 JPEGs at quality 90 of about 86 KB each (camera photos of that
   size are 60-120 KB), textured backgrounds with sensor noise and textured shapes whose boxes are the
   labels. About 11 ms of CPU per image: the reference job takes about 30 s on two cores. The reference job has
   4,195 train, 400 val and 398 test images; the defaults of :class:`SyntheticSpec` reproduce it.
