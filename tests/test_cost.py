@@ -103,12 +103,16 @@ def test_more_interruptions_never_cheaper() -> None:
 
 
 def test_storage_and_transfer(catalog: Catalog) -> None:
-    gb = BYTES_PER_GB
+    gb = 2**30  # S3 bills GB as 2^30 bytes (GiB); written out so that a change of unit shows
     g4dn, m5 = catalog.get("ml.g4dn.xlarge"), catalog.get("ml.m5.xlarge")
+    assert gb == BYTES_PER_GB
+    assert storage_cost(10**9, 1.0, g4dn, CostParams()) == pytest.approx(10**9 / 2**30 * 0.023)  # 0.021420
     # 1 GB in S3 for a month: 0.023; g4dn has local NVMe: no volume
     assert storage_cost(gb, 73.0, g4dn, CostParams()) == pytest.approx(0.023)
     # m5: + 30 GB x 0.14 USD/GB-month x 73 h / 730 h = 0.42
     assert storage_cost(gb, 73.0, m5, CostParams()) == pytest.approx(0.023 + 0.42)
+    # kept 3 months in S3: 3 x 0.023
+    assert storage_cost(gb, 1.0, g4dn, CostParams(storage_months=3)) == pytest.approx(0.069)
     assert transfer_cost(10 * gb, CostParams()) == 0.0  # same region, nothing downloaded: free
     # 10 GB across regions at 0.02 = 0.2; 5 GB out to the internet at 0.09 = 0.45
     params = CostParams(cross_region=True, egress_gb=5.0)
@@ -248,3 +252,12 @@ def test_job_totals_by_hand(catalog: Catalog) -> None:
     # one interruption in 10 h loses half of the set 3600 s interval (not of the 600 s epoch) + 300 s restart
     assert jc.parameters["checkpoint_interval_seconds_used"] == 3600
     assert jc.spot_instance_usd.median == pytest.approx((10 + 2100 / 3600) * 0.7364 * 0.4)  # 3.1174
+
+
+def test_volume_billed_for_billable_hours_not_training_hours(catalog: Catalog) -> None:
+    # m5 has no local NVMe: its 30 GB EBS volume lives for the whole billed job, start-up included:
+    # 73 h of training + 1 h of start = 74 h: 30 GB x 0.14 USD/GB-month x 74 / 730 = 0.42575
+    m5 = catalog.get("ml.m5.xlarge")
+    jc = job_cost(Range.exact(73.0), 600.0, m5, "us-east-1", 0, replace(EXACT, job_start_seconds=Range.exact(3600.0)))
+    assert jc.billable_hours.median == pytest.approx(74.0)
+    assert jc.storage_usd == pytest.approx(30 * 0.14 * 74 / 730)

@@ -95,7 +95,7 @@ def test_decodes_per_image_follow_ultralytics_buffer() -> None:
     assert first == 1.0 and 0.5 <= later <= 0.7
     assert decodes_per_image(192, 16) == (first, later)  # fixed seeds: the same answer every time
     # a buffer as large as the dataset keeps all but one image: almost nothing is decoded again
-    assert decodes_per_image(100, 16)[1] < 0.1
+    assert 0 < decodes_per_image(100, 16)[1] < 0.1
     # the larger the dataset against the buffer, the more of it each epoch decodes again
     assert later < decodes_per_image(256, 16)[1] < decodes_per_image(1000, 16)[1] <= 1.0
     assert decodes_per_image(10_000, 16) == (1.0, 1.0)
@@ -115,3 +115,18 @@ def test_optimizer_steps_follow_ultralytics_accumulate_schedule() -> None:
     assert optimizer_steps_per_batch(1, 1, 16) == 1.0  # accumulate is capped at the run's batches
     with pytest.raises(ValueError):
         optimizer_steps_per_batch(0, 4, 16)
+
+
+def test_epoch_ranges_are_widened_by_the_systematic_margin() -> None:
+    est = estimate_run(make_profile(), epochs=5, close_mosaic=2, systematic=0.05)
+    m, pe = est.seconds_per_epoch_mosaic, est.seconds_per_epoch
+    assert (m.median, m.low, m.high) == pytest.approx((111.0, 111 * 0.95, 111 * 1.05))
+    assert (pe.median, pe.low, pe.high) == pytest.approx((109.0, 109 * 0.95, 109 * 1.05))
+
+
+def test_optimizer_steps_in_a_warm_up_shorter_than_the_run() -> None:
+    from bench.extrapolate import optimizer_steps_per_batch
+
+    # 3 epochs of 2 batches at batch 16: accumulate = 4 (64 / 16) and nw = 4 warm-up iterations; ultralytics'
+    # accumulate at ni 0..4 = 1, 2, 2, 3, 4: a step at ni 0 and 2 (ni - last >= accumulate), none after: 2 of 6
+    assert optimizer_steps_per_batch(3, 2, 16) == pytest.approx(2 / 6)

@@ -399,3 +399,39 @@ def test_example_profile_on_g4dn_xlarge(catalog: Catalog, accels: dict[str, Acce
 def test_local_bottleneck(mosaic: Phase, device_type: str, data_load: Range | None, expected: str) -> None:
     p = make_profile(device_type, "Tesla T4", mosaic=mosaic, data_load_seconds_per_batch=data_load)
     assert local_bottleneck(p) == expected
+
+
+def test_data_term_by_hand(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    g4_12 = catalog.get("ml.g4dn.12xlarge")  # 48 vCPUs, 4 GPUs
+    # 4 GPUs, 8 workers each: the 0.25 s serial data of a batch over 32 loaders
+    s = scaled(scale_profile(make_profile(exact=True), g4_12, accels, EXACT))
+    assert s.profile.data_load_seconds_per_batch.median == pytest.approx(0.25 / 32)
+    # one batch per rank: no workers, each rank loads its own batch in-process: split over the 4 ranks only
+    s = scaled(scale_profile(make_profile(exact=True, train_images=16), g4_12, accels, EXACT))
+    assert s.profile.workers == 0 and s.profile.data_load_seconds_per_batch.median == pytest.approx(0.25 / 4)
+    # the instance's cores 2x slower than this machine's: 5.0 s x 2 over g4dn.xlarge's 4 workers
+    src = make_profile(exact=True, mosaic=Phase(Range.exact(5.0), Range.exact(10.0), 40))
+    slower = replace(EXACT, cpu_speed_ratio=Range.exact(2.0))
+    s = scaled(scale_profile(src, catalog.get("ml.g4dn.xlarge"), accels, slower))
+    assert s.profile.data_load_seconds_per_batch.median == pytest.approx(2.5)
+    # validation: 48 vCPUs / 4 GPUs = 12 per GPU, min(12, 2 x 8, 13 batches) = 12 workers: a 2 s serial val batch
+    # takes 2 / (12 x 4) = 0.0417 s, above its 8.7 x 32 / 4000 / 4 = 0.0174 s of compute
+    s = scaled(scale_profile(make_profile(exact=True, val_data_seconds_per_batch=Range.exact(2.0)), g4_12, accels,
+                             EXACT))
+    val_step = s.profile.val_data_seconds_per_batch.median + s.profile.val_compute_seconds_per_batch.median
+    assert val_step == pytest.approx(2.0 / 48)
+    assert any("12 for validation" in n for n in s.notes)
+
+
+def test_cpu_target_scales_data_and_fixed_costs_by_core_speed(catalog: Catalog,
+                                                             accels: dict[str, Accelerator]) -> None:
+    s = scaled(scale_profile(make_profile(exact=True), catalog.get("ml.m5.xlarge"), accels,
+                             replace(EXACT, cpu_speed_ratio=Range.exact(1.5))))
+    assert s.profile.mosaic.data_seconds_per_batch.median == pytest.approx(0.25 * 1.5)
+    assert s.profile.epoch_fixed_seconds.median == pytest.approx(0.6 * 1.5)
+
+
+def test_step_floor_applies_to_both_phases(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    s = scaled(scale_profile(make_profile(), catalog.get("ml.p5.48xlarge"), accels))
+    assert s.profile.mosaic.compute_seconds_per_batch.median == pytest.approx(0.015)
+    assert s.profile.plain.compute_seconds_per_batch.median == pytest.approx(0.015)

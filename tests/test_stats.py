@@ -56,3 +56,16 @@ def test_t95_table() -> None:
     assert all(t95(d) >= t95(d + 1) for d in range(1, 200))  # falls toward the normal quantile
     with pytest.raises(ValueError):
         t95(0)
+
+
+def test_noise_warning_threshold_is_iqr_over_median() -> None:
+    assert noise_warning([10.0, 10.0, 10.0, 11.2, 30.0], "x") is not None  # IQR 1.2 / median 10 = 12% > 10%
+    assert noise_warning([10.0, 10.2, 10.4, 10.6, 10.8], "x") is None  # 0.4 / 10.4 = 3.8%
+
+
+def test_bootstrap_mean_of_two_points_spans_them() -> None:
+    assert bootstrap_mean([0.0, 1.0]) == Range(0.5, 0.0, 1.0)
+
+
+def test_range_product_multiplies_bounds() -> None:
+    assert Range(2.0, 1.0, 3.0) * Range(2.0, 1.0, 3.0) == Range(4.0, 1.0, 9.0)

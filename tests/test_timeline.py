@@ -450,3 +450,33 @@ def test_a_run_without_memory_clearing_between_epochs_pays_none() -> None:
     plain, seen = derive(ev, WORKLOAD), derive(ev, WORKLOAD, clear_memory=calls)
     assert seen.profile.epoch_fixed_seconds.median == pytest.approx(plain.profile.epoch_fixed_seconds.median)
     assert seen.profile.final_fixed_seconds == pytest.approx(plain.profile.final_fixed_seconds)
+
+
+def test_plotted_batches_are_not_steady_state() -> None:
+    from bench.timeline import phase_stats
+
+    # the three plotted batches (last field 1) sit under the 1.15x warm-up cut: only the plot exclusion drops them
+    b = [(0.1, 2.2, 16, 1), (0.1, 2.2, 16, 1), (0.1, 2.2, 16, 1), (0.1, 2.0, 16, 0), (0.1, 2.0, 16, 0),
+         (0.1, 2.0, 16, 0)]
+    st = phase_stats(b, batch=16, first_is_warmup=False, what="plain")
+    assert st.phase.compute_seconds_per_batch.median == pytest.approx(2.0)
+
+
+def test_setup_runs_to_the_first_epoch_start() -> None:
+    c = Clock()
+    c.wait(2.0)
+    c.mark("setup_end")
+    c.wait(0.5)
+    epoch(c, 0, [(0.5, 4.0), (0.5, 4.0)], 0.0, 0.95, [(0.25, 1.5, 32)])
+    c.mark("end")
+    parts = parse(c.events).parts()
+    assert parts["setup"] == pytest.approx(2.5) and sum(parts.values()) == pytest.approx(float(c.events[-1][1]))
+
+
+def test_optimizer_rescale_counts_the_partial_last_batch() -> None:
+    from bench.timeline import rescale_optimizer
+
+    steps = [[0, 0.1], [0, 0.05], [0, 0.0], [0, 0.05], [0, 0.0], [1, 0.05], [1, 0.0], [1, 0.0]]
+    w = replace(WORKLOAD, full_train_images=200, full_epochs=2)  # 12.5 -> 13 batches an epoch
+    got = rescale_optimizer(parse(probe_events()), w, steps)
+    assert got[1]["full_run_steps_per_batch"] == pytest.approx(5 / 13)  # 10 steps in 26 batches

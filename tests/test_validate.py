@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -633,3 +634,82 @@ def test_help_shows_each_commands_own_defaults(capsys: pytest.CaptureFixture[str
                                     "val-images": str(W["val_images"])}
     assert defaults("run") == {"imgsz": "640", "epochs": "50", "close-mosaic": "10", "train-images": "4195",
                                "val-images": "400"}
+
+
+def _probe_rec(median: float, low: float, high: float, wall: float = 4.0) -> dict[str, Any]:
+    pc = Clock()
+    epoch(pc, 0, [(0.5, 9.0), (0.5, 4.0), (0.5, 4.0)], 0.0, 0.5, [(0.25, 1.5, 32)])
+    return {"full_run_seconds": {"median": median, "low": low, "high": high}, "config": {"batch": 16},
+            "measurements": {"wall_seconds": wall, "events": pc.events}, "profile": make_profile().to_dict()}
+
+
+def _full_rec(wall: float = 42.0) -> dict[str, Any]:
+    return {"epochs": 4, "config": {"batch": 16},
+            "measurements": {"wall_seconds": wall, "epoch_seconds": [13.0, 11.75, 11.75, 9.75],
+                             "events": full_run_events(), "plain_from_epoch": 2}}
+
+
+def test_repeats_are_summarized_by_their_median() -> None:
+    # three probes: the estimate and the probe cost are medians (46, 7), not means (50, 9) or the first (44, 5)
+    s = summarize([_probe_rec(44, 40, 48), _probe_rec(46, 42, 50), _probe_rec(60, 55, 65)], _full_rec(),
+                  process_seconds=[5, 7, 15])
+    assert s["predicted_seconds"] == 46.0 and s["probe_seconds"] == 7.0
+
+
+def test_speed_drift_takes_the_median_probe() -> None:
+    from bench.validate import speed_drift
+
+    probes = [{"config": {"batch": 16}, "measurements": {"events": drift_events([[5.0, x, x, x, x]])}}
+              for x in (4.0, 2.5, 2.0)]
+    full = {"config": {"batch": 16}, "measurements": {"wall_seconds": 100.0, "events": drift_events(
+        [[4.0, 6.0, 2.2, 2.2], [2.0, 2.0], [1.8, 1.8], [2.0, 2.0]])}}
+    d = speed_drift(probes, full, 125.0, {})
+    assert d is not None
+    assert d["seconds_per_step"]["probe"] == pytest.approx(2.5) and d["drift_pct"] == pytest.approx(-20.0)
+
+
+def test_targets_by_hand() -> None:
+    # predicted 35 s against 42 s: -16.7%, outside 5%; first epoch x N +23.8%, mean of 3 x N +15.9%: the probe is
+    # closer than both, but a target needs all three: within 5%, probe share <= 15%, closer than every baseline
+    s = summarize([_probe_rec(35, 30, 40)], _full_rec())
+    assert s["error_pct"] == pytest.approx(-16.667, abs=1e-3)
+    assert s["targets"]["error_met"] is False
+    assert s["targets"]["probe_share_met"] is True  # 4 / 42 = 9.5%
+    assert summarize([_probe_rec(35, 30, 40, wall=6.0)], _full_rec())["targets"]["probe_share_met"] is True  # 14.3%
+    assert summarize([_probe_rec(35, 30, 40, wall=6.5)], _full_rec())["targets"]["probe_share_met"] is False  # 15.5%
+    near = summarize([_probe_rec(43, 40, 46)], _full_rec())  # +2.4%: within 5% and closer than both baselines
+    assert near["targets"]["error_met"] is True and near["targets"]["beats_baselines"] is True
+
+
+def test_repeat_warns_when_the_probe_spread_is_over_the_threshold() -> None:
+    def warned(medians: list[float]) -> list[str]:
+        s = summarize([_probe_rec(m, 0.95 * m, 1.05 * m) for m in medians], _full_rec())
+        return [w for w in s["warnings"] if "varied by" in w]
+
+    # quantiles of 300, 340, 380: IQR 360 - 320 = 40 over median 340 = 11.8% > 10%
+    assert len(warned([300, 340, 380])) == 1 and "varied by 12%" in warned([300, 340, 380])[0]
+    assert warned([300, 320, 340]) == []  # 20 / 320 = 6.25%
+    assert warned([300, 340]) == []  # two probes: IQR 20 / 320 = 6.25%
+    assert "varied by 12%" in warned([300, 380])[0]  # 40 / 340 = 11.8%
+
+
+def test_predicted_plain_epoch_includes_validation() -> None:
+    t = predicted_terms(make_profile())
+    assert t["epoch_plain"] == pytest.approx(95 + 9 + 2) and t["train_plain"] == pytest.approx(95.0)
+
+
+def test_val_pass_is_the_median_pass() -> None:
+    c = Clock()
+    c.wait(2.0)
+    c.mark("setup_end")
+    for i, v in enumerate([1.5, 1.5, 1.5, 4.5]):
+        epoch(c, i, [(0.5, 4.0), (0.5, 4.0)], 0.0, 0.95, [(0.25, v, 32)])
+    c.mark("end")
+    assert actual_terms(c.events, plain_from_epoch=2)["val_pass"] == pytest.approx(1.8)  # passes 1.8 x 3, 4.8
+
+
+def test_aggregate_epoch_noise_is_the_mean() -> None:
+    from bench.validate import aggregate
+
+    runs = [vrec(x, 1.0, 2.0, 3.0) | {"epoch_noise_pct": n} for x, n in (("a", 2.0), ("b", 4.0), ("c", 9.0))]
+    assert aggregate(runs)[0]["epoch_noise_pct"] == pytest.approx(5.0)
