@@ -206,6 +206,8 @@ def _read_json(path: Path | None, packaged: str, what: str) -> tuple[Any, str]:
         return json.loads(text), where
     except json.JSONDecodeError as e:
         raise UsageError(f"{where}: not a valid {what}: JSON error at line {e.lineno}: {e.msg}") from e
+    except RecursionError:
+        raise UsageError(f"{where}: not a valid {what}: nested too deeply to read") from None
 
 
 #: a price whose source carries no date says so rather than borrowing the catalog's date

@@ -51,6 +51,22 @@ def _number(kind: type, low: float, strict: bool, high: float = MAX_FLAG_VALUE) 
     return parse
 
 
+def _text(s: str) -> str:
+    """An argparse type: a name (a run id, a chip, a region, a list of instances): printable text, not empty."""
+    if not s.strip():
+        raise argparse.ArgumentTypeError("is empty; give a value, or leave the flag out for its default")
+    if not s.isprintable():
+        raise argparse.ArgumentTypeError(f"{s!r} holds characters that are not printable text")
+    return s
+
+
+def _path(s: str) -> Path:
+    """An argparse type: a path, not empty (an empty one would silently mean the current directory)."""
+    if not s.strip():
+        raise argparse.ArgumentTypeError("is empty; give a path, or leave the flag out for its default")
+    return Path(s)
+
+
 def _utc_time(s: str) -> Any:
     """An argparse type: a UTC date or time (2026-11-29, 2026-11-29T06:00, or with its offset), as a datetime."""
     from bench.record import parse_utc
@@ -75,6 +91,16 @@ _nonneg_int = _number(int, 0, strict=False)
 _seed = _number(int, 0, strict=False, high=math.inf)  # its range (numpy's) is checked with the other options
 
 
+#: The flags of :func:`add_workload_args` that shape a training (their argparse dests).
+WORKLOAD_FLAGS = ("device", "model", "imgsz", "batch", "workers", "cache", "amp", "epochs", "close_mosaic", "data",
+                  "train_images", "val_images", "test_images", "classes", "image_size", "datasets", "seed")
+
+
+def _given(args: argparse.Namespace, dests: Sequence[str]) -> list[str]:
+    """The flags among ``dests`` set to something else than their default, as the user wrote them (--close-mosaic)."""
+    return ["--" + d.replace("_", "-") for d in dests if getattr(args, d) != args.default_of(d)]
+
+
 def add_workload_args(p: argparse.ArgumentParser) -> None:
     """Flags shared by `run` and `validate`: the training configuration and the synthetic dataset."""
     from bench.extrapolate import DEFAULT_CLOSE_MOSAIC, DEFAULT_EPOCHS
@@ -91,14 +117,14 @@ def add_workload_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=_positive_int, default=DEFAULT_EPOCHS, help="epochs of the full run (%(default)s)")
     p.add_argument("--close-mosaic", type=_nonneg_int, default=DEFAULT_CLOSE_MOSAIC,
                    help="last epochs without mosaic augmentation (%(default)s; ultralytics default 10)")
-    p.add_argument("--data", type=Path, help="your YOLO data.yaml; default: a generated synthetic dataset")
+    p.add_argument("--data", type=_path, help="your YOLO data.yaml; default: a generated synthetic dataset")
     p.add_argument("--train-images", type=_positive_int, default=4195, help="synthetic train images (%(default)s)")
     p.add_argument("--val-images", type=_positive_int, default=400, help="synthetic val images (%(default)s)")
     p.add_argument("--test-images", type=_nonneg_int, default=398, help="synthetic test images (%(default)s)")
     p.add_argument("--classes", type=_positive_int, default=3, help="synthetic classes (3)")
     p.add_argument("--image-size", default="640x480", help="synthetic image WIDTHxHEIGHT in pixels (640x480)")
-    p.add_argument("--results", type=Path, default=Path("results"), help="results directory (results/)")
-    p.add_argument("--datasets", type=Path, default=Path("datasets"), help="where synthetic datasets live")
+    p.add_argument("--results", type=_path, default=Path("results"), help="results directory (results/)")
+    p.add_argument("--datasets", type=_path, default=Path("datasets"), help="where synthetic datasets live")
     p.add_argument("--seed", type=_seed, default=0, help="training and dataset seed")
 
 
@@ -145,13 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--budget", type=_positive_float, default=90.0,
                      help="probe time budget in seconds, setup included (default 90)")
     run.add_argument("--full", action="store_true", help="train the whole run of --epochs for real")
-    run.add_argument("--resume", metavar="RUN_ID",
+    run.add_argument("--resume", metavar="RUN_ID", type=_text,
                      help="finish an interrupted --full run from its last checkpoint (its run id or a prefix)")
     run.add_argument("--json", action="store_true", help="print the record as JSON on stdout")
     # plumbing for `bench validate`: its probes' records live under <results>/validation/records, its validations
     # (which set this machine's margin) under <results>/validation
-    run.add_argument("--margin-from", type=Path, help=argparse.SUPPRESS)
-    run.set_defaults(func=cmd_run)
+    run.add_argument("--margin-from", type=_path, help=argparse.SUPPRESS)
+    run.set_defaults(func=cmd_run, default_of=run.get_default)
 
     from bench.validate import DEFAULT_WORKLOAD as W
 
@@ -172,14 +198,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --summary: only the validations started at or after this UTC date or time, e.g. "
                           "after a change to the harness (2026-11-29T06:00)")
     val.add_argument("--json", action="store_true", help="print the validation record as JSON on stdout")
-    val.set_defaults(func=cmd_validate)
+    val.set_defaults(func=cmd_validate, default_of=val.get_default)
 
     rep = sub.add_parser("report", help="speedup-and-cost table for this machine and every SageMaker instance, "
                                         "from the newest record in results/")
     _add_report_args(rep)
     rep.add_argument("--epochs", type=_positive_int, help="epochs of the full run (default: the record's)")
     rep.add_argument("--close-mosaic", type=_nonneg_int, help="last epochs without mosaic (default: the record's)")
-    rep.add_argument("--run", help="the record to report on: its run id or a unique prefix (default: the newest)")
+    rep.add_argument("--run", type=_text,
+                     help="the record to report on: its run id or a unique prefix (default: the newest)")
     rep.set_defaults(func=cmd_report)
 
     est = sub.add_parser("estimate", help="what-if: the same table from a training time you already know "
@@ -190,8 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--epochs", type=_positive_int, default=50, help="epochs of that run (50)")
     est.add_argument("--close-mosaic", type=_nonneg_int, default=10, help="last epochs without mosaic (10)")
     est.add_argument("--device", required=True, choices=("cpu", "cuda", "mps"), help="what trained: cpu, cuda or mps")
-    est.add_argument("--chip", help="the chip, for mps or cpu (for example \"Apple M4 Pro\")")
-    est.add_argument("--gpu", help="the GPU, for cuda (for example \"Tesla T4\"; must be in accelerators.json)")
+    est.add_argument("--chip", type=_text, help="the chip, for mps or cpu (for example \"Apple M4 Pro\")")
+    est.add_argument("--gpu", type=_text,
+                     help="the GPU, for cuda (for example \"Tesla T4\"; must be in accelerators.json)")
     est.add_argument("--model", default="yolov8n", help="yolov8n|s|m|l|x (yolov8n)")
     est.add_argument("--imgsz", type=_positive_int, default=640, help="training image size (640)")
     est.add_argument("--batch", type=_positive_int, default=16, help="batch size (16)")
@@ -203,12 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("prices", help="the instance catalog and its on-demand training prices; --refresh reads "
                                        "current prices from the AWS Price List API")
-    pr.add_argument("--region", default="us-east-1", help="AWS region (us-east-1)")
+    pr.add_argument("--region", type=_text, default="us-east-1", help="AWS region (us-east-1)")
     pr.add_argument("--refresh", action="store_true",
                     help="read current prices (needs boto3 and AWS credentials) and save them to "
                          "<results>/catalog/instances.json, which report and estimate then use")
-    pr.add_argument("--catalog", type=Path, help="catalog file to read (and, with --refresh, to write)")
-    pr.add_argument("--results", type=Path, default=Path("results"), help="results directory (results/)")
+    pr.add_argument("--catalog", type=_path, help="catalog file to read (and, with --refresh, to write)")
+    pr.add_argument("--results", type=_path, default=Path("results"), help="results directory (results/)")
     pr.set_defaults(func=cmd_prices)
     return parser
 
@@ -217,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_run(args: argparse.Namespace) -> int:
     from bench import run
 
-    rec, path = run.execute(run_options(args))
+    rec, path = run.execute(run_options(args, given=frozenset(_given(args, WORKLOAD_FLAGS))))
     print(format_summary(rec, path), file=sys.stderr)
     if args.json:
         print(json.dumps(rec, indent=1))
@@ -303,6 +331,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.pairs != 2 and not args.overhead:
         raise UsageError("--pairs sets the A/B pairs of --overhead: add --overhead, or leave --pairs out")
     if args.summary:
+        given = _given(args, [*WORKLOAD_FLAGS, "budget"])
+        if given:
+            raise UsageError(f"--summary trains nothing and ranks every workload in <results>/validation/ apart: "
+                             f"leave out {', '.join(given)}")
         return _validate_summary(args)
     if args.overhead:
         for k, v in validate.OVERHEAD_WORKLOAD.items():  # the validation's workload is too long to train 5 times
@@ -343,9 +375,9 @@ def _validate_summary(args: argparse.Namespace) -> int:
     for line in skipped:
         print(f"warning: skipped {line}", file=sys.stderr)
     for v in vrecs:
-        if not validate.usable(v):
-            print(f"warning: left out {v.get('run_id')}: its error, probe share or baselines are not numbers",
-                  file=sys.stderr)
+        why = validate.why_unusable(v)
+        if why:
+            print(f"warning: left out {v.get('run_id')}: {why}", file=sys.stderr)
     since = ""
     if args.since is not None:
         vrecs = [v for v in vrecs if _started_since(v, args.since)]
@@ -362,15 +394,15 @@ def _validate_summary(args: argparse.Namespace) -> int:
 
 def _add_report_args(p: argparse.ArgumentParser) -> None:
     """Flags shared by `report` and `estimate`."""
-    p.add_argument("--results", type=Path, default=Path("results"), help="results directory (results/)")
-    p.add_argument("--region", default="us-east-1", help="AWS region of the prices (us-east-1)")
-    p.add_argument("--instances", help="comma-separated instances (default: the whole catalog)")
+    p.add_argument("--results", type=_path, default=Path("results"), help="results directory (results/)")
+    p.add_argument("--region", type=_text, default="us-east-1", help="AWS region of the prices (us-east-1)")
+    p.add_argument("--instances", type=_text, help="comma-separated instances (default: the whole catalog)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE",
                    help="a cost or scaling parameter (repeatable), e.g. --set interruptions_per_hour=0")
-    p.add_argument("--config", type=Path, help="parameters from a .json or .toml file (--set wins)")
+    p.add_argument("--config", type=_path, help="parameters from a .json or .toml file (--set wins)")
     p.add_argument("--deadline", type=_positive_float, help="hours: recommend only instances finishing in time")
     p.add_argument("--max-usd", type=_positive_float, help="USD: recommend only instances costing at most this")
-    p.add_argument("--catalog", type=Path,
+    p.add_argument("--catalog", type=_path,
                    help="instance catalog file (default: <results>/catalog/instances.json if present, else the "
                         "packaged one)")
 

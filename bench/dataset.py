@@ -560,7 +560,7 @@ def _load_complete(root: Path, spec: SyntheticSpec) -> DatasetInfo | None:
     """
     try:
         manifest = json.loads((root / "manifest.json").read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     if (
         not isinstance(manifest, dict)
@@ -581,7 +581,7 @@ def _load_complete(root: Path, spec: SyntheticSpec) -> DatasetInfo | None:
     yaml_path = root / "data.yaml"
     try:
         current = yaml.safe_load(yaml_path.read_text())
-    except (OSError, yaml.YAMLError):
+    except (OSError, yaml.YAMLError, RecursionError):
         current = None
     if not isinstance(current, dict) or current.get("path") != str(root):
         try:  # the datasets folder was moved or renamed: fix the path
@@ -742,6 +742,8 @@ def _read_yaml(yaml_path: Path) -> dict[str, Any]:
         raise UsageError(f"dataset file {yaml_path} cannot be read as UTF-8 text: {err}") from err
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise UsageError(f"dataset file {yaml_path} is not valid YAML: nested too deeply to read") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

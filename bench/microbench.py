@@ -112,6 +112,8 @@ def load_microbench(results_dir: Path, *, skipped: list[str] | None = None) -> l
                 raise ValueError(f"cannot read ({e.strerror})") from None
             except (json.JSONDecodeError, UnicodeDecodeError) as e:
                 raise ValueError(f"not valid JSON ({e}); truncated or corrupt") from None
+            except RecursionError:
+                raise ValueError("not valid JSON (nested too deeply to read)") from None
             if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
                 raise ValueError("not a pytest-benchmark JSON file (no 'benchmarks' list)")
             if not data["benchmarks"]:

@@ -118,6 +118,12 @@ class Profile:
         ))
 
 
+#: Bounds on what a record's profile can hold: a year in seconds, a thousand times yolov8x's 258 GFLOPs. A larger
+#: number is an edit or a broken writer, and would overflow the arithmetic of the estimate and its plots.
+MAX_SECONDS = 3.2e7
+MAX_GFLOPS = 3e5
+
+
 def _checked(p: Profile) -> Profile:
     """``p`` if its numbers can be a measurement (a record is input: it may have been edited, or written by a
     broken version), else ValueError naming the first field that cannot: every number finite, counts >= 1,
@@ -136,9 +142,16 @@ def _checked(p: Profile) -> Profile:
     for name, r in (per_batch | others).items():
         if not all(math.isfinite(x) for x in (r.low, r.median, r.high)):
             raise bad(name, f"{r} is not a finite number of seconds")
-        if name in per_batch and r.low < 0:
-            raise bad(name, f"{r} is negative; seconds per batch are >= 0")
+        if r.high >= MAX_SECONDS:
+            raise bad(name, f"{r} is over {MAX_SECONDS:.0e} seconds")
+        if r.low < 0:
+            raise bad(name, f"{r} is negative; these seconds are >= 0")
     for name in ("setup_seconds", "warmup_excess_seconds", "final_fixed_seconds"):
-        if not math.isfinite(getattr(p, name)):
-            raise bad(name, f"{getattr(p, name)} is not a finite number of seconds")
+        x = getattr(p, name)
+        if not math.isfinite(x):
+            raise bad(name, f"{x} is not a finite number of seconds")
+        if not 0 <= x < MAX_SECONDS:
+            raise bad(name, f"{x} is not a number of seconds from 0 to {MAX_SECONDS:.0e}")
+    if p.gflops is not None and not (math.isfinite(p.gflops) and 0 < p.gflops < MAX_GFLOPS):
+        raise bad("gflops", f"{p.gflops} is not a model size in GFLOPs (above 0, under {MAX_GFLOPS:.0e})")
     return p

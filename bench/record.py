@@ -184,6 +184,8 @@ def read_record(path: Path) -> dict[str, Any]:
         rec = json.loads(text)
     except json.JSONDecodeError as e:
         raise UsageError(f"{path}: not valid JSON ({e.msg} at line {e.lineno}); truncated or corrupt") from None
+    except RecursionError:
+        raise UsageError(f"{path}: not a bench record (JSON nested too deeply to read)") from None
     if not isinstance(rec, dict) or "schema_version" not in rec or "run_id" not in rec:
         raise UsageError(f"{path}: not a bench record (no schema_version/run_id)")
     v = rec["schema_version"]

@@ -41,7 +41,7 @@ from typing import Any
 
 from bench.catalog import Accelerator, Catalog, Instance, load_accelerators, load_catalog
 from bench.cost import MAX_PARAMETER, CostParams, billable_hours, job_cost, parse_assignments
-from bench.errors import UsageError
+from bench.errors import BenchError, UsageError
 from bench.extrapolate import (
     DEFAULT_CLOSE_MOSAIC,
     DEFAULT_EPOCHS,
@@ -200,6 +200,8 @@ def read_config(path: Path | None) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError) as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise UsageError(f"--config {path}: not valid {suffix[1:].upper()} ({msg})") from None
+    except RecursionError:
+        raise UsageError(f"--config {path}: not valid {suffix[1:].upper()} (nested too deeply to read)") from None
     if not isinstance(data, dict):
         raise UsageError(f"--config {path}: expected a table of name = value")
     flat: dict[str, Any] = {}
@@ -407,10 +409,16 @@ def _why_unusable(rec: Mapping[str, Any]) -> str | None:
     (edited by hand, or from a foreign tool) is passed over with its reason; it never stops the report."""
     if rec.get("status") != "complete":
         return f"status {rec.get('status')}"
-    if rec.get("kind") not in {"probe", "full"}:
+    if not isinstance(rec.get("kind"), str) or rec.get("kind") not in {"probe", "full"}:
         return f"kind {rec.get('kind')!r} is not a probe or full run"
     if not _has_profile(rec):
         return "no profile"
+    for key in ("config", "fingerprint", "estimate"):
+        if rec.get(key) is not None and not isinstance(rec.get(key), Mapping):
+            return f"{key} is a {type(rec.get(key)).__name__}, not a mapping"
+    ds = (rec.get("config") or {}).get("dataset")
+    if ds is not None and not isinstance(ds, Mapping):
+        return f"config.dataset is a {type(ds).__name__}, not a mapping"
     try:
         Profile.from_dict(dict(rec["profile"]))
     except (KeyError, TypeError, ValueError) as e:
@@ -933,10 +941,12 @@ def build_report(*, results: Path = Path("results"), epochs: int | None = None, 
     accelerators = load_accelerators()
     source = select_source(results, loaded, run, cat, accelerators)
     rec = source.record or {}
+    rec_close = rec.get("close_mosaic")  # a whole number >= 0 or None (_why_unusable)
     settings = make_settings(
         results=results, region=region, instances=instances, sets=sets, config=config, catalog_path=catalog,
         epochs=epochs if epochs is not None else int(rec.get("epochs") or DEFAULT_EPOCHS),
-        close_mosaic=close_mosaic if close_mosaic is not None else int(rec.get("close_mosaic", DEFAULT_CLOSE_MOSAIC)),
+        close_mosaic=close_mosaic if close_mosaic is not None else
+        int(rec_close if rec_close is not None else DEFAULT_CLOSE_MOSAIC),
         deadline=deadline, max_usd=max_usd, records=loaded.valid())
     warnings = [f"skipped {s}" for s in source.skipped]
     warnings += [f"excluded invalid run {x}" for x in source.excluded]
@@ -967,6 +977,8 @@ def build_estimate(*, device: str, hours: float | None = None, seconds_per_epoch
         raise UsageError(f"--device {device}: use cpu, cuda or mps")
     if gpu is not None and device != "cuda":
         raise UsageError(f"--gpu names a CUDA GPU; with --device {device} use --chip")
+    if chip is not None and device == "cuda":
+        raise UsageError("--chip names a CPU or Apple chip; with --device cuda name the GPU with --gpu")
     accelerators = load_accelerators()
     if device == "cuda":
         if not gpu:
@@ -992,7 +1004,7 @@ def build_estimate(*, device: str, hours: float | None = None, seconds_per_epoch
                         f"({nbytes / 1e9:.2f} GB)")
     cat = resolve_catalog(results, catalog)
     for r in loaded.valid():
-        if r.get("kind") in {"probe", "full"} and _has_profile(r) and _catalog_gpu(r, accelerators, cat):
+        if _why_unusable(r) is None and _catalog_gpu(r, accelerators, cat):
             p = _profile(r)
             if _workload(p) == _workload(exact):
                 source.measured.append(r)
@@ -1141,14 +1153,22 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]
 
 
 def _fingerprint_summary(fp: Mapping[str, Any]) -> str:
+    """One line on the machine; a field of the wrong kind (a record is input: it may have been edited) is left
+    out rather than stopping the report."""
+    def num(x: Any) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
     parts = []
     if fp.get("cpu_model"):
         cores = fp.get("cpu_affinity") or fp.get("cpu_logical")
         parts.append(f"{fp['cpu_model']}" + (f", {cores} logical CPUs" if cores else ""))
-    if fp.get("ram_bytes"):
+    if num(fp.get("ram_bytes")) and fp["ram_bytes"]:
         parts.append(f"{fp['ram_bytes'] / 2**30:.0f} GiB RAM")
-    for g in fp.get("gpus") or []:
-        parts.append(f"GPU {g.get('name')} {int(g.get('memory_bytes', 0)) / 2**30:.0f} GiB")
+    gpus = fp.get("gpus")
+    for g in gpus if isinstance(gpus, list) else []:
+        if isinstance(g, Mapping):
+            mem: Any = g.get("memory_bytes")
+            parts.append(f"GPU {g.get('name')}" + (f" {mem / 2**30:.0f} GiB" if num(mem) else ""))
     if fp.get("apple_chip"):
         parts.append(str(fp["apple_chip"]))
     if fp.get("os"):
@@ -1358,8 +1378,8 @@ def write_report(report: Report, out_dir: Path, plots: bool = True) -> list[Path
             files[out_dir / name] = draw(report.rows, meta)
     try:
         return replace_files(files)
-    except OSError as e:
-        raise UsageError(f"{out_dir}: cannot write the report ({e.strerror or e})") from None
+    except OSError as e:  # the machine refused (a full disk, a permission): exit 1, as everywhere (bench.errors)
+        raise BenchError(f"{out_dir}: cannot write the report ({e.strerror or e})") from None
 
 
 def run_report(**kwargs: Any) -> tuple[Report, list[Path]]:

@@ -54,6 +54,8 @@ class RunOptions:
     #: the results directory whose validation/ holds this machine's `bench validate` records, which set the
     #: margin (default: ``results``); `bench validate` points its probes, whose records live elsewhere, at its own
     margin_from: Path | None = None
+    #: the flags the user gave (``--epochs``, ...): ``--resume`` refuses any that differ from the run's own settings
+    given: frozenset[str] = frozenset()
 
 
 def check_options(o: RunOptions) -> None:
@@ -194,6 +196,7 @@ def checkpoint_whole(path: Path) -> bool:
 def resumable(o: RunOptions) -> tuple[dict[str, Any], RunOptions]:
     """The interrupted full run that ``--resume`` names, and the options to finish it with (its own config)."""
     assert o.resume is not None
+    asked = o
     prev = record.find_record(o.results, o.resume, "--resume")
     if prev.get("kind") != "full" or prev.get("status") != "interrupted":
         raise UsageError(f"--resume {o.resume}: that record is a {prev.get('kind')} run with status "
@@ -208,6 +211,19 @@ def resumable(o: RunOptions) -> tuple[dict[str, Any], RunOptions]:
     except (KeyError, TypeError, ValueError) as e:
         raise UsageError(f"--resume {prev.get('run_id')}: the record is damaged (its {e} is missing or wrong) and "
                          f"cannot be resumed; start the run again") from None
+    # the run goes on with its own settings: a flag that asks for another one would be silently ignored
+    differ = [f"{flag} {getattr(asked, name)} (the run's: {getattr(o, name)})"
+              for flag, name in (("--model", "model"), ("--imgsz", "imgsz"), ("--batch", "batch"),
+                                 ("--epochs", "epochs"), ("--close-mosaic", "close_mosaic"), ("--cache", "cache"),
+                                 ("--seed", "seed"), ("--workers", "workers"), ("--data", "data"))
+              if flag in asked.given and not _same(getattr(asked, name), getattr(o, name))]
+    if "--amp" in asked.given and asked.amp != o.amp:
+        differ.append(f"{'--amp' if asked.amp else '--no-amp'} (the run's: {'--amp' if o.amp else '--no-amp'})")
+    differ += [f for f in ("--train-images", "--val-images", "--test-images", "--classes", "--image-size")
+               if f in asked.given]  # the run's dataset is the one in its record
+    if differ:
+        raise UsageError(f"--resume {prev.get('run_id')} finishes the run with the settings in its record (only "
+                         f"--device may change): leave out {', '.join(differ)}")
     last = save_dir / "weights" / "last.pt"
     if not last.exists():
         raise UsageError(f"--resume {o.resume}: no checkpoint at {last}: the run stopped before its first epoch "
@@ -216,6 +232,12 @@ def resumable(o: RunOptions) -> tuple[dict[str, Any], RunOptions]:
         raise UsageError(f"--resume {o.resume}: the checkpoint {last} is cut off or damaged (a kill while "
                          "ultralytics saved it, or a full disk); start the run again")
     return prev, o
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, Path) and isinstance(b, Path):
+        return a.expanduser().resolve() == b.expanduser().resolve()
+    return bool(a == b)
 
 
 def interruption_cost(prev: dict[str, Any], res: Any, derived: Any) -> dict[str, Any]:

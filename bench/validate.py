@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -397,26 +398,38 @@ def paired_gain(gains: Sequence[float]) -> dict[str, Any]:
 
 
 def usable(v: dict[str, Any]) -> bool:
-    """Can the summaries use validation record ``v``: its error, share, baselines and config numbers of the
-    right kinds (a record may have been edited, or cut short by an older bench)?"""
-    def num(x: Any) -> bool:
-        return isinstance(x, (int, float)) and not isinstance(x, bool) and x == x
+    """Can the summaries use validation record ``v`` (see :func:`why_unusable`)?"""
+    return why_unusable(v) is None
+
+
+def why_unusable(v: dict[str, Any]) -> str | None:
+    """Why the summaries cannot use validation record ``v``, in a few words, or None when they can: its error,
+    share, baselines and config numbers must be of the right kinds (a record may have been edited, or cut short by
+    an older bench)."""
+    def num(x: Any) -> bool:  # finite and of a size a time or a percentage can have (JSON allows 1e308)
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and abs(x) < 1e9
 
     def obj(x: Any) -> bool:
         return x is None or isinstance(x, dict)
 
+    if v.get("kind") != "validation":
+        return "not a validation record"
     cfg = v.get("config")
     ds = cfg.get("dataset") if isinstance(cfg, dict) else None
     if not (obj(v.get("fingerprint")) and obj(cfg) and obj(ds) and obj((ds or {}).get("counts"))
             and obj((ds or {}).get("synthetic"))):
-        return False  # a hand-edited or foreign file: left out rather than trusted
+        return "its fingerprint, config or dataset is not a mapping"  # a hand-edited or foreign file
+    if not all(x is None or isinstance(x, (str, int, float, bool)) for x in workload_key(v)):
+        return "a list or a mapping where its machine, device or workload names a value"
     base = v.get("baselines")
-    return (v.get("kind") == "validation" and num(v.get("error_pct")) and num(v.get("probe_share"))
+    if not (num(v.get("error_pct")) and num(v.get("probe_share"))
             and (v.get("probe_seconds") is None or num(v.get("probe_seconds")))
             and ((cfg or {}).get("budget_seconds") is None or num((cfg or {}).get("budget_seconds")))
             and isinstance(base, dict) and bool(base)
             and all(isinstance(b, dict) and num(b.get("error_pct"))
-                    and (b.get("cost_seconds") is None or num(b.get("cost_seconds"))) for b in base.values()))
+                    and (b.get("cost_seconds") is None or num(b.get("cost_seconds"))) for b in base.values())):
+        return "its error, probe share or baselines are not finite numbers"
+    return None
 
 
 def aggregate(vrecs: Sequence[dict[str, Any]], min_runs: int = AGGREGATE_MIN_RUNS) -> list[dict[str, Any]]:
@@ -591,7 +604,7 @@ def backfill_figures(results: Path, vrecs: Sequence[dict[str, Any]]) -> None:
                 rec["speed_drift"] = speed_drift([load(i) for i in rec["probe_run_ids"]],
                                                  load(rec.get("full_run_id")), float(rec["predicted_seconds"]),
                                                  rec["baselines"])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             pass  # the runs' records are gone or foreign: the summaries go without these figures
 
 
@@ -607,7 +620,7 @@ def load_validation_dir(results: Path) -> tuple[list[dict[str, Any]], list[dict[
     for p in record.iter_record_files(results / "validation"):
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             data = None  # read_record below names the problem
         if isinstance(data, dict) and data.get("kind") == "overhead" and "run_id" in data:
             overhead.append(data)

@@ -100,6 +100,15 @@ CASES = [
     ("run --device cpu --train-images 100000000 --datasets {R}/../ds --results {R}", "GB free"),
     ("validate --device cpu --data {R}/../noval.yaml --results {R}", "no 'val:' entry"),
     ("validate --overhead --device cpu --data {R}/../noval.yaml --results {R}", "no 'val:' entry"),
+    # empty values would silently mean something else: a fresh probe, the newest record, the current directory
+    ("run --device cpu --resume '' --results {R}", "argument --resume: is empty"),
+    ("report --results {R} --run ' '", "argument --run: is empty"),
+    ("report --results ''", "argument --results: is empty; give a path"),
+    ("report --results {R} --instances ''", "argument --instances: is empty"),
+    ("estimate --hours 1 --device mps --chip 'M4\x1b[2J'", "not printable text"),  # an escape sequence
+    # flags the command would ignore
+    ("estimate --hours 1 --device cuda --gpu T4 --chip X", "with --device cuda name the GPU with --gpu"),
+    ("validate --summary --model yolov8s --budget 30 --results {R}", "leave out --model, --budget"),
 ]
 
 
@@ -181,15 +190,21 @@ def test_a_record_with_a_broken_profile_is_passed_over_not_fatal(results: Path,
                         ("20261130T000001Z-cpu-probe-bbbbbb", {"epochs": "fifty"}),
                         ("20261130T000002Z-cpu-probe-cccccc", {"profile": {**prof, "setup_seconds": float("nan")}}),
                         ("20261130T000003Z-cpu-probe-dddddd", {"profile": {**prof, "batch": 0}}),
-                        ("20261130T000004Z-cpu-probe-eeeeee", {"profile": {**prof, "mosaic": neg}})):
+                        ("20261130T000004Z-cpu-probe-eeeeee", {"profile": {**prof, "mosaic": neg}}),
+                        ("20261130T000005Z-cpu-probe-ffffff", {"kind": [1]}),
+                        ("20261130T000006Z-cpu-probe-gggggg", {"profile": {**prof, "setup_seconds": -1e5}}),
+                        ("20261130T000007Z-cpu-probe-hhhhhh", {"profile": {**prof, "gflops": 1e308}}),
+                        ("20261130T000008Z-cpu-probe-iiiiii", {"config": "x"})):
         bad = {**good, "run_id": rid, "created_at": "2026-11-30T00:00:00Z", **change}
         (results / f"{rid}.json").write_text(json.dumps(bad))
     assert main(["report", "--results", str(results)]) == 0
     md = (results / "report" / "report.md").read_text()
     assert "20261128T180143Z-cpu-probe-c84d97" in md
     assert "aaaaaa: its profile is unreadable" in md and "bbbbbb: epochs 'fifty'" in md  # named, not hidden
+    assert "ffffff: kind [1] is not a probe or full run" in md and "iiiiii: config is a str, not a mapping" in md
     for rid, words in (("cccccc", "setup_seconds: nan is not a finite number"), ("dddddd", "batch: 0 must be >= 1"),
-                       ("eeeeee", "mosaic.compute_seconds_per_batch")):
+                       ("eeeeee", "mosaic.compute_seconds_per_batch"), ("gggggg", "setup_seconds: -100000.0"),
+                       ("hhhhhh", "gflops: 1e+308")):
         assert f"{rid}: its profile is unreadable" in md and words in md, rid
     capsys.readouterr()
     for rid, words in (("20261130T000000Z-cpu-probe-aaaaaa", "profile is unreadable"),
@@ -222,3 +237,61 @@ def test_a_file_where_the_report_folder_goes(results: Path, capsys: pytest.Captu
     err = [x for x in capsys.readouterr().err.strip().splitlines() if not x.startswith("warning")]
     assert len(err) == 1 and "a file is where the report's folder goes" in err[0], err
     assert snapshot(results) == before  # the file is the user's: untouched
+
+
+def test_odd_but_readable_newest_record_still_reports(results: Path) -> None:
+    """Fields the report only describes (the machine's RAM, close_mosaic left null) are passed over, not fatal."""
+    import json
+
+    good = json.loads((results / "20261128T180143Z-cpu-probe-c84d97.json").read_text())
+    rid = "20261130T000000Z-cpu-probe-oddodd"
+    odd = {**good, "run_id": rid, "created_at": "2026-11-30T00:00:00Z", "close_mosaic": None,
+           "fingerprint": {**good["fingerprint"], "ram_bytes": "x", "gpus": [1]}}
+    (results / f"{rid}.json").write_text(json.dumps(odd))
+    assert main(["report", "--results", str(results)]) == 0
+    md = (results / "report" / "report.md").read_text()
+    assert rid in md and "GiB RAM" not in md
+
+
+def test_deeply_nested_files_are_named_not_a_traceback(results: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    (results / "deep.json").write_text(deep)
+    (results / "validation" / "deep.json").write_text(deep)
+    assert main(["report", "--results", str(results)]) == 0
+    assert "deep.json: not a bench record (JSON nested too deeply to read)" in capsys.readouterr().err
+    assert main(["validate", "--summary", "--results", str(results)]) in (0, 2)
+    assert "Traceback" not in capsys.readouterr().err
+    for name, text in (("deep.json", deep), ("deep.toml", "a = " + "[" * 100_000 + "]" * 100_000)):
+        (tmp_path / name).write_text(text)
+        assert main(["estimate", "--hours", "1", "--device", "cpu", "--results", str(results),
+                     "--config", str(tmp_path / name)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "nested too deeply" in err[0], err
+    (tmp_path / "deep.yaml").write_text("a: " + "[" * 100_000 + "]" * 100_000)
+    assert main(["run", "--device", "cpu", "--data", str(tmp_path / "deep.yaml"), "--results", str(results)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nested too deeply" in err[0], err
+
+
+def test_a_refused_write_of_the_report_is_exit_1_and_keeps_the_old_report(results: Path,
+                                                                           capsys: pytest.CaptureFixture[str],
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operating system refusing (a full disk) is exit 1, as README.md says, not bad input (2)."""
+    import errno
+
+    import bench.report
+
+    assert main(["report", "--results", str(results)]) == 0
+    before = snapshot(results / "report")
+
+    def full(files: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(bench.report, "replace_files", full)
+    capsys.readouterr()
+    assert main(["report", "--results", str(results)]) == 1
+    err = [x for x in capsys.readouterr().err.strip().splitlines() if not x.startswith("warning")]
+    assert len(err) == 1 and "cannot write the report (No space left on device)" in err[0], err
+    assert snapshot(results / "report") == before
+

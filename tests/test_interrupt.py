@@ -137,6 +137,13 @@ def test_killed_full_run_resumes_to_the_right_number_of_epochs(tiny: Path, tmp_p
     assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
     assert record.read_record(res / f"{first['run_id']}.json") == first
     last.write_bytes(whole)
+    # a flag asking for other settings than the run's would be ignored: refused in one line, naming both
+    other = subprocess.run([sys.executable, "-m", "bench", "run", *args, "--full", "--resume", str(first["run_id"]),
+                            "--epochs", "7", "--no-amp", "--model", "yolov8s"], capture_output=True, text=True,
+                           timeout=300)
+    assert other.returncode == 2 and len(other.stderr.strip().splitlines()) == 1, other.stderr[-1500:]
+    assert ("leave out --model yolov8s (the run's: yolov8n), --epochs 7 (the run's: 5), --no-amp (the run's: --amp)"
+            in other.stderr), other.stderr
 
     q = subprocess.run([sys.executable, "-m", "bench", "run", *args, "--full", "--resume", str(first["run_id"]),
                         "--json"], capture_output=True, text=True, timeout=300)

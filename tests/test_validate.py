@@ -547,6 +547,30 @@ def test_margin_from_this_machines_validations(tmp_path: Path) -> None:
     assert margin_for(two, "m1", "cpu", 0.05) == (0.05, None)  # too few validations to say anything
     assert validated_margin([], "m1", "cpu") is None
     assert validated_margin([vrec("x", 1.0, 1.0, 1.0) | {"fingerprint": 3}] * 3, "m1", "cpu") is None
+    # JSON allows 1e308 and Infinity: such an error is an edit, not a measurement; it would make the margin
+    # (and the record the probe writes with it) infinite
+    for huge in (1e308, float("inf")):
+        assert validated_margin([vrec("x", huge, 1.0, 1.0)] * 3, "m1", "cpu") is None
+    huge = tmp_path / "huge"
+    write_vrecs(huge, [1.0, 2.0, 1e308, float("inf")])
+    assert margin_for(huge, "m1", "cpu", 0.05) == (0.05, None)  # two usable: too few
+
+
+def test_summary_leaves_out_records_it_cannot_group(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.cli import main
+
+    write_vrecs(tmp_path, [1.0, 2.0, 3.0])
+    vdir = tmp_path / "validation"
+    base = json.loads(next(vdir.glob("*.json")).read_text())
+    for i, change in enumerate(({"config": {"model": [1]}}, {"device": [1]}, {"epochs": {"n": 16}},
+                                {"fingerprint": {"machine_id": [1]}}, {"error_pct": 1e308})):
+        r = base | change | {"run_id": f"odd{i}"}
+        (vdir / f"odd{i}.json").write_text(json.dumps(r))
+    assert main(["validate", "--summary", "--results", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "3 validation(s)" in err and "Traceback" not in err
+    assert "left out odd0: a list or a mapping where its machine, device or workload names a value" in err
+    assert "left out odd4: its error, probe share or baselines are not finite numbers" in err
 
 
 def test_probes_are_started_with_the_options_they_were_given(tmp_path: Path) -> None:
