@@ -224,6 +224,8 @@ def _parse_range(name: str, raw: Any) -> Range:
         return _check_range(name, v, v, v)
     nums = [_number(name, p) for p in parts]
     if len(nums) == 2:
+        if nums[0] > nums[1]:
+            raise UsageError(f"cost parameter {name}: a range low:high needs low <= high, got {nums[0]:g}:{nums[1]:g}")
         return _check_range(name, (nums[0] + nums[1]) / 2, nums[0], nums[1])
     if len(nums) == 3:
         return _check_range(name, nums[1], nums[0], nums[2])
@@ -241,6 +243,8 @@ def _check_range(name: str, median: float, low: float, high: float) -> Range:
 def _check_number(name: str, v: float) -> float:
     if v != v or v in (float("inf"), float("-inf")):
         raise UsageError(f"cost parameter {name}: {v} is not a finite number")
+    if name in _POSITIVE_FIELDS and v <= 0:
+        raise UsageError(f"cost parameter {name}: must be greater than 0, got {v:g}")
     if v < 0:
         raise UsageError(f"cost parameter {name}: must not be negative, got {v:g}")
     if name == "spot_discount" and v >= 1:
@@ -249,8 +253,6 @@ def _check_number(name: str, v: float) -> float:
         raise UsageError(f"cost parameter {name}: a fraction between 0 and 1, got {v:g}")
     if v > MAX_PARAMETER:
         raise UsageError(f"cost parameter {name}: {v:g} is beyond any plausible value (at most {MAX_PARAMETER:g})")
-    if name in _POSITIVE_FIELDS and v == 0:
-        raise UsageError(f"cost parameter {name}: must be greater than 0")
     return v
 
 

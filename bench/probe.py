@@ -91,7 +91,7 @@ def resolve_device(requested: str) -> Device:
     if req == "cuda" or req.startswith("cuda:"):
         idx_s = req.partition(":")[2] or "0"
         if not idx_s.isdigit():
-            raise UsageError(f"--device {requested}: the CUDA index must be a number, as in cuda:0; "
+            raise UsageError(f"--device {requested}: the CUDA index must be a whole number >= 0, as in cuda:0; "
                              f"available: {avail}")
         idx = int(idx_s)
         if not cuda_n:

@@ -220,6 +220,10 @@ _FRACTIONS_UP_TO_1 = {"worker_efficiency", "multi_gpu_efficiency", "cpu_thread_e
 
 
 def _scaling_value(name: str, raw: Any, default: Any) -> Any:
+    # a range's bounds and a count must be above 0 (a minimum step time may be 0)
+    strict = (isinstance(default, Range) and name != "min_step_seconds") or \
+        (isinstance(default, int) and not isinstance(default, bool))
+
     def number(x: Any) -> float:
         if isinstance(x, bool):
             raise UsageError(f"scaling parameter {name}: expected a number, got {x!r}")
@@ -227,8 +231,9 @@ def _scaling_value(name: str, raw: Any, default: Any) -> Any:
             v = float(x)
         except (TypeError, ValueError):
             raise UsageError(f"scaling parameter {name}: expected a number, got {x!r}") from None
-        if not math.isfinite(v) or v < 0:
-            raise UsageError(f"scaling parameter {name}: expected a finite number >= 0, got {x!r}")
+        if not math.isfinite(v) or v < 0 or (strict and v == 0):
+            raise UsageError(f"scaling parameter {name}: expected a finite number {'> 0' if strict else '>= 0'}, "
+                             f"got {x!r}")
         if v > MAX_PARAMETER:
             raise UsageError(f"scaling parameter {name}: {v:g} is beyond any plausible value (at most "
                              f"{MAX_PARAMETER:g})")
@@ -276,25 +281,33 @@ def make_params(sets: Sequence[str] = (), config: Path | None = None,
                 base_cost: CostParams | None = None) -> tuple[CostParams, ScalingParams, dict[str, str]]:
     """Cost and scaling parameters: defaults (``base_cost``: defaults with what records measured), then the config
     file, then ``--set name=value`` (last wins). Returns both and, for every name the user set, where it came from."""
+    cost_names = {f.name for f in fields(CostParams)}
+    scaling_defaults = ScalingParams()
+    scaling_names = [f.name for f in fields(ScalingParams)]
+
+    def build(overrides: Mapping[str, Any]) -> tuple[CostParams, ScalingParams]:
+        cost_over = {k: v for k, v in overrides.items() if k in cost_names}
+        scaling_over: dict[str, Any] = {}
+        for name, raw in overrides.items():
+            if name in cost_names:
+                continue
+            if name not in scaling_names:
+                raise UsageError(f"unknown parameter {name!r}; cost parameters: {', '.join(sorted(cost_names))}; "
+                                 f"scaling parameters: {', '.join(scaling_names)}")
+            scaling_over[name] = _scaling_value(name, raw, getattr(scaling_defaults, name))
+        return (base_cost or CostParams()).with_overrides(cost_over), replace(scaling_defaults, **scaling_over)
+
     overrides = read_config(config)
+    try:  # the file's own values first, so that an error in it names the file
+        build(overrides)
+    except UsageError as e:
+        raise UsageError(f"--config {config}: {e}") from None
     origin = {k: f"--config {config}" for k in overrides}
     assigned = parse_assignments(list(sets))
     overrides.update(assigned)
     origin.update({k: "--set" for k in assigned})
-    cost_names = {f.name for f in fields(CostParams)}
-    scaling_defaults = ScalingParams()
-    scaling_names = [f.name for f in fields(ScalingParams)]
-    cost_over = {k: v for k, v in overrides.items() if k in cost_names}
-    scaling_over: dict[str, Any] = {}
-    for name, raw in overrides.items():
-        if name in cost_names:
-            continue
-        if name not in scaling_names:
-            raise UsageError(f"unknown parameter {name!r}; cost parameters: {', '.join(sorted(cost_names))}; "
-                             f"scaling parameters: {', '.join(scaling_names)}")
-        scaling_over[name] = _scaling_value(name, raw, getattr(scaling_defaults, name))
-    cost = (base_cost or CostParams()).with_overrides(cost_over)
-    return cost, replace(scaling_defaults, **scaling_over), origin
+    cost, scaling = build(overrides)
+    return cost, scaling, origin
 
 
 def restart_from_records(records: Sequence[Mapping[str, Any]], default: Range,

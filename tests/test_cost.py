@@ -205,7 +205,7 @@ def test_with_overrides(overrides: dict[str, object], expected: dict[str, object
     ({"spot_discount": 1.2}, "a fraction below 1"),
     ({"lost_work_fraction_of_checkpoint_interval": 1.5}, "between 0 and 1"),
     ({"s3_download_mb_per_s": 0}, "greater than 0"),
-    ({"restart_seconds": "600:100"}, "low <= median <= high"),
+    ({"restart_seconds": "600:100"}, "a range low:high needs low <= high, got 600:100"),
     ({"restart_seconds": "1:2:3:4"}, "low:high or low:median:high"),
     ({"egress_gb": "lots"}, "expected a number"),
     ({"cross_region": "maybe"}, "expected true or false"),

@@ -111,7 +111,7 @@ def test_resolve_device_here() -> None:
     assert auto.type in ("cpu", "cuda", "mps")
     with pytest.raises(UsageError, match="unknown device"):
         probe.resolve_device("gpu")
-    with pytest.raises(UsageError, match="must be a number"):
+    with pytest.raises(UsageError, match="must be a whole number >= 0"):
         probe.resolve_device("cuda:x")
 
 

@@ -596,7 +596,10 @@ def _bad_cases() -> list[tuple[str, list[str], str]]:
         ("margin of 150%", ["report", "--set", "systematic_cpu=1.5"], "a margin is a fraction below 1"),
         ("efficiency above 1", ["report", "--set", "multi_gpu_efficiency=2"], "a fraction from 0 to 1"),
         ("huge cost value", ["report", "--set", "job_start_seconds=1e300"], "beyond any plausible value"),
-        ("efficiency bound of 0", ["report", "--set", "worker_efficiency=0:0.7:0.9"], "every bound must be greater"),
+        ("efficiency bound of 0", ["report", "--set", "worker_efficiency=0:0.7:0.9"],
+         "worker_efficiency: expected a finite number > 0, got '0'"),
+        ("negative then zero say the same", ["report", "--set", "cpu_speed_ratio=-1"],
+         "cpu_speed_ratio: expected a finite number > 0, got '-1'"),
         ("huge scaling value", ["report", "--set", "cpu_speed_ratio=1e300"], "beyond any plausible value"),
         ("deadline zero", ["report", "--deadline", "0"], "must be > 0"),
         ("deadline negative", ["report", "--deadline=-3"], "must be > 0"),
@@ -627,6 +630,19 @@ def test_bad_input_is_one_line_exit_2_nothing_written(case: str, args: list[str]
     assert message in lines[0], lines[0]
     assert "Traceback" not in err and out == ""
     assert not (cpu_dir / "report").exists() and not (cpu_dir / "catalog").exists()
+
+
+def test_a_bad_value_in_the_config_file_names_the_file(cpu_dir: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "params.toml"
+    cfg.write_text("cpu_speed_ratio = -1\n")
+    code, out, err = run_cli(["report", "--config", str(cfg), "--results", str(cpu_dir)], capsys)
+    assert code == 2 and err.strip() == (f"bench report: error: --config {cfg}: scaling parameter cpu_speed_ratio: "
+                                         "expected a finite number > 0, got -1") and out == "", err
+    # --set wins over the file, but a wrong file is still said, not papered over
+    code, _, err = run_cli(["report", "--config", str(cfg), "--set", "cpu_speed_ratio=2", "--results",
+                              str(cpu_dir)], capsys)
+    assert code == 2 and f"--config {cfg}: scaling parameter cpu_speed_ratio" in err, err
 
 
 def test_empty_missing_and_unusable_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
