@@ -227,14 +227,20 @@ def _range(d: Mapping[str, Any]) -> Range:
     return Range(float(d["median"]), float(d["low"]), float(d["high"]))
 
 
-def _parse_catalog(data: Any, path: Path | None) -> Catalog:
+def _parse_catalog(data: Any, path: Path | None, at: list[str] | None = None) -> Catalog:
+    """The catalog in ``data``; ``at`` follows the part being read, so that an error can say where it is."""
+    at = at if at is not None else []
+    at[:] = ["the top level"]
     if not isinstance(data, dict):
         raise ValueError("top level must be an object")
     if data.get("schema") != CATALOG_SCHEMA:
         raise ValueError(f"schema {data.get('schema')!r} is not supported (expected {CATALOG_SCHEMA})")
+    at[:] = ["sources"]
     sources = {str(k): dict(v) for k, v in data["sources"].items()}
     families: dict[str, Family] = {}
+    at[:] = ["families"]
     for fname, f in data.get("families", {}).items():
+        at[:] = [f"families.{fname}"]
         spot = {}
         for region, s in f.get("spot_discount", {}).items():
             if s["source"] not in sources:
@@ -244,7 +250,9 @@ def _parse_catalog(data: Any, path: Path | None) -> Catalog:
                    for region, types in f.get("interruption", {}).items()}
         families[fname] = Family(fname, bool(f["local_nvme"]), spot, buckets)
     instances: dict[str, Instance] = {}
+    at[:] = ["instances"]
     for name, d in data["instances"].items():
+        at[:] = [f"instances.{name}"]
         if not name.startswith("ml."):
             raise ValueError(f"instance {name!r}: names start with 'ml.'")
         fam = str(d["family"])
@@ -269,7 +277,12 @@ def _parse_catalog(data: Any, path: Path | None) -> Catalog:
             accelerator_count=int(d["accelerator_count"]), accelerator_memory_gb=float(_memory_gb(d)),
             vcpus=int(d["vcpus"]), ram_gib=float(d["ram_gib"]), local_nvme=bool(local_nvme), prices=prices,
             family=fam)
-    return Catalog(as_of=_as_date(data["as_of"], "catalog"), instances=instances, sources=sources, path=path,
+    at[:] = ["the top level"]
+    as_of = _as_date(data["as_of"], "catalog")
+    if not instances:
+        at[:] = ["instances"]
+        raise ValueError("instances is empty: the catalog lists no instance to price")
+    return Catalog(as_of=as_of, instances=instances, sources=sources, path=path,
                    families=families)
 
 
@@ -285,11 +298,13 @@ def load_catalog(path: Path | None = None) -> Catalog:
     """
     path = Path(path) if path is not None else None
     data, where = _read_json(path, "data/instances.json", "instance catalog")
+    at: list[str] = []
     try:
-        return _parse_catalog(data, path)
+        return _parse_catalog(data, path, at)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         detail = f"missing field {e}" if isinstance(e, KeyError) else str(e)
-        raise UsageError(f"{where}: not a valid instance catalog: {detail}") from e
+        raise UsageError(f"{where}: not a valid instance catalog: {detail} (in {at[0] if at else 'the file'})") \
+            from e
 
 
 def load_accelerators(path: Path | None = None) -> dict[str, Accelerator]:

@@ -224,6 +224,9 @@ def resumable(o: RunOptions) -> tuple[dict[str, Any], RunOptions]:
     if differ:
         raise UsageError(f"--resume {prev.get('run_id')} finishes the run with the settings in its record (only "
                          f"--device may change): leave out {', '.join(differ)}")
+    if o.data is not None and not o.data.is_file():
+        raise UsageError(f"--resume {prev.get('run_id')}: the run's dataset {o.data} is gone (moved or deleted); "
+                         "put it back there to finish the run, or start it again")
     last = save_dir / "weights" / "last.pt"
     if not last.exists():
         raise UsageError(f"--resume {o.resume}: no checkpoint at {last}: the run stopped before its first epoch "

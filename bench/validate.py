@@ -763,6 +763,19 @@ def run_bench(args: list[str]) -> dict[str, Any]:
     return rec
 
 
+def check_validation_dir(results: Path) -> None:
+    """Before any training: ``<results>/validation/`` is, or can be made, a folder we may write in."""
+    from bench import run
+    from bench.errors import UsageError
+
+    vdir = results / "validation"
+    for d in (vdir, vdir / "records"):
+        if d.exists() and not d.is_dir():
+            raise UsageError(f"--results {results}: {d} is a file where validate keeps its records; move it, or "
+                             "give another --results")
+    run.check_writable(results, "--results")
+
+
 def run_validation(opts: Any, repeat: int = 1, log: Callable[[str], None] = lambda s: print(s, file=sys.stderr)
                    ) -> tuple[dict[str, Any], Path]:
     """Probe ``repeat`` times, then train the full run, each in a fresh `bench run` process; write and return
@@ -770,6 +783,7 @@ def run_validation(opts: Any, repeat: int = 1, log: Callable[[str], None] = lamb
     from bench import probe, run
 
     run.check_options(opts)
+    check_validation_dir(opts.results)
     run.check_writable(opts.datasets, "--datasets")
     probe.resolve_device(opts.device)  # bad device: one line now, not from inside a child process
     run.prepare_dataset(opts, log)  # a bad --data too; and a synthetic dataset is generated once, outside the probe
@@ -849,6 +863,7 @@ def run_overhead(opts: Any, pairs: int = 2, log: Callable[[str], None] = lambda 
     from bench import probe, run
 
     run.check_options(opts)
+    check_validation_dir(opts.results)
     device = probe.resolve_device(opts.device)
     run.check_writable(opts.datasets, "--datasets")
     base = opts.results.resolve() / "validation" / "overhead-runs"

@@ -295,3 +295,31 @@ def test_a_refused_write_of_the_report_is_exit_1_and_keeps_the_old_report(result
     assert len(err) == 1 and "cannot write the report (No space left on device)" in err[0], err
     assert snapshot(results / "report") == before
 
+
+
+@pytest.mark.parametrize("extra", [[], ["--overhead"]])
+def test_a_file_where_validate_keeps_its_records(tmp_path: Path, extra: list[str],
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "validation").write_text("mine")
+    assert main(["validate", "--device", "cpu", *extra, "--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"bench validate: error: --results {tmp_path}: {tmp_path / 'validation'} is a file where validate "
+                   f"keeps its records; move it, or give another --results"], err
+    assert (tmp_path / "validation").read_text() == "mine" and sorted(tmp_path.iterdir()) == [tmp_path / "validation"]
+
+
+def test_resume_when_the_runs_dataset_is_gone(results: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    good = json.loads((results / "20261128T180143Z-cpu-probe-c84d97.json").read_text())
+    rid = "20261130T000000Z-cpu-full-moved"
+    cfg = {**good["config"], "dataset": {**good["config"]["dataset"], "yaml_path": str(tmp_path / "gone/data.yaml")}}
+    (results / f"{rid}.json").write_text(json.dumps({**good, "run_id": rid, "kind": "full", "status": "interrupted",
+                                                     "config": cfg}))
+    before = snapshot(results)
+    assert main(["run", "--device", "cpu", "--resume", rid, "--results", str(results)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"bench run: error: --resume {rid}: the run's dataset {tmp_path / 'gone/data.yaml'} is gone "
+                   "(moved or deleted); put it back there to finish the run, or start it again"], err
+    assert snapshot(results) == before

@@ -318,3 +318,22 @@ def test_refresh_without_boto3(catalog: Catalog, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setitem(sys.modules, "boto3", None)  # import boto3 -> ImportError
     with pytest.raises(UsageError, match="boto3 is not installed"):
         refresh_prices(catalog, "us-east-1")
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    (lambda c: c["instances"]["ml.g4dn.xlarge"].update(vcpus="x"),
+     "invalid literal for int() with base 10: 'x' (in instances.ml.g4dn.xlarge)"),
+    (lambda c: c["families"]["g4dn"].update(spot_discount="x"), "(in families.g4dn)"),
+    (lambda c: c.update(families="x"), "(in families)"),
+    (lambda c: c.update(instances={}), "instances is empty: the catalog lists no instance to price"),
+])
+def test_a_damaged_catalog_says_where(tmp_path: Path, change: Any, words: str) -> None:
+    from importlib import resources
+
+    data = json.loads(resources.files("bench").joinpath("data/instances.json").read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / "instances.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(UsageError) as e:
+        load_catalog(path)
+    assert str(e.value).startswith(f"{path}: not a valid instance catalog: ") and words in str(e.value), str(e.value)
