@@ -172,6 +172,14 @@ class Loaded:
         return [r for r in self.records if r.get("status") == "invalid"]
 
 
+def _lone_surrogate(data: Any) -> bool:
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def read_record(path: Path) -> dict[str, Any]:
     """Read and check one record. Raises UsageError with one line saying what is wrong with the file."""
     try:
@@ -186,6 +194,8 @@ def read_record(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path}: not valid JSON ({e.msg} at line {e.lineno}); truncated or corrupt") from None
     except RecursionError:
         raise UsageError(f"{path}: not a bench record (JSON nested too deeply to read)") from None
+    if "\\ud" in text.lower() and _lone_surrogate(rec):  # JSON may escape half a UTF-16 pair; no writer accepts it
+        raise UsageError(f"{path}: not a bench record (holds text that is not valid Unicode: a lone surrogate)")
     if not isinstance(rec, dict) or "schema_version" not in rec or "run_id" not in rec:
         raise UsageError(f"{path}: not a bench record (no schema_version/run_id)")
     v = rec["schema_version"]

@@ -83,8 +83,10 @@ def check_options(o: RunOptions) -> None:
         raise UsageError(f"--cache {o.cache}: use one of {', '.join(CACHE_CHOICES)}")
     if o.data is not None and o.data.is_dir():
         raise UsageError(f"--data {o.data}: a folder; give the path of the YOLO data.yaml file in it")
-    if o.data is not None and not o.data.is_file():
+    if o.data is not None and not o.data.exists():
         raise UsageError(f"--data {o.data}: no such file; give the path of a YOLO data.yaml")
+    if o.data is not None and not o.data.is_file():
+        raise UsageError(f"--data {o.data}: not a regular file (a device or a pipe); give the path of a YOLO data.yaml")
     check_writable(o.results, "--results")
 
 

@@ -106,6 +106,7 @@ CASES = [
     ("report --results ''", "argument --results: is empty; give a path"),
     ("report --results {R} --instances ''", "argument --instances: is empty"),
     ("estimate --hours 1 --device mps --chip 'M4\x1b[2J'", "not printable text"),  # an escape sequence
+    ("run --device cpu --data /dev/null --results {R}", "--data /dev/null: not a regular file"),
     # flags the command would ignore
     ("estimate --hours 1 --device cuda --gpu T4 --chip X", "with --device cuda name the GPU with --gpu"),
     ("validate --summary --model yolov8s --budget 30 --results {R}", "leave out --model, --budget"),
@@ -323,3 +324,16 @@ def test_resume_when_the_runs_dataset_is_gone(results: Path, tmp_path: Path,
     assert err == [f"bench run: error: --resume {rid}: the run's dataset {tmp_path / 'gone/data.yaml'} is gone "
                    "(moved or deleted); put it back there to finish the run, or start it again"], err
     assert snapshot(results) == before
+
+
+def test_a_record_with_a_lone_surrogate_is_skipped(results: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """JSON can escape half a UTF-16 pair (\\udcff); no file or plot can hold it: the record is named and skipped."""
+    text = (results / "20261128T180143Z-cpu-probe-c84d97.json").read_text()
+    rid = "20261130T000000Z-cpu-probe-surrog"
+    (results / f"{rid}.json").write_text(text.replace("20261128T180143Z-cpu-probe-c84d97", rid)
+                                         .replace('"device_name": "', '"device_name": "\\udcff', 1))
+    assert main(["report", "--results", str(results)]) == 0
+    err = capsys.readouterr().err
+    assert f"{rid}.json: not a bench record (holds text that is not valid Unicode: a lone surrogate)" in err, err
+    assert "Traceback" not in err
+
