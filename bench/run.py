@@ -11,6 +11,7 @@ import math
 import os
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -99,6 +100,12 @@ def check_writable(path: Path, flag: str) -> None:
         raise UsageError(f"{flag} {path}: {p} is not a directory; give a directory path")
     if not os.access(p, os.W_OK | os.X_OK):
         raise UsageError(f"{flag} {path}: {p} is not writable; give a directory you can write to")
+    try:  # permissions are not all (root passes os.access everywhere; /proc, a read-only mount): try for real
+        with tempfile.TemporaryFile(dir=p):
+            pass
+    except OSError as e:
+        raise UsageError(f"{flag} {path}: cannot write in {p} ({e.strerror or e}); give a directory you can "
+                         "write to") from None
 
 
 def prepare_dataset(o: RunOptions, log: Callable[[str], None]) -> DatasetInfo:

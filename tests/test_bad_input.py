@@ -107,6 +107,8 @@ CASES = [
     ("report --results {R} --instances ''", "argument --instances: is empty"),
     ("estimate --hours 1 --device mps --chip 'M4\x1b[2J'", "not printable text"),  # an escape sequence
     ("run --device cpu --data /dev/null --results {R}", "--data /dev/null: not a regular file"),
+    # permissions say yes to root everywhere; /proc still takes no file: found before the dataset is generated
+    ("run --device cpu --results /proc/bench-results", "--results /proc/bench-results: cannot write in /proc"),
     # flags the command would ignore
     ("estimate --hours 1 --device cuda --gpu T4 --chip X", "with --device cuda name the GPU with --gpu"),
     ("validate --summary --model yolov8s --budget 30 --results {R}", "leave out --model, --budget"),
