@@ -54,8 +54,12 @@ def prepare(config_dir: Path) -> dict[str, str]:
             dst = fonts / name
             if not dst.exists():
                 tmp = dst.with_name(f".{name}.{os.getpid()}.tmp")
-                shutil.copyfile(src, tmp)
-                os.replace(tmp, dst)
+                try:
+                    shutil.copyfile(src, tmp)
+                    os.replace(tmp, dst)
+                except OSError as e:  # name where it was going (a full disk), not the font it came from
+                    tmp.unlink(missing_ok=True)
+                    raise OSError(e.errno, e.strerror, str(dst)) from None
     return env
 
 

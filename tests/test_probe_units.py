@@ -504,3 +504,25 @@ def test_a_signal_sent_while_other_threads_run_is_still_held() -> None:
         assert seen == ["after"]  # delivered once, right after the block
     finally:
         signal.signal(signal.SIGTERM, old)
+
+
+def test_a_full_disk_while_copying_the_font_names_the_destination(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import os
+
+    from bench import offline
+
+    if offline._bundled_font() is None:
+        pytest.skip("matplotlib's DejaVuSans.ttf is not installed")
+
+    def full(src: object, dst: Path) -> None:
+        Path(dst).write_bytes(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device", str(src))
+
+    monkeypatch.setattr(offline.shutil, "copyfile", full)
+    monkeypatch.setattr(os, "environ", dict(os.environ))  # prepare() sets YOLO_* variables: keep them local
+    with pytest.raises(OSError) as e:
+        offline.prepare(tmp_path / "cfg")
+    assert e.value.filename == str(tmp_path / "cfg" / "Ultralytics" / "Arial.ttf") and e.value.errno == errno.ENOSPC
+    assert list((tmp_path / "cfg" / "Ultralytics").iterdir()) == []  # the half-written copy is gone
