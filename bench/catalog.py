@@ -235,8 +235,9 @@ def _parse_catalog(data: Any, path: Path | None, at: list[str] | None = None) ->
         raise ValueError("top level must be an object")
     if data.get("schema") != CATALOG_SCHEMA:
         raise ValueError(f"schema {data.get('schema')!r} is not supported (expected {CATALOG_SCHEMA})")
+    raw_sources = data["sources"]
     at[:] = ["sources"]
-    sources = {str(k): dict(v) for k, v in data["sources"].items()}
+    sources = {str(k): dict(v) for k, v in raw_sources.items()}
     families: dict[str, Family] = {}
     at[:] = ["families"]
     for fname, f in data.get("families", {}).items():
@@ -250,8 +251,9 @@ def _parse_catalog(data: Any, path: Path | None, at: list[str] | None = None) ->
                    for region, types in f.get("interruption", {}).items()}
         families[fname] = Family(fname, bool(f["local_nvme"]), spot, buckets)
     instances: dict[str, Instance] = {}
+    raw_instances = data["instances"]
     at[:] = ["instances"]
-    for name, d in data["instances"].items():
+    for name, d in raw_instances.items():
         at[:] = [f"instances.{name}"]
         if not name.startswith("ml."):
             raise ValueError(f"instance {name!r}: names start with 'ml.'")

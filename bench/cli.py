@@ -11,6 +11,7 @@ import json
 import math
 import signal
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -52,11 +53,12 @@ def _number(kind: type, low: float, strict: bool, high: float = MAX_FLAG_VALUE) 
 
 
 def _text(s: str) -> str:
-    """An argparse type: a name (a run id, a chip, a region, a list of instances): printable text, not empty."""
+    """An argparse type: a name (a run id, a chip, a region, a list of instances): not empty, and no control
+    character (an escape sequence) or undecodable byte, which would end up in the report's files and plots."""
     if not s.strip():
         raise argparse.ArgumentTypeError("is empty; give a value, or leave the flag out for its default")
-    if not s.isprintable():
-        raise argparse.ArgumentTypeError(f"{s!r} holds characters that are not printable text")
+    if any(unicodedata.category(c) in ("Cc", "Cs") and c not in " \t\n\r" for c in s):
+        raise argparse.ArgumentTypeError(f"{s!r} holds control characters or bytes that are not text")
     return s
 
 
@@ -97,8 +99,20 @@ WORKLOAD_FLAGS = ("device", "model", "imgsz", "batch", "workers", "cache", "amp"
 
 
 def _given(args: argparse.Namespace, dests: Sequence[str]) -> list[str]:
-    """The flags among ``dests`` set to something else than their default, as the user wrote them (--close-mosaic)."""
-    return ["--" + d.replace("_", "-") for d in dests if getattr(args, d) != args.default_of(d)]
+    """The flags among ``dests`` the user typed (default value or not), as written: ``--close-mosaic``."""
+    return ["--" + d.replace("_", "-") for d in dests if d in getattr(args, "typed", ())]
+
+
+def _typed(argv: Sequence[str] | None) -> frozenset[str]:
+    """The dests of the flags on the command line: the same parse with every default taken away."""
+    parser = build_parser()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                sub._defaults.clear()  # set_defaults values (func, validate's workload) are not typed
+                for a in sub._actions:
+                    a.default = argparse.SUPPRESS
+    return frozenset(vars(parser.parse_args(argv))) - {"command"}
 
 
 def add_workload_args(p: argparse.ArgumentParser) -> None:
@@ -177,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     # plumbing for `bench validate`: its probes' records live under <results>/validation/records, its validations
     # (which set this machine's margin) under <results>/validation
     run.add_argument("--margin-from", type=_path, help=argparse.SUPPRESS)
-    run.set_defaults(func=cmd_run, default_of=run.get_default)
+    run.set_defaults(func=cmd_run)
 
     from bench.validate import DEFAULT_WORKLOAD as W
 
@@ -198,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --summary: only the validations started at or after this UTC date or time, e.g. "
                           "after a change to the harness (2026-11-29T06:00)")
     val.add_argument("--json", action="store_true", help="print the validation record as JSON on stdout")
-    val.set_defaults(func=cmd_validate, default_of=val.get_default)
+    val.set_defaults(func=cmd_validate)
 
     rep = sub.add_parser("report", help="speedup-and-cost table for this machine and every SageMaker instance, "
                                         "from the newest record in results/")
@@ -489,6 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        args.typed = _typed(argv)
     except SystemExit as e:  # --help, or a bad argument (already reported in one line)
         return int(e.code) if isinstance(e.code, int) else 2
     old = signal.signal(signal.SIGTERM, _on_signal)

@@ -220,19 +220,29 @@ def resumable(o: RunOptions) -> tuple[dict[str, Any], RunOptions]:
     except (KeyError, TypeError, ValueError) as e:
         raise UsageError(f"--resume {prev.get('run_id')}: the record is damaged (its {e} is missing or wrong) and "
                          f"cannot be resumed; start the run again") from None
-    # the run goes on with its own settings: a flag that asks for another one would be silently ignored
+    # the run goes on with its own settings: a flag that asks for another one would be silently ignored. The
+    # device and the dataloader workers may change (ultralytics takes both anew on resume: other hardware)
+    if "--workers" in asked.given:
+        o = replace(o, workers=asked.workers)
     differ = [f"{flag} {getattr(asked, name)} (the run's: {getattr(o, name)})"
               for flag, name in (("--model", "model"), ("--imgsz", "imgsz"), ("--batch", "batch"),
                                  ("--epochs", "epochs"), ("--close-mosaic", "close_mosaic"), ("--cache", "cache"),
-                                 ("--seed", "seed"), ("--workers", "workers"), ("--data", "data"))
+                                 ("--seed", "seed"), ("--data", "data"))
               if flag in asked.given and not _same(getattr(asked, name), getattr(o, name))]
     if "--amp" in asked.given and asked.amp != o.amp:
         differ.append(f"{'--amp' if asked.amp else '--no-amp'} (the run's: {'--amp' if o.amp else '--no-amp'})")
-    differ += [f for f in ("--train-images", "--val-images", "--test-images", "--classes", "--image-size")
-               if f in asked.given]  # the run's dataset is the one in its record
+    syn = ((prev.get("config") or {}).get("dataset") or {}).get("synthetic")
+    spec: dict[str, Any] = syn["spec"] if isinstance(syn, dict) and isinstance(syn.get("spec"), dict) else {}
+    a = asked.synthetic
+    mine = {"--train-images": a.train, "--val-images": a.val, "--test-images": a.test, "--classes": a.classes,
+            "--image-size": f"{a.width}x{a.height}"}
+    theirs = {"--train-images": spec.get("train"), "--val-images": spec.get("val"), "--test-images": spec.get("test"),
+              "--classes": spec.get("classes"), "--image-size": f"{spec.get('width')}x{spec.get('height')}"}
+    differ += [f"{flag} {mine[flag]} (the run's: {theirs[flag] if spec else 'its own --data'})"
+               for flag in mine if flag in asked.given and (not spec or mine[flag] != theirs[flag])]
     if differ:
         raise UsageError(f"--resume {prev.get('run_id')} finishes the run with the settings in its record (only "
-                         f"--device may change): leave out {', '.join(differ)}")
+                         f"--device and --workers may change): leave out {', '.join(differ)}")
     if o.data is not None and not o.data.is_file():
         raise UsageError(f"--resume {prev.get('run_id')}: the run's dataset {o.data} is gone (moved or deleted); "
                          "put it back there to finish the run, or start it again")

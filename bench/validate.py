@@ -773,7 +773,7 @@ def check_validation_dir(results: Path) -> None:
         if d.exists() and not d.is_dir():
             raise UsageError(f"--results {results}: {d} is a file where validate keeps its records; move it, or "
                              "give another --results")
-    run.check_writable(results, "--results")
+    run.check_writable(vdir / "records", "--results")
 
 
 def run_validation(opts: Any, repeat: int = 1, log: Callable[[str], None] = lambda s: print(s, file=sys.stderr)
