@@ -493,7 +493,8 @@ def validation_summary_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame
     """Over every validation of one workload: each method's bias, mean |error| and worst error, how often the probe
     came closer, and the paired verdict; then the same at one machine speed (each prediction rescaled by the full
     run's step time over the one it watched, ``bench.validate.speed_drift``) and how far the machine drifted
-    (``bench validate --summary``), and the raw errors over the runs whose machine was measured quiet
+    (``bench validate --summary``), the machine's floor for what each method watched
+    (``bench.validate.noise_floor``), and the raw errors over the runs whose machine was measured quiet
     (``bench.load``)."""
     from bench.validate import aggregate
 
@@ -505,6 +506,7 @@ def validation_summary_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame
               + (f" x {w['repeat']} probes" if (w.get("repeat") or 1) > 1 else ""))
         adj = g.get("speed_adjusted") or {}
         q = g.get("quiet") or {}
+        fl = g.get("noise_floor") or {}
         methods: list[tuple[str, dict[str, float], float, str | None, str | None, Any, Any, Any, Any]] = [
             ("probe (bench)", g["probe"], g["probe_seconds"], None, None, adj.get("probe"), None, q.get("probe"),
              None)]
@@ -513,6 +515,7 @@ def validation_summary_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame
                      (q.get("baselines") or {}).get(n), (q.get("verdicts") or {}).get(n))
                     for n, st in g["baselines"].items()]
         for name, st, cost, closer, verdict, one, one_verdict, calm, calm_verdict in methods:
+            floor = fl.get("probe" if name == "probe (bench)" else name) or {}
             rows.append({"workload": wl, "runs": g["n"], "method": name, "bias %": round(st["mean_pct"], 2),
                          "mean |error| %": round(st["mae_pct"], 2), "worst %": round(st["max_abs_pct"], 2),
                          "observes s": round(cost, 1), "probe closer": closer, "verdict (paired)": verdict,
@@ -520,13 +523,17 @@ def validation_summary_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame
                          "one speed: mean |error| %": _round(one and one["mae_pct"], 2),
                          "one speed: verdict": one_verdict,
                          "machine drift, mean |%|": _round(adj.get("drift", {}).get("mean_abs_pct"), 1),
+                         "floor: watched s": _round(floor.get("watched_seconds"), 1),
+                         "floor: mean |error| %": _round(floor.get("mae_pct"), 2),
+                         "floor: share within target": _round(floor.get("within_target"), 3),
                          "quiet runs": q.get("n"),
                          "quiet: mean |error| %": _round(calm and calm["mae_pct"], 2),
                          "quiet: verdict": calm_verdict})
     return pd.DataFrame(rows, columns=["workload", "runs", "method", "bias %", "mean |error| %", "worst %",
                                        "observes s", "probe closer", "verdict (paired)", "one speed: bias %",
                                        "one speed: mean |error| %", "one speed: verdict",
-                                       "machine drift, mean |%|", "quiet runs", "quiet: mean |error| %",
+                                       "machine drift, mean |%|", "floor: watched s", "floor: mean |error| %",
+                                       "floor: share within target", "quiet runs", "quiet: mean |error| %",
                                        "quiet: verdict"])
 
 

@@ -153,8 +153,17 @@ def predicted_terms(profile: Profile) -> dict[str, float | None]:
 def step_seconds(events: Sequence[Sequence[object]], batch: int, epochs: Sequence[int] | None = None,
                  optimizer: Sequence[Sequence[Any]] | None = None, plain_from: int | None = None,
                  gc_pauses: Sequence[Sequence[float]] | None = None) -> float | None:
-    """The machine's speed over a stretch of a run: the mean compute seconds of one training step of ``batch``
-    images (a partial batch counts per image) over the steady batches of ``epochs`` (indices; every epoch when
+    """The machine's speed over a stretch of a run: the mean of :func:`steady_steps`. None when no step
+    qualifies."""
+    picked = steady_steps(events, batch, epochs, optimizer, plain_from, gc_pauses)
+    return mean(picked) if picked else None
+
+
+def steady_steps(events: Sequence[Sequence[object]], batch: int, epochs: Sequence[int] | None = None,
+                 optimizer: Sequence[Sequence[Any]] | None = None, plain_from: int | None = None,
+                 gc_pauses: Sequence[Sequence[float]] | None = None) -> list[float]:
+    """The compute seconds of each steady training step of ``batch`` images (a partial batch counts per image),
+    in the order they ran, over the steady batches of ``epochs`` (indices; every epoch when
     None). The steady batches are chosen per phase exactly as the probe chooses them for its estimate
     (:func:`bench.timeline.steady_indices`): the mosaic phase (epochs before ``plain_from``) without the run's
     warm-up, the no-mosaic phase without its own leading warm-up, and no step in which ultralytics drew a plot.
@@ -162,8 +171,7 @@ def step_seconds(events: Sequence[Sequence[object]], batch: int, epochs: Sequenc
     slower phase's steps look like warm-up. ``plain_from`` None: one phase. With ``optimizer`` (the record's
     ``optimizer_steps``, one row a batch) each step's optimizer time is taken out after the choice, so that runs
     whose optimizer steps at different cadences (a probe, a whole run) compare like with like. With ``gc_pauses``
-    (the record's) the full garbage collections are taken out first, as the probe's estimate does. None when no
-    step qualifies."""
+    (the record's) the full garbage collections are taken out first, as the probe's estimate does."""
     want = None if epochs is None else set(epochs)
     tl = timeline.parse(events)
     if gc_pauses and tl.epochs:
@@ -183,7 +191,7 @@ def step_seconds(events: Sequence[Sequence[object]], batch: int, epochs: Sequenc
             index, (_, c, images, _) = rows[k]
             if images > 0 and (want is None or index in want):
                 picked.append((c - opt[k]) * batch / images)
-    return mean(picked) if picked else None
+    return picked
 
 
 def observed_epochs(name: str) -> range | None:
@@ -255,6 +263,70 @@ def drift_warning(drift: dict[str, Any] | None) -> str | None:
             f"this machine drifts (`bench validate --summary`)")
 
 
+def window_floor(steps: Sequence[float], window: float, target_pct: float = TARGET_ERROR_PCT
+                 ) -> dict[str, float] | None:
+    """The machine's own noise at one length of observation: how far the mean of ``window`` seconds of
+    consecutive steps strays from the mean of all of them.
+
+    Every window starts at a step of ``steps`` (in the order they ran) and takes the fewest following steps that
+    add up to ``window`` seconds; its error is (window mean / mean of all - 1) x 100. A prediction that watched
+    that much of this run, with no error of its own, would have erred as much as its window: a floor for any
+    method that watches so long, set by the machine alone. (The windows are parts of the whole, so a window that
+    is a large part of it errs less than one of another run would.) ``mae_pct``: the windows' mean |error|;
+    ``p90_pct``: its 90th percentile; ``within_target``: the share of windows within ``target_pct``. None when
+    no window fits (``window`` longer than the steps, or not positive)."""
+    n = len(steps)
+    if n == 0 or not window > 0:
+        return None
+    whole = sum(steps) / n
+    cum = [0.0]
+    for x in steps:
+        cum.append(cum[-1] + x)
+    errs: list[float] = []
+    j = 0
+    for i in range(n):
+        j = max(j, i + 1)
+        while j <= n and cum[j] - cum[i] < window:
+            j += 1
+        if j > n:
+            break
+        errs.append(abs((cum[j] - cum[i]) / (j - i) / whole - 1.0) * 100.0)
+    if not errs:
+        return None
+    return {"window_seconds": window, "windows": len(errs), "mae_pct": mean(errs), "p90_pct": quantile(errs, 0.9),
+            "within_target": sum(e <= target_pct for e in errs) / len(errs)}
+
+
+def noise_floor(probes: Sequence[dict[str, Any]], full: dict[str, Any],
+                baselines: dict[str, dict[str, float]]) -> dict[str, Any] | None:
+    """What the machine's noise alone allows each method (:func:`window_floor` over the full run's steady steps):
+    the probe watched the steady steps of its own short run (the median over repeated probes), each naive
+    estimate those of the full run's first epoch(s); windows that long, anywhere in the full run, stray from its
+    mean step by this much. When the probe's error at one machine speed (:func:`speed_drift`) is small and its raw
+    error near this floor, what is left is the machine, not the method; a floor over the error target says that no
+    prediction that watches so little can meet it on this machine. None when the records have no steps."""
+    runs = [*probes, full]
+    opt = all((r["measurements"].get("optimizer_steps") is not None) for r in runs)  # like with like
+
+    def steps(r: dict[str, Any], epochs: Sequence[int] | None = None) -> list[float]:
+        m = r["measurements"]
+        return steady_steps(m["events"], int(r["config"]["batch"]), epochs,
+                            m.get("optimizer_steps") if opt else None, m.get("plain_from_epoch"), m.get("gc_pauses"))
+
+    whole = steps(full)
+    seen = [sum(steps(p)) for p in probes]
+    if not whole or not all(x > 0 for x in seen):
+        return None
+    watched = {"probe": median(seen)}
+    for name in baselines:
+        epochs = observed_epochs(name)
+        if epochs is not None and (w := sum(steps(full, epochs))) > 0:
+            watched[name] = w
+    floors = {name: f for name, w in watched.items() if (f := window_floor(whole, w)) is not None}
+    return {"steps": len(whole), "step_seconds": sum(whole) / len(whole), "watched_seconds": watched,
+            "floor": floors} if "probe" in floors else None
+
+
 def machine_load(probes: Sequence[dict[str, Any]], full: dict[str, Any]) -> dict[str, Any] | None:
     """What else ran while we measured (:mod:`bench.load`): ``{"probes": [whole-run shares per probe],
     "full_run": whole-run shares, "full_run_epochs": {epoch: shares}}``; None for records without the counters."""
@@ -316,6 +388,7 @@ def summarize(probes: Sequence[dict[str, Any]], full: dict[str, Any], k: int = B
     err = error_pct(predicted, actual)
     noise = epoch_noise_pct(ep, int(full["measurements"]["plain_from_epoch"]))
     drift = speed_drift(probes, full, predicted, base)
+    floor = noise_floor(probes, full, base)
     warnings = [w] if (w := drift_warning(drift)) else []
     cpu = machine_load(probes, full)
     if cpu is not None:
@@ -345,6 +418,7 @@ def summarize(probes: Sequence[dict[str, Any]], full: dict[str, Any], k: int = B
         "terms": terms,
         "epoch_noise_pct": noise,
         "speed_drift": drift,
+        "noise_floor": floor,
         "machine_load": cpu,
         "repeat": {"n": len(preds), "predictions": preds, "median": predicted,
                    "iqr": iqr(preds) if len(preds) >= 2 else 0.0},
@@ -484,6 +558,7 @@ def aggregate(vrecs: Sequence[dict[str, Any]], min_runs: int = AGGREGATE_MIN_RUN
                                        if enough else None),
             "verdicts": {n: (gains[n]["verdict"] if enough else "too few runs") for n in names},
             "speed_adjusted": _adjusted(drifts, names, min_runs),
+            "noise_floor": _floors([v.get("noise_floor") for v in runs], names),
             "load_measured": len(measured),
             "quiet": _quiet(runs, names, min_runs),
         })
@@ -517,6 +592,35 @@ def _adjusted(drifts: Sequence[dict[str, Any]], names: Sequence[str], min_runs: 
         "gain_pct": gains,
         "verdicts": {n: (gains[n]["verdict"] if enough else "too few runs") for n in names},
     }
+
+
+def _floors(floors: Sequence[Any], names: Sequence[str]) -> dict[str, Any] | None:
+    """The group's :func:`noise_floor`, method by method, over the validations that have one for every method: the
+    mean seconds each watched, the mean of the runs' floors (mean |error| of windows that long) and the share of
+    all their windows within the error target. None when no validation has them."""
+    keys = ["probe", *names]
+
+    def ok(f: Any) -> bool:
+        if not isinstance(f, dict) or not isinstance(f.get("floor"), dict) or not isinstance(
+                f.get("watched_seconds"), dict):
+            return False
+        return all(isinstance(f["floor"].get(k), dict) and all(
+            isinstance(f["floor"][k].get(x), (int, float)) and not isinstance(f["floor"][k].get(x), bool)
+            and math.isfinite(f["floor"][k][x]) for x in ("mae_pct", "within_target", "windows", "window_seconds"))
+            for k in keys)
+
+    good = [f for f in floors if ok(f)]
+    if not good:
+        return None
+    out: dict[str, Any] = {"n": len(good)}
+    for k in keys:
+        fs = [f["floor"][k] for f in good]
+        windows = sum(float(x["windows"]) for x in fs)
+        out[k] = {"watched_seconds": mean([float(x["window_seconds"]) for x in fs]),
+                  "mae_pct": mean([float(x["mae_pct"]) for x in fs]),
+                  "within_target": (sum(float(x["within_target"]) * float(x["windows"]) for x in fs) / windows
+                                    if windows > 0 else None)}
+    return out
 
 
 def _quiet(runs: Sequence[dict[str, Any]], names: Sequence[str], min_runs: int) -> dict[str, Any] | None:
@@ -586,10 +690,11 @@ def load_validations(results: Path, *, backfill: bool = True) -> tuple[list[dict
 
 def backfill_figures(results: Path, vrecs: Sequence[dict[str, Any]]) -> None:
     """Give validation records the figures derived from their probe and full-run records under
-    ``<results>/validation/records/``, when those are kept: ``epoch_noise_pct`` and ``speed_drift``, derived again
-    with today's rules (:func:`epoch_noise_pct`, :func:`step_seconds`) so that the summaries compare like with
-    like; a record whose runs are gone keeps what it has. The measured figures (the prediction made at the time,
-    the actual time, their error) are never touched. In memory only: the files are not rewritten."""
+    ``<results>/validation/records/``, when those are kept: ``epoch_noise_pct``, ``speed_drift`` and
+    ``noise_floor``, derived again with today's rules (:func:`epoch_noise_pct`, :func:`steady_steps`) so that
+    the summaries compare like with like; a record whose runs are gone keeps what it has. The measured figures
+    (the prediction made at the time, the actual time, their error) are never touched. In memory only: the files
+    are not rewritten."""
     runs = results / "validation" / "records"
 
     def load(run_id: Any) -> dict[str, Any]:
@@ -601,9 +706,9 @@ def backfill_figures(results: Path, vrecs: Sequence[dict[str, Any]]) -> None:
             m = load(rec.get("full_run_id"))["measurements"]
             rec["epoch_noise_pct"] = epoch_noise_pct(m["epoch_seconds"], m.get("plain_from_epoch"))
             if usable(rec):
-                rec["speed_drift"] = speed_drift([load(i) for i in rec["probe_run_ids"]],
-                                                 load(rec.get("full_run_id")), float(rec["predicted_seconds"]),
-                                                 rec["baselines"])
+                probes, full = [load(i) for i in rec["probe_run_ids"]], load(rec.get("full_run_id"))
+                rec["speed_drift"] = speed_drift(probes, full, float(rec["predicted_seconds"]), rec["baselines"])
+                rec["noise_floor"] = noise_floor(probes, full, rec["baselines"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             pass  # the runs' records are gone or foreign: the summaries go without these figures
 
@@ -684,6 +789,15 @@ def format_aggregate(groups: Sequence[dict[str, Any]]) -> str:
                 f"watched; {adj['n']} runs):",
                 *_ranked_rows(adj),
             ]
+        if fl := g.get("noise_floor"):
+            lines.append(f"  the machine's floor (windows of each full run as long as what a method watched, against "
+                         f"the run's mean step: the error of a method with no error of its own; {fl['n']} runs):")
+            for k in ["probe", *g["baselines"]]:
+                f = fl[k]
+                within = f"{f['within_target']:.0%}" if f["within_target"] is not None else "?"
+                lines.append(f"  {'probe (bench)' if k == 'probe' else k:<18} watches {f['watched_seconds']:3.0f} s of "
+                             f"steady steps: {f['mae_pct']:.1f}% mean |err|, within {TARGET_ERROR_PCT:.0f}% in "
+                             f"{within} of windows")
         if g.get("load_measured"):
             q = g.get("quiet")
             lines.append(f"  machine load measured in {g['load_measured']}/{g['n']} runs; quiet throughout (other "
@@ -959,6 +1073,12 @@ def format_validation(v: dict[str, Any]) -> str:
         lines.append(f"  machine speed  one training step took {s['probe']:.3g} s in the probe, {s['full_run']:.3g} s "
                      f"over the full run ({d['drift_pct']:+.1f}%); at one speed the errors would have been: "
                      + ", ".join(f"{n} {e:+.1f}%" for n, e in adj.items()))
+    fl = v.get("noise_floor")
+    if fl:
+        lines.append("  noise floor  windows of the full run as long as each method watched stray from its mean step "
+                     "by: " + ", ".join(f"{n} ({f['window_seconds']:.0f} s) {f['mae_pct']:.1f}%, "
+                                         f"{f['within_target']:.0%} within {TARGET_ERROR_PCT:.0f}%"
+                                         for n, f in fl["floor"].items()))
     cpu = v.get("machine_load")
     if cpu:
         probes = ", ".join(f"{p['other_pct']:.0f}%" for p in cpu["probes"])

@@ -213,6 +213,7 @@ def test_runs_against_fixture_results(tmp_path: Path, kernel_env: dict[str, str]
     assert VALIDATION in text and "first_epoch_x_n" in text and "epoch_fixed" in text
     assert "verdict (paired)" in text and "too few runs" in text  # one validation: no ranking
     assert "one speed: mean |error| %" in text  # the errors at one machine speed, when the runs' records are kept
+    assert "floor: mean |error| %" in text  # and the machine's floor for what each method watched
     assert "other CPU % probe/full" in text and "1/24" in text  # the full run shared the machine
     assert OVERHEAD in text and "1.0025 [1.0016-1.0033]" in text
     # microbenchmarks, when the module exists

@@ -199,6 +199,85 @@ def test_speed_drift_by_hand() -> None:
     assert speed_drift([no_steps], full, 125.0, base) is None
 
 
+def test_window_floor_by_hand() -> None:
+    from bench.validate import window_floor
+
+    # steps of 1 and 3 s (mean 2): 2 s windows are [1, 3], [3], [1, 3], [3]: errors 0, 50, 0, 50%
+    f = window_floor([1.0, 3.0, 1.0, 3.0], 2.0)
+    assert f == {"window_seconds": 2.0, "windows": 4, "mae_pct": pytest.approx(25.0), "p90_pct": pytest.approx(50.0),
+                 "within_target": 0.5}
+    # 4 s windows: [1, 3], [3, 1], [1, 3]; the last step alone is too short and no step follows it
+    f4 = window_floor([1.0, 3.0, 1.0, 3.0], 4.0)
+    assert f4 is not None and f4["windows"] == 3 and f4["mae_pct"] == pytest.approx(0.0) and f4["within_target"] == 1
+    assert window_floor([1.0, 3.0, 1.0, 3.0], 8.0) == {"window_seconds": 8.0, "windows": 1, "mae_pct": 0.0,
+                                                        "p90_pct": 0.0, "within_target": 1.0}  # the whole run
+    assert window_floor([1.0, 3.0, 1.0, 3.0], 8.5) is None  # longer than the run
+    assert window_floor([1.0, 3.0], 0.0) is None and window_floor([], 1.0) is None
+    # the target is a parameter: 50% errors are within a 50% target
+    assert window_floor([1.0, 3.0, 1.0, 3.0], 2.0, target_pct=50.0)["within_target"] == 1.0  # type: ignore[index]
+
+
+def test_noise_floor_by_hand() -> None:
+    from bench.validate import noise_floor
+
+    probe = {"config": {"batch": 16}, "measurements": {"events": drift_events([[5.0, 2.5, 2.5, 2.5]])}}
+    full = {"config": {"batch": 16}, "measurements": {"wall_seconds": 100.0, "events": drift_events(
+        [[4.0, 6.0, 2.2, 2.2], [2.0, 2.0], [1.8, 1.8], [2.0, 2.0]])}}  # steady: 2.2 2.2 2.0 2.0 1.8 1.8 2.0 2.0
+    base = {"first_epoch_x_n": {"predicted_seconds": 110.0}, "mean_first_3_x_n": {"predicted_seconds": 90.0}}
+    f = noise_floor([probe], full, base)
+    assert f is not None and f["steps"] == 8 and f["step_seconds"] == pytest.approx(2.0)
+    # the probe watched its 2 steady steps of 2.5 s; the first epoch 2 x 2.2; the first three 12 s
+    assert f["watched_seconds"] == pytest.approx({"probe": 5.0, "first_epoch_x_n": 4.4, "mean_first_3_x_n": 12.0})
+    # 5 s windows: 2.2 2.2 2.0 | 2.2 2.0 2.0 | 2.0 2.0 1.8 | 2.0 1.8 1.8 | 1.8 1.8 2.0 | 1.8 2.0 2.0: means 2.133,
+    # 2.067, 1.933, 1.867, 1.867, 1.933 against 2.0: 6.7, 3.3, 3.3, 6.7, 6.7, 3.3%
+    pf = f["floor"]["probe"]
+    assert pf["windows"] == 6 and pf["mae_pct"] == pytest.approx(5.0) and pf["within_target"] == pytest.approx(0.5)
+    # 12 s windows: the first six steps (mean 2.0, 0%), then seven steps from the second (13.8 / 7: 1.43%)
+    m3 = f["floor"]["mean_first_3_x_n"]
+    assert m3["windows"] == 2 and m3["mae_pct"] == pytest.approx((13.8 / 7 / 2 - 1) * -100 / 2)
+    assert m3["within_target"] == 1.0
+    # a probe that watched more than the whole full run: no window fits, so no floor
+    long_probe = {"config": {"batch": 16}, "measurements": {"events": drift_events([[5.0, 2.5] + [2.5] * 10])}}
+    assert noise_floor([long_probe], full, base) is None
+    assert noise_floor([{"config": {"batch": 16}, "measurements": {"events": []}}], full, base) is None
+
+
+def test_aggregate_noise_floor() -> None:
+    from bench.validate import aggregate, format_aggregate
+
+    def floor(probe: tuple[float, float, float, int], first: tuple[float, float, float, int],
+              mean3: tuple[float, float, float, int]) -> dict[str, object]:
+        def one(w: float, mae: float, within: float, n: int) -> dict[str, float]:
+            return {"window_seconds": w, "windows": n, "mae_pct": mae, "p90_pct": 2 * mae, "within_target": within}
+        return {"noise_floor": {"steps": 100, "step_seconds": 2.0, "watched_seconds": {"probe": probe[0]},
+                                "floor": {"probe": one(*probe), "first_epoch_x_n": one(*first),
+                                          "mean_first_3_x_n": one(*mean3)}}}
+
+    runs = [vrec("a", 1.0, -5.0, -2.0, created="2026-11-28T19:00:00Z")
+            | floor((20.0, 4.0, 0.5, 100), (15.0, 5.0, 0.4, 100), (60.0, 2.0, 1.0, 80)),
+            vrec("b", -2.0, 6.0, -1.0, created="2026-11-28T19:10:00Z")
+            | floor((30.0, 3.0, 1.0, 300), (15.0, 4.0, 0.6, 100), (50.0, 1.0, 1.0, 60)),
+            vrec("c", 0.5, -4.0, -3.0, created="2026-11-28T19:20:00Z") | {"noise_floor": None},  # no steps
+            vrec("d", 0.5, -4.0, -3.0, created="2026-11-28T19:30:00Z")
+            | floor((30.0, float("nan"), 1.0, 300), (15.0, 4.0, 0.6, 100), (50.0, 1.0, 1.0, 60))]  # damaged
+    fl = aggregate(runs)[0]["noise_floor"]
+    assert fl["n"] == 2
+    assert fl["probe"] == pytest.approx({"watched_seconds": 25.0, "mae_pct": 3.5, "within_target": 350 / 400})
+    assert fl["first_epoch_x_n"] == pytest.approx({"watched_seconds": 15.0, "mae_pct": 4.5, "within_target": 0.5})
+    assert fl["mean_first_3_x_n"]["within_target"] == 1.0
+    text = format_aggregate(aggregate(runs))
+    assert "the machine's floor" in text and "2 runs" in text
+    assert "watches  25 s of steady steps: 3.5% mean |err|, within 5% in 88% of windows" in text
+    assert aggregate(runs[2:3])[0]["noise_floor"] is None
+    # the notebook's summary table carries it, method by method
+    from bench.review import validation_summary_table
+
+    t = validation_summary_table(runs).set_index("method")
+    assert t.loc["probe (bench)", "floor: watched s"] == 25.0 and t.loc["probe (bench)", "floor: mean |error| %"] == 3.5
+    assert t.loc["first_epoch_x_n", "floor: share within target"] == 0.5
+    assert "the machine's floor" not in format_aggregate(aggregate(runs[2:3]))
+
+
 def step_seconds_from(rec: dict[str, object], *, with_optimizer: bool) -> float | None:
     from bench.validate import step_seconds
 
@@ -250,6 +329,15 @@ def test_small_real_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     rec = json.loads(next((res / "validation" / "records").glob("*full*.json")).read_text())
     assert step_seconds_from(rec, with_optimizer=True) == pytest.approx(steps["full_run"])
     assert step_seconds_from(rec, with_optimizer=True) < step_seconds_from(rec, with_optimizer=False)
+    # the machine's floor: what the record holds is what the runs' own steps give, and a share is a share
+    from bench.validate import noise_floor
+
+    kept = {r["run_id"]: r for r in (json.loads(f.read_text())
+                                     for f in (res / "validation" / "records").glob("*.json"))}
+    assert v["noise_floor"] == noise_floor([kept[i] for i in v["probe_run_ids"]], kept[v["full_run_id"]],
+                                           v["baselines"])
+    for f in (v["noise_floor"] or {"floor": {}})["floor"].values():
+        assert f["windows"] >= 1 and f["mae_pct"] >= 0 and 0 <= f["within_target"] <= 1 and f["window_seconds"] > 0
     # the validation record is on disk, and its probe and full-run records sit apart from the user's records
     assert len(list((res / "validation").glob("*.json"))) == 1
     assert len(list((res / "validation" / "records").glob("*.json"))) == 2
@@ -482,6 +570,10 @@ def test_older_records_get_their_figures_from_the_runs_records(tmp_path: Path) -
     assert vrecs[0]["epoch_noise_pct"] == pytest.approx(200 / 12)
     assert vrecs[0]["speed_drift"]["drift_pct"] == pytest.approx(-20.0)  # 2.5 s a step in the probe, 2.0 after
     assert vrecs[0]["speed_drift"]["adjusted_error_pct"]["probe"] == pytest.approx(0.0)
+    # the floor too: the probe watched 2 steady steps of 2.5 s; the full run's steady steps are 2.0 s throughout
+    assert vrecs[0]["noise_floor"]["watched_seconds"]["probe"] == pytest.approx(5.0)
+    assert vrecs[0]["noise_floor"]["floor"]["probe"]["mae_pct"] == pytest.approx(0.0)
+    assert "noise_floor" not in vrecs[1]
     assert vrecs[1]["speed_drift"]["drift_pct"] == 7.0 and vrecs[1]["epoch_noise_pct"] is None  # runs gone: as is
     assert load_validations(tmp_path, backfill=False)[0][0]["speed_drift"]["drift_pct"] == 7.0
     assert (tmp_path / "validation" / f"{old['run_id']}.json").read_bytes() == before  # files are not rewritten
