@@ -274,11 +274,13 @@ def window_floor(steps: Sequence[float], window: float, target_pct: float = TARG
     method that watches so long, set by the machine alone. (The windows are parts of the whole, so a window that
     is a large part of it errs less than one of another run would.) ``mae_pct``: the windows' mean |error|;
     ``p90_pct``: its 90th percentile; ``within_target``: the share of windows within ``target_pct``. None when
-    no window fits (``window`` longer than the steps, or not positive)."""
+    no window fits (``window`` longer than the steps, or not positive) or the steps' mean is not positive."""
     n = len(steps)
     if n == 0 or not window > 0:
         return None
     whole = sum(steps) / n
+    if not whole > 0:
+        return None
     cum = [0.0]
     for x in steps:
         cum.append(cum[-1] + x)
@@ -1076,7 +1078,7 @@ def format_validation(v: dict[str, Any]) -> str:
     fl = v.get("noise_floor")
     if fl:
         lines.append("  noise floor  windows of the full run as long as each method watched stray from its mean step "
-                     "by: " + ", ".join(f"{n} ({f['window_seconds']:.0f} s) {f['mae_pct']:.1f}%, "
+                     "by: " + "; ".join(f"{n} ({f['window_seconds']:.0f} s) {f['mae_pct']:.1f}%, "
                                          f"{f['within_target']:.0%} within {TARGET_ERROR_PCT:.0f}%"
                                          for n, f in fl["floor"].items()))
     cpu = v.get("machine_load")

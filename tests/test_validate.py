@@ -112,6 +112,21 @@ def test_summarize_by_hand() -> None:
     assert s["speed_drift"]["seconds_per_step"]["full_run"] == pytest.approx(3.4)
     assert s["speed_drift"]["drift_pct"] == pytest.approx((3.4 / 4.0 - 1) * 100)
     assert s["warnings"] and "15% faster over the full run" in s["warnings"][0]
+    # the floor: the probe watched one steady step of 4 s; 4 s windows of the full run's steady steps (4 4 3 3 3,
+    # mean 3.4) are 4 | 4 | 3 3 | 3 3: 17.6, 17.6, 11.8, 11.8% off, none within 5%
+    f = s["noise_floor"]["floor"]["probe"]
+    assert s["noise_floor"]["watched_seconds"]["probe"] == pytest.approx(4.0)
+    assert f["windows"] == 4 and f["mae_pct"] == pytest.approx((0.6 / 3.4 + 0.4 / 3.4) * 50) and f["within_target"] == 0
+    # the table `bench validate` prints says all of it in its lines
+    from bench.validate import format_validation
+
+    text = format_validation(s | {"run_id": "v1", "device": "cpu", "device_name": "X", "epochs": 4, "config": {
+        "model": "yolov8n", "imgsz": 320, "batch": 16, "dataset": {"counts": {"train_images": 64, "val_images": 32}}}})
+    assert "error +7.1%  (actual inside the range)" in text and "probe cost   4 s = 9.5% of the full run" in text
+    assert "noise floor  windows of the full run as long as each method watched stray from its mean step by: probe " \
+           "(4 s) 14.7%, 0% within 5%; " in text
+    assert "one training step took 4 s in the probe, 3.4 s over the full run (-15.0%)" in text
+    assert "targets      |error| <= 5%: NOT met; probe <= 15%: met; beats both baselines: yes" in text
 
 
 def drift_events(epochs: list[list[float]], plotted: tuple[int, ...] = ()) -> list[list[object]]:
@@ -213,6 +228,7 @@ def test_window_floor_by_hand() -> None:
                                                         "p90_pct": 0.0, "within_target": 1.0}  # the whole run
     assert window_floor([1.0, 3.0, 1.0, 3.0], 8.5) is None  # longer than the run
     assert window_floor([1.0, 3.0], 0.0) is None and window_floor([], 1.0) is None
+    assert window_floor([0.0, 0.0], 0.0) is None and window_floor([1.0, -1.0], 0.5) is None  # no mean to compare
     # the target is a parameter: 50% errors are within a 50% target
     assert window_floor([1.0, 3.0, 1.0, 3.0], 2.0, target_pct=50.0)["within_target"] == 1.0  # type: ignore[index]
 
