@@ -114,6 +114,8 @@ def collect_torch(torch: Any) -> dict[str, Any]:
             d["cudnn"] = torch.backends.cudnn.version()
     with contextlib.suppress(Exception):
         d["mps_available"] = bool(torch.backends.mps.is_available())
+    # with it set, an operator MPS lacks runs on the CPU instead of failing: the run is then not MPS alone
+    d["mps_fallback"] = os.environ.get("PYTORCH_ENABLE_MPS_FALLBACK") or None
     return d
 
 

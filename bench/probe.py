@@ -126,20 +126,24 @@ class _ProbeDone(Exception):
 class Recorder:
     """Collects ``(name, t, a, b)`` events; ``t`` in seconds since ``t0``, read after ``sync()``.
 
-    The clock and the synchronization are injected (tests pass fakes)."""
+    The clock and the synchronization are injected (tests pass fakes). ``sync_seconds``: the time spent waiting in
+    ``sync()``, for the device to finish the work queued before it (0 on a CPU, where it returns at once)."""
 
     sync: Callable[[], None]
     clock: Callable[[], float] = time.perf_counter
     t0: float = 0.0
     events: list[list[Any]] = field(default_factory=list)
     losses: list[dict[str, float]] = field(default_factory=list)
+    sync_seconds: float = 0.0
 
     def start(self) -> None:
         self.sync()
         self.t0 = self.clock()
 
     def now(self) -> float:
+        w = time.perf_counter()
         self.sync()
+        self.sync_seconds += time.perf_counter() - w
         return self.clock() - self.t0
 
     def mark(self, name: str, a: int = 0, b: int = 0) -> float:
@@ -154,20 +158,39 @@ class Recorder:
 class OwnTime:
     """Seconds spent inside the harness's own code: its callbacks, and its wrappers around ultralytics' code (the
     batch sources with the probe's phase deadlines, the timers around the optimizer step and the memory clearing,
-    device synchronizations included, the image-decode counter, the garbage-collection callback). It is what
-    ``callback_seconds`` reports: the instrumentation's overhead, measured from inside (``bench validate
-    --overhead``)."""
+    the image-decode counter, the garbage-collection callback). It is what ``callback_seconds`` reports: the
+    instrumentation's overhead, measured from inside (``bench validate --overhead``).
 
-    def __init__(self) -> None:
+    Not counted: the time the recorder's device synchronizations wait (``Recorder.sync_seconds``) inside those
+    spans. On cuda and mps that wait is the training's own queued work (the backward pass before the optimizer
+    step, a whole batch before ``batch_end``), which would run just as long without the harness; counting it
+    made the own-code share a share of the GPU's compute. What synchronizing does cost (kernels no longer
+    launched ahead of the device) slows the training itself, which the A/B ratio of ``--overhead`` measures."""
+
+    def __init__(self, rec: Recorder | None = None) -> None:
         self.seconds = 0.0
+        self.rec = rec
+
+    def _waited(self) -> float:
+        return self.rec.sync_seconds if self.rec is not None else 0.0
+
+    @contextlib.contextmanager
+    def span(self) -> Iterator[None]:
+        """Count the time inside as own, less what the recorder's synchronizations waited in it."""
+        t0, w0 = time.perf_counter(), self._waited()
+        try:
+            yield
+        finally:
+            self.seconds += time.perf_counter() - t0 - (self._waited() - w0)
 
     def now(self, rec: Recorder) -> float:
-        """``rec.now()`` (a device synchronization on cuda and mps, then the clock), its time counted as own."""
-        t0 = time.perf_counter()
+        """``rec.now()`` (a device synchronization on cuda and mps, then the clock), its own time counted: the
+        clock read and the call, not the wait for the device."""
+        t0, w0 = time.perf_counter(), rec.sync_seconds
         try:
             return rec.now()
         finally:
-            self.seconds += time.perf_counter() - t0
+            self.seconds += time.perf_counter() - t0 - (rec.sync_seconds - w0)
 
 
 class GcPauses:
@@ -362,9 +385,8 @@ class BatchSource:
             source = iter(self._loader)
         n = 0
         while True:
-            t = time.perf_counter()
-            stop = self._stop is not None and self._stop(n)  # asked before fetching: no batch is loaded in vain
-            self.own.seconds += time.perf_counter() - t
+            with self.own.span():  # the deadline check reads the synchronized clock
+                stop = self._stop is not None and self._stop(n)  # asked before fetching: no batch loaded in vain
             if stop:
                 return
             try:
@@ -537,7 +559,7 @@ def run_training(
     rec = Recorder(sync=sync, clock=clock)
     mem = MemoryPeak(device)
     meter = load.Meter()
-    own = OwnTime()  # the harness's own time: its callbacks and its wrappers around ultralytics' code
+    own = OwnTime(rec)  # the harness's own time: its callbacks and its wrappers around ultralytics' code
     decodes = DecodeCounter(own)
     probe = probe_budget_seconds is not None
     trainer_epochs = 3 if probe else config.epochs
@@ -868,12 +890,24 @@ def _whole(save: Callable[[], Any]) -> Callable[[], Any]:
 
 def failure_message(e: BaseException, device_type: str, config: TrainConfig) -> str:
     """One line for a training that failed: the exception's first line, or for running out of device memory
-    (CUDA's OutOfMemoryError, MPS's "MPS backend out of memory") what to change."""
-    if "out of memory" in str(e).lower():
+    (CUDA's OutOfMemoryError, MPS's "MPS backend out of memory", cuBLAS failing to allocate its workspace, which
+    ultralytics treats as out of memory too) what to change; for an operator MPS lacks, what to do instead."""
+    text = str(e)
+    if "out of memory" in text.lower() or "CUBLAS_STATUS_ALLOC_FAILED" in text:
         b = config.batch
         return (f"{device_type} out of memory at batch {b} ({config.model} {config.imgsz}px): this workload does not "
                 f"fit this device; try --batch {max(1, b // 2)}" + (" or a smaller --imgsz" if b == 1 else ""))
-    return f"{type(e).__name__}: {e}".splitlines()[0][:300] if str(e) else type(e).__name__
+    if "PYTORCH_ENABLE_MPS_FALLBACK" in text:  # torch's message for a missing MPS operator: long, hint at the end
+        op = text.split("'")[1] if text.count("'") >= 2 else "an operator"
+        return (f"mps cannot run {op} (not implemented for MPS in torch {_torch_version()}): use --device cpu, or set "
+                "PYTORCH_ENABLE_MPS_FALLBACK=1 to run that operator on the CPU (the record then says so: "
+                "fingerprint.mps_fallback)")
+    return f"{type(e).__name__}: {e}".splitlines()[0][:300] if text else type(e).__name__
+
+
+def _torch_version() -> str:
+    torch = sys.modules.get("torch")
+    return str(getattr(torch, "__version__", "?"))
 
 
 def _plot_running() -> bool:
@@ -891,7 +925,14 @@ def _time_optimizer_steps(tr: Any, rec: Recorder, state: dict[str, Any], own: Ow
     """Time ultralytics' ``optimizer_step`` (gradient clipping, the optimizer, zero_grad, the EMA update) between
     device synchronizations. It runs once every ``accumulate`` batches, and ``accumulate`` ramps from 1 to
     nbs / batch over the warm-up iterations, so a short probe steps more often per batch than a whole run does
-    (:func:`bench.extrapolate.optimizer_steps_per_batch`); :mod:`bench.timeline` rescales with these times."""
+    (:func:`bench.extrapolate.optimizer_steps_per_batch`); :mod:`bench.timeline` rescales with these times.
+
+    On cuda and mps the synchronization before the step waits for the backward pass, so the host no longer
+    launches the step's kernels while backward still runs, as it does untimed: the step reads a little slower
+    than in a bare run (by the launch time of the unscaling and clipping kernels with AMP on CUDA, where
+    GradScaler's inf check synchronizes inside the step anyway; of the optimizer's kernels on mps). Device
+    events (``torch.cuda.Event(enable_timing=True)``) would avoid that; not done while no GPU was at hand to check
+    them on."""
     orig = getattr(tr, "optimizer_step", None)
     if orig is None:
         return
@@ -920,15 +961,12 @@ def _seconds_since_process_start() -> float | None:
 
 
 def _self_timed(fn: Callable[[Any], None], own: OwnTime) -> Callable[[Any], None]:
-    """Wrap a callback so the time spent inside the harness's own code is known (its overhead, device
-    synchronization included)."""
+    """Wrap a callback so the time spent inside the harness's own code is known (its overhead; not the wait for the
+    device in its synchronizations, :class:`OwnTime`)."""
 
     def timed(obj: Any) -> None:
-        t = time.perf_counter()
-        try:
+        with own.span():
             fn(obj)
-        finally:
-            own.seconds += time.perf_counter() - t
 
     return timed
 

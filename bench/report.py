@@ -52,6 +52,7 @@ from bench.extrapolate import (
     epoch_parts,
     estimate_run,
 )
+from bench.offline import amp_allowed
 from bench.profile import Phase, Profile
 from bench.record import Loaded, find_record, load_records, replace_files
 from bench.scaling import (
@@ -606,7 +607,8 @@ def synthetic_profiles(*, device: str, device_name: str, model: str, imgsz: int,
             fixed = Range.exact(f.median)
         phase = Phase(data, compute, 0)
         return Profile(
-            device_type=device, device_name=device_name, precision="amp" if device == "cuda" else "fp32",
+            device_type=device, device_name=device_name,
+            precision="amp" if amp_allowed(device, device_name) else "fp32",  # as ultralytics would train there
             model=model, imgsz=imgsz, batch=batch, val_batch=val_batch,
             workers=min(8, cpus) if device == "cuda" else 0, host_cpus=cpus, train_images=n, val_images=v,
             mosaic=phase, plain=phase, val_data_seconds_per_batch=vd, val_compute_seconds_per_batch=vc,

@@ -534,7 +534,13 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
             val_start_excess = val_batches[0][0] - median(waits[1:]) * val_batches[0][2]
             waits = waits[1:]
         vd = bootstrap_mean(waits).scale(w.val_batch)
-        vc = bootstrap_mean([c / n for _, c, n in val_batches]).scale(w.val_batch)
+        # and the run's first validation batch may compute slowly once: on cuda the first half-precision inference
+        # loads its kernels, on mps the first graphs are built; that, too, is counted once, not in every pass
+        computes = [c / n for _, c, n in val_batches]  # per image
+        if len(computes) > 2 and computes[0] > WARMUP_FACTOR * median(computes[1:]):
+            val_start_excess += val_batches[0][1] - median(computes[1:]) * val_batches[0][2]
+            computes = computes[1:]
+        vc = bootstrap_mean(computes).scale(w.val_batch)
         vfix = bootstrap_mean([v.fixed_seconds for v in vals])
     else:
         vd = vc = vfix = Range.exact(0.0)

@@ -351,6 +351,33 @@ def test_out_of_memory_is_one_line_that_says_what_to_change() -> None:
     other = ValueError("a bad label\nsecond line")
     assert probe.failure_message(other, "cpu", cfg) == "ValueError: a bad label"
     assert probe.failure_message(ValueError(), "cpu", cfg) == "ValueError"
+    # cuBLAS failing to allocate its workspace is running out of memory too (ultralytics treats it so)
+    cublas = RuntimeError("CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`")
+    assert probe.failure_message(cublas, "cuda", cfg).startswith("cuda out of memory at batch 32")
+    # an operator MPS lacks: torch's one long line ends with the hint, which a cut at 300 characters lost
+    missing = NotImplementedError(
+        "The operator 'aten::_linalg_solve_ex.result' is not currently implemented for the MPS device. If you want "
+        "this op to be considered for addition please comment on https://github.com/pytorch/pytorch/issues/141287 "
+        "and mention use-case, that resulted in missing op as well as commit hash 2236df1770800ffea5697b11b0bb0d910b2e"
+        "59e1. As a temporary fix, you can set the environment variable `PYTORCH_ENABLE_MPS_FALLBACK=1` to use the "
+        "CPU as a fallback for this op. WARNING: this will be slower than running natively on MPS.")
+    line = probe.failure_message(missing, "mps", cfg)
+    assert line.startswith("mps cannot run aten::_linalg_solve_ex.result (not implemented for MPS in torch ")
+    assert "use --device cpu, or set PYTORCH_ENABLE_MPS_FALLBACK=1" in line and "\n" not in line
+
+
+def test_the_fingerprint_records_the_mps_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    from bench.fingerprint import collect_torch
+
+    fake = types.SimpleNamespace(get_num_threads=lambda: 4, version=types.SimpleNamespace(cuda=None),
+                                 cuda=types.SimpleNamespace(is_available=lambda: False),
+                                 backends=types.SimpleNamespace(mps=types.SimpleNamespace(is_available=lambda: True)))
+    monkeypatch.delenv("PYTORCH_ENABLE_MPS_FALLBACK", raising=False)
+    assert collect_torch(fake)["mps_fallback"] is None and collect_torch(fake)["mps_available"] is True
+    monkeypatch.setenv("PYTORCH_ENABLE_MPS_FALLBACK", "1")
+    assert collect_torch(fake)["mps_fallback"] == "1"
 
 
 @pytest.mark.parametrize(("device_type", "name", "allowed"), [
@@ -411,6 +438,45 @@ def test_the_probe_builds_the_optimizer_the_full_run_would_get() -> None:
     assert choose(12_800, 50) == (200 * 50, "AdamW")  # 10,000 exactly is not above it
     assert choose(12_801, 50) == (201 * 50, "MuSGD")
     assert choose(4195, 50, batch=128) == (33 * 50, "AdamW")  # max(batch, nbs) images per iteration
+
+
+def test_own_time_leaves_out_the_wait_for_the_device() -> None:
+    """On cuda and mps each clock read first waits for the device's queued work (the backward pass before the
+    optimizer step, the whole batch before batch_end): that is the training's time, not the harness's. A fake
+    device whose synchronization waits 50 ms: the waits go to ``Recorder.sync_seconds``, not to the own time."""
+    import time as _time
+
+    from bench.probe import BatchSource, OwnTime, Recorder, _self_timed, _time_optimizer_steps
+
+    rec = Recorder(sync=lambda: _time.sleep(0.05))
+    rec.start()
+    own = OwnTime(rec)
+    callback = _self_timed(lambda tr: rec.mark("batch_end"), own)
+    callback(None)
+    callback(None)
+    assert rec.sync_seconds >= 0.1 and len(rec.events) == 2
+    assert 0 < own.seconds < 0.01  # two marks: their clock reads, not the 2 x 50 ms of waiting
+
+    class Trainer:
+        def optimizer_step(self) -> None:
+            _time.sleep(0.02)
+
+    tr, state = Trainer(), {}  # type: ignore[var-annotated]
+    before, waited = own.seconds, rec.sync_seconds
+    _time_optimizer_steps(tr, rec, state, own)
+    tr.optimizer_step()
+    assert rec.sync_seconds - waited >= 0.1  # a wait before the step and one after it
+    # the step's time: from after the first wait to after the second, which waits for the step's own device work
+    assert 0.07 <= state["opt_seconds"] < 0.2
+    assert 0 < own.seconds - before < 0.01
+    before = own.seconds
+    assert len(list(BatchSource(FakeLoader(), stop=lambda n: rec.now() < 0 or n >= 2, own=own))) == 2
+    assert 0 < own.seconds - before < 0.01  # three deadline checks, each waiting 50 ms for the device
+    # without a recorder (the decode counter's own, in older callers) nothing is taken out
+    plain = OwnTime()
+    with plain.span():
+        _time.sleep(0.02)
+    assert plain.seconds >= 0.02
 
 
 def test_own_time_counts_the_wrappers_not_what_they_wrap() -> None:

@@ -505,6 +505,18 @@ def test_estimate_profiles_give_back_the_hours() -> None:
     assert estimate_run(exact, 1, 0, systematic=0).seconds_per_epoch.median == pytest.approx(600.0)
 
 
+def test_estimate_profiles_train_in_the_precision_ultralytics_would_pick() -> None:
+    def precision(device: str, name: str) -> str:
+        exact, wide, _ = report.synthetic_profiles(device=device, device_name=name, model="yolov8n", imgsz=640,
+                                                   batch=16, train_images=4195, val_images=400, epochs=50, hours=3.0)
+        assert exact.precision == wide.precision
+        return exact.precision
+
+    assert precision("cuda", "NVIDIA GeForce RTX 4090") == "amp"
+    assert precision("cuda", "NVIDIA GeForce GTX 1660 Ti") == "fp32"  # ultralytics keeps AMP off there
+    assert precision("mps", "Apple M4 Pro") == "fp32" and precision("cpu", "x") == "fp32"
+
+
 def test_estimate_on_cpu_estimates_cpu_instances() -> None:
     rep = report.build_estimate(device="cpu", hours=40.0, cpus=2, results=Path("/nonexistent-results"))
     rows = {r["instance"]: r for r in rep.rows}
