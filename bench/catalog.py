@@ -303,7 +303,7 @@ def load_catalog(path: Path | None = None) -> Catalog:
     at: list[str] = []
     try:
         return _parse_catalog(data, path, at)
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as e:
         detail = f"missing field {e}" if isinstance(e, KeyError) else str(e)
         raise UsageError(f"{where}: not a valid instance catalog: {detail} (in {at[0] if at else 'the file'})") \
             from e
@@ -324,7 +324,7 @@ def load_accelerators(path: Path | None = None) -> dict[str, Accelerator]:
             for p in (*out[key].patterns, *out[key].exclude):
                 re.compile(p)
         return out
-    except (KeyError, TypeError, ValueError, AttributeError, re.error) as e:
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError, re.error) as e:
         detail = f"missing field {e}" if isinstance(e, KeyError) else str(e)
         raise UsageError(f"{where}: not a valid accelerator table: {detail}") from e
 
@@ -484,7 +484,7 @@ def _fetch_price(client: Any, instance_name: str, region: str, errors: tuple[typ
             try:
                 product = json.loads(item) if isinstance(item, str) else item
                 found.update(_on_demand_usd(product, instance_name))
-            except (ValueError, KeyError, TypeError, AttributeError) as e:
+            except (ValueError, ArithmeticError, KeyError, TypeError, AttributeError) as e:
                 raise UsageError(f"AWS Price List API: unreadable product for {instance_name} ({e})") from e
         token = response.get("NextToken")
         if not token:

@@ -203,7 +203,7 @@ def _number(name: str, raw: Any) -> float:
         raise UsageError(f"cost parameter {name}: expected a number, got {raw!r}")
     try:
         return float(raw)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, ArithmeticError) as e:
         raise UsageError(f"cost parameter {name}: expected a number, got {raw!r}") from e
 
 

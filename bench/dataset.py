@@ -576,7 +576,7 @@ def _load_complete(root: Path, spec: SyntheticSpec) -> DatasetInfo | None:
         if any(len(images[s]) != spec.count(s) or counts[s] != spec.count(s) for s in SPLITS):
             return None
         split_bytes = {s: int(nbytes[s]) for s in SPLITS}
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError):
         return None
     yaml_path = root / "data.yaml"
     try:
@@ -781,7 +781,7 @@ def _names(data: dict[str, Any], yaml_path: Path) -> tuple[str, ...]:
     elif isinstance(names, dict):
         try:
             by_index = {int(k): str(v) for k, v in names.items()}
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, ArithmeticError):
             raise UsageError(
                 f"dataset file {yaml_path}: 'names' keys must be class indices 0, 1, 2...; got {list(names)}"
             ) from None

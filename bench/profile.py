@@ -100,28 +100,35 @@ class Profile:
                          int(x["batches_observed"]))
 
         dl = d.get("data_load_seconds_per_batch")
-        return _checked(cls(
-            device_type=str(d["device_type"]), device_name=str(d["device_name"]), precision=str(d["precision"]),
-            model=str(d["model"]), imgsz=int(d["imgsz"]), batch=int(d["batch"]), val_batch=int(d["val_batch"]),
-            workers=int(d["workers"]), host_cpus=int(d["host_cpus"]),
-            train_images=int(d["train_images"]), val_images=int(d["val_images"]),
-            mosaic=phase(d["mosaic"]), plain=phase(d["plain"]),
-            val_data_seconds_per_batch=rng(d["val_data_seconds_per_batch"]),
-            val_compute_seconds_per_batch=rng(d["val_compute_seconds_per_batch"]),
-            val_fixed_seconds=rng(d["val_fixed_seconds"]), epoch_fixed_seconds=rng(d["epoch_fixed_seconds"]),
-            setup_seconds=float(d["setup_seconds"]), warmup_excess_seconds=float(d["warmup_excess_seconds"]),
-            final_fixed_seconds=float(d.get("final_fixed_seconds", 0.0)),
-            data_load_seconds_per_batch=rng(dl) if dl else None,
-            torch_threads=int(d.get("torch_threads", 0)),
-            gflops=float(d["gflops"]) if d.get("gflops") is not None else None,
-            notes=tuple(d.get("notes", ())),
-        ))
+        try:
+            return _checked(cls(
+                device_type=str(d["device_type"]), device_name=str(d["device_name"]), precision=str(d["precision"]),
+                model=str(d["model"]), imgsz=int(d["imgsz"]), batch=int(d["batch"]), val_batch=int(d["val_batch"]),
+                workers=int(d["workers"]), host_cpus=int(d["host_cpus"]),
+                train_images=int(d["train_images"]), val_images=int(d["val_images"]),
+                mosaic=phase(d["mosaic"]), plain=phase(d["plain"]),
+                val_data_seconds_per_batch=rng(d["val_data_seconds_per_batch"]),
+                val_compute_seconds_per_batch=rng(d["val_compute_seconds_per_batch"]),
+                val_fixed_seconds=rng(d["val_fixed_seconds"]), epoch_fixed_seconds=rng(d["epoch_fixed_seconds"]),
+                setup_seconds=float(d["setup_seconds"]), warmup_excess_seconds=float(d["warmup_excess_seconds"]),
+                final_fixed_seconds=float(d.get("final_fixed_seconds", 0.0)),
+                data_load_seconds_per_batch=rng(dl) if dl else None,
+                torch_threads=int(d.get("torch_threads", 0)),
+                gflops=float(d["gflops"]) if d.get("gflops") is not None else None,
+                notes=tuple(d.get("notes", ())),
+            ))
+        except OverflowError as e:  # int(Infinity), float(a 400-digit int): JSON holds both
+            raise ValueError(f"profile: a number too large ({e})") from None
 
 
 #: Bounds on what a record's profile can hold: a year in seconds, a thousand times yolov8x's 258 GFLOPs. A larger
 #: number is an edit or a broken writer, and would overflow the arithmetic of the estimate and its plots.
 MAX_SECONDS = 3.2e7
 MAX_GFLOPS = 3e5
+#: ... an image side, a count of images or batches, host CPUs: far above any real run (ImageNet has 1.3e6 images)
+MAX_IMGSZ = 100_000
+MAX_COUNT = 1_000_000_000
+MAX_CPUS = 100_000
 
 
 def _checked(p: Profile) -> Profile:
@@ -131,9 +138,16 @@ def _checked(p: Profile) -> Profile:
     def bad(name: str, why: str) -> ValueError:
         return ValueError(f"profile {name}: {why}")
 
-    for name in ("imgsz", "batch", "val_batch", "train_images", "val_images"):
-        if getattr(p, name) < 1:
-            raise bad(name, f"{getattr(p, name)} must be >= 1")
+    for name, most in (("imgsz", MAX_IMGSZ), ("batch", MAX_COUNT), ("val_batch", MAX_COUNT),
+                       ("train_images", MAX_COUNT), ("val_images", MAX_COUNT), ("host_cpus", MAX_CPUS)):
+        if not 1 <= getattr(p, name) <= most:
+            raise bad(name, f"{getattr(p, name)} must be from 1 to {most:,}")
+    for name in ("workers", "torch_threads"):
+        if not 0 <= getattr(p, name) <= MAX_CPUS:
+            raise bad(name, f"{getattr(p, name)} must be from 0 to {MAX_CPUS:,}")
+    for ph in ("mosaic", "plain"):
+        if not 0 <= getattr(p, ph).batches_observed <= MAX_COUNT:
+            raise bad(f"{ph}.batches_observed", f"{getattr(p, ph).batches_observed} must be from 0 to {MAX_COUNT:,}")
     per_batch = {f"{ph}.{k}": getattr(getattr(p, ph), k) for ph in ("mosaic", "plain")
                  for k in ("data_seconds_per_batch", "compute_seconds_per_batch")}
     per_batch |= {k: getattr(p, k) for k in ("val_data_seconds_per_batch", "val_compute_seconds_per_batch",

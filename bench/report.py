@@ -53,7 +53,7 @@ from bench.extrapolate import (
     estimate_run,
 )
 from bench.offline import amp_allowed
-from bench.profile import Phase, Profile
+from bench.profile import MAX_SECONDS, Phase, Profile
 from bench.record import Loaded, find_record, load_records, replace_files
 from bench.scaling import (
     NoEstimate,
@@ -104,6 +104,9 @@ ESTIMATE_CUDA_WAIT_SHARE = Range(0.02, 0.0, 0.10)
 #: yolov8n; 1 s (0.3-3 s) is assumed, at most 5% of an epoch.
 ESTIMATE_EPOCH_FIXED_SECONDS = Range(1.0, 0.3, 3.0)
 ESTIMATE_EPOCH_FIXED_MAX_SHARE = 0.05
+#: What a record's epochs and dataset size can be: beyond these it was edited or broken, and left out.
+MAX_RECORD_EPOCHS = 1_000_000
+MAX_DATASET_BYTES = 1e15
 ESTIMATE_NOTE = ("the data/compute split was assumed, not measured; run `python -m bench run` for a measurement")
 
 #: One line per ScalingParams field for the assumptions section (the full story: bench/scaling.py ScalingParams).
@@ -230,7 +233,7 @@ def _scaling_value(name: str, raw: Any, default: Any) -> Any:
             raise UsageError(f"scaling parameter {name}: expected a number, got {x!r}")
         try:
             v = float(x)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, ArithmeticError):
             raise UsageError(f"scaling parameter {name}: expected a number, got {x!r}") from None
         if not math.isfinite(v) or v < 0 or (strict and v == 0):
             raise UsageError(f"scaling parameter {name}: expected a finite number {'> 0' if strict else '>= 0'}, "
@@ -323,10 +326,9 @@ def restart_from_records(records: Sequence[Mapping[str, Any]], default: Range,
         ic = rec.get("interruption_cost")
         if not isinstance(ic, Mapping):
             continue
-        v = ic.get("restart_seconds")
-        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0 \
-                and isinstance(ic.get("lost_seconds"), int | float):
-            found.append((str(rec.get("run_id")), float(v)))
+        v = _plausible(ic.get("restart_seconds"), MAX_SECONDS)
+        if v is not None and _plausible(ic.get("lost_seconds"), MAX_SECONDS) is not None:
+            found.append((str(rec.get("run_id")), v))
     if not found:
         return None
     values = [v + cloud_start.median for _, v in found]
@@ -414,7 +416,7 @@ def _has_profile(rec: Mapping[str, Any]) -> bool:
 def _profile(rec: Mapping[str, Any]) -> Profile:
     try:
         return Profile.from_dict(dict(rec["profile"]))
-    except (KeyError, TypeError, ValueError) as e:
+    except (KeyError, TypeError, ValueError, ArithmeticError) as e:
         raise UsageError(f"record {rec.get('run_id')}: its profile is unreadable ({e})") from None
 
 
@@ -435,13 +437,31 @@ def _why_unusable(rec: Mapping[str, Any]) -> str | None:
         return f"config.dataset is a {type(ds).__name__}, not a mapping"
     try:
         Profile.from_dict(dict(rec["profile"]))
-    except (KeyError, TypeError, ValueError) as e:
+    except (KeyError, TypeError, ValueError, ArithmeticError) as e:
         return f"its profile is unreadable ({type(e).__name__}: {e})"
     for key in ("epochs", "close_mosaic"):
         v = rec.get(key)
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
-            return f"{key} {v!r} is not a whole number >= 0"
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_RECORD_EPOCHS):
+            return f"{key} {_short(v)} is not a whole number from 0 to {MAX_RECORD_EPOCHS:,}"
     return None
+
+
+def _short(v: Any) -> str:
+    """``repr(v)``, cut to 40 characters (a 400-digit number in a record is named, not printed whole)."""
+    r = repr(v)
+    return r if len(r) <= 40 else r[:37] + "..."
+
+
+def _plausible(v: Any, most: float) -> float | None:
+    """``v`` as a float when it is a number from 0 to under ``most``, else None (a bool, a string, NaN, Infinity,
+    an integer too large for a float: a record is input, and JSON holds all of them)."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    try:
+        x = float(v)
+    except OverflowError:
+        return None
+    return x if math.isfinite(x) and 0 <= x < most else None
 
 
 def _catalog_gpu(rec: Mapping[str, Any], accelerators: dict[str, Accelerator], catalog: Catalog) -> str | None:
@@ -460,8 +480,8 @@ def _workload(p: Profile) -> tuple[str, int, int]:
 
 def _dataset_bytes(rec: Mapping[str, Any], prof: Profile) -> tuple[int, str | None]:
     ds = (rec.get("config") or {}).get("dataset") or {}
-    total = ds.get("total_bytes")
-    if isinstance(total, int | float) and total >= 0:
+    total = _plausible(ds.get("total_bytes"), MAX_DATASET_BYTES)
+    if total is not None:
         return int(total), None
     n = prof.train_images + prof.val_images
     return n * ASSUMED_BYTES_PER_IMAGE, (f"the record has no dataset size: {n} images x "
@@ -1300,7 +1320,7 @@ def format_markdown(report: Report) -> str:
         rec, est = src.record, src.record.get("estimate") or {}
         try:  # the record's own epoch line and run-time margin give way to this report's
             recorded = describe_epochs(int(rec["epochs"]), int(rec["close_mosaic"]))
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, ArithmeticError):
             recorded = None
         items = [x for x in est.get("extrapolated", []) if isinstance(x, str) and x != recorded
                  and not x.startswith("margin ")]

@@ -269,7 +269,7 @@ def epoch_parts_table(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             continue
         try:
             prof = Profile.from_dict(dict(r["profile"]))
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, ArithmeticError):
             continue
         for name, phase in (("mosaic", prof.mosaic), ("no mosaic", prof.plain)):
             rows.append({"run_id": str(r["run_id"]), "phase": name, **epoch_parts(prof, phase)})
@@ -469,7 +469,7 @@ def _load_text(cpu: Any) -> str | None:
     """Other processes' share of the CPU during the probe(s) and the full run (``bench.load``), e.g. "1/45"."""
     try:
         return "/".join(f"{float(p['other_pct']):.0f}" for p in [*cpu["probes"], cpu["full_run"]])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, ArithmeticError):
         return None
 
 

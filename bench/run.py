@@ -217,7 +217,7 @@ def resumable(o: RunOptions) -> tuple[dict[str, Any], RunOptions]:
                     epochs=int(c["epochs"]), close_mosaic=int(c["close_mosaic"]), amp=bool(c["amp_requested"]),
                     cache=str(c["cache"]), seed=int(c["seed"]), full=True, data=Path(c["dataset"]["yaml_path"]),
                     workers=int(c["workers_requested"]))
-    except (KeyError, TypeError, ValueError) as e:
+    except (KeyError, TypeError, ValueError, ArithmeticError) as e:
         raise UsageError(f"--resume {prev.get('run_id')}: the record is damaged (its {e} is missing or wrong) and "
                          f"cannot be resumed; start the run again") from None
     # the run goes on with its own settings: a flag that asks for another one would be silently ignored. The

@@ -349,7 +349,7 @@ def quiet(v: dict[str, Any]) -> bool | None:
     parts = [*(cpu.get("probes") or []), cpu["full_run"]]
     try:
         return all(load.warning(p, "") is None for p in parts)
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, ValueError, ArithmeticError):
         return None
 
 
@@ -482,8 +482,7 @@ def why_unusable(v: dict[str, Any]) -> str | None:
     """Why the summaries cannot use validation record ``v``, in a few words, or None when they can: its error,
     share, baselines and config numbers must be of the right kinds (a record may have been edited, or cut short by
     an older bench)."""
-    def num(x: Any) -> bool:  # finite and of a size a time or a percentage can have (JSON allows 1e308)
-        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and abs(x) < 1e9
+    num = plausible
 
     def obj(x: Any) -> bool:
         return x is None or isinstance(x, dict)
@@ -568,12 +567,22 @@ def aggregate(vrecs: Sequence[dict[str, Any]], min_runs: int = AGGREGATE_MIN_RUN
     return out
 
 
+def plausible(x: Any) -> bool:
+    """Is ``x`` a number of the size a time or a percentage in a record can have: not a bool, finite, under 1e9 in
+    size? (A record is input: JSON holds 1e308, Infinity and integers too large for a float.)"""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(x)) and abs(float(x)) < 1e9
+    except OverflowError:
+        return False
+
+
 def _drift_usable(d: Any, names: Sequence[str]) -> bool:
     if not isinstance(d, dict) or not isinstance(d.get("adjusted_error_pct"), dict):
         return False
     adj = d["adjusted_error_pct"]
-    return isinstance(d.get("drift_pct"), (int, float)) and all(
-        isinstance(adj.get(n), (int, float)) and not isinstance(adj.get(n), bool) for n in ["probe", *names])
+    return plausible(d.get("drift_pct")) and all(plausible(adj.get(n)) for n in ["probe", *names])
 
 
 def _adjusted(drifts: Sequence[dict[str, Any]], names: Sequence[str], min_runs: int) -> dict[str, Any] | None:
@@ -607,8 +616,7 @@ def _floors(floors: Sequence[Any], names: Sequence[str]) -> dict[str, Any] | Non
                 f.get("watched_seconds"), dict):
             return False
         return all(isinstance(f["floor"].get(k), dict) and all(
-            isinstance(f["floor"][k].get(x), (int, float)) and not isinstance(f["floor"][k].get(x), bool)
-            and math.isfinite(f["floor"][k][x]) for x in ("mae_pct", "within_target", "windows", "window_seconds"))
+            plausible(f["floor"][k].get(x)) for x in ("mae_pct", "within_target", "windows", "window_seconds"))
             for k in keys)
 
     good = [f for f in floors if ok(f)]
@@ -706,12 +714,13 @@ def backfill_figures(results: Path, vrecs: Sequence[dict[str, Any]]) -> None:
     for rec in vrecs:
         try:
             m = load(rec.get("full_run_id"))["measurements"]
-            rec["epoch_noise_pct"] = epoch_noise_pct(m["epoch_seconds"], m.get("plain_from_epoch"))
+            noise = epoch_noise_pct(m["epoch_seconds"], m.get("plain_from_epoch"))
+            rec["epoch_noise_pct"] = noise if noise is None or plausible(noise) else None
             if usable(rec):
                 probes, full = [load(i) for i in rec["probe_run_ids"]], load(rec.get("full_run_id"))
                 rec["speed_drift"] = speed_drift(probes, full, float(rec["predicted_seconds"]), rec["baselines"])
                 rec["noise_floor"] = noise_floor(probes, full, rec["baselines"])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        except (OSError, ValueError, ArithmeticError, KeyError, TypeError, AttributeError, RecursionError):
             pass  # the runs' records are gone or foreign: the summaries go without these figures
 
 

@@ -180,6 +180,23 @@ def test_dataset_of_garbage_images(tmp_path: Path, capsys: pytest.CaptureFixture
     assert not (tmp_path / "r").exists()
 
 
+def test_impossible_sizes_and_restarts_in_a_record_are_not_used(results: Path) -> None:
+    """A dataset size of Infinity and a restart of 1e308 s (JSON allows both) in the newest record: the report is
+    built, with the assumed dataset size and the default restart, instead of a traceback or an axis of 1e308."""
+    import json
+
+    good = json.loads((results / "20261128T180143Z-cpu-probe-c84d97.json").read_text())
+    rid = "20261130T000000Z-cpu-probe-zzzzzz"
+    odd = {**good, "run_id": rid, "created_at": "2026-11-30T00:00:00Z",
+           "config": {**good["config"], "dataset": {**good["config"]["dataset"], "total_bytes": float("inf")}},
+           "interruption_cost": {"lost_seconds": 10 ** 400, "restart_seconds": 1e308}}
+    (results / f"{rid}.json").write_text(json.dumps(odd))
+    assert main(["report", "--results", str(results)]) == 0
+    md = (results / "report" / "report.md").read_text()
+    assert f"({rid})" in md and "the record has no dataset size" in md
+    assert "median restart" not in md  # the default restart, not 1e308 s
+
+
 def test_a_record_with_a_broken_profile_is_passed_over_not_fatal(results: Path,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """A newer complete record whose profile or epochs were edited into nonsense is named and left out; the
@@ -197,7 +214,15 @@ def test_a_record_with_a_broken_profile_is_passed_over_not_fatal(results: Path,
                         ("20261130T000005Z-cpu-probe-ffffff", {"kind": [1]}),
                         ("20261130T000006Z-cpu-probe-gggggg", {"profile": {**prof, "setup_seconds": -1e5}}),
                         ("20261130T000007Z-cpu-probe-hhhhhh", {"profile": {**prof, "gflops": 1e308}}),
-                        ("20261130T000008Z-cpu-probe-iiiiii", {"config": "x"})):
+                        ("20261130T000008Z-cpu-probe-iiiiii", {"config": "x"}),
+                        # JSON holds Infinity and integers of any length: int(inf) and float(10**400) overflow
+                        ("20261130T000009Z-cpu-probe-jjjjjj", {"profile": {**prof, "imgsz": float("inf")}}),
+                        ("20261130T000010Z-cpu-probe-kkkkkk", {"profile": {**prof, "setup_seconds": 10 ** 400}}),
+                        ("20261130T000011Z-cpu-probe-llllll", {"profile": {**prof, "imgsz": 10 ** 30}}),
+                        ("20261130T000012Z-cpu-probe-mmmmmm", {"profile": {**prof, "host_cpus": 0}}),
+                        ("20261130T000013Z-cpu-probe-nnnnnn", {"profile": {**prof, "mosaic": {
+                            **prof["mosaic"], "batches_observed": float("inf")}}}),
+                        ("20261130T000014Z-cpu-probe-oooooo", {"epochs": 10 ** 30})):
         bad = {**good, "run_id": rid, "created_at": "2026-11-30T00:00:00Z", **change}
         (results / f"{rid}.json").write_text(json.dumps(bad))
     assert main(["report", "--results", str(results)]) == 0
@@ -205,9 +230,13 @@ def test_a_record_with_a_broken_profile_is_passed_over_not_fatal(results: Path,
     assert "20261128T180143Z-cpu-probe-c84d97" in md
     assert "aaaaaa: its profile is unreadable" in md and "bbbbbb: epochs 'fifty'" in md  # named, not hidden
     assert "ffffff: kind [1] is not a probe or full run" in md and "iiiiii: config is a str, not a mapping" in md
-    for rid, words in (("cccccc", "setup_seconds: nan is not a finite number"), ("dddddd", "batch: 0 must be >= 1"),
+    assert "oooooo: epochs 1000000000000000000000000000000 is not a whole number from 0 to 1,000,000" in md
+    for rid, words in (("cccccc", "setup_seconds: nan is not a finite number"),
+                       ("dddddd", "batch: 0 must be from 1 to 1,000,000,000"),
                        ("eeeeee", "mosaic.compute_seconds_per_batch"), ("gggggg", "setup_seconds: -100000.0"),
-                       ("hhhhhh", "gflops: 1e+308")):
+                       ("hhhhhh", "gflops: 1e+308"), ("jjjjjj", "a number too large"),
+                       ("kkkkkk", "a number too large"), ("llllll", "imgsz: 1000000000000000000000000000000 must be"),
+                       ("mmmmmm", "host_cpus: 0 must be from 1"), ("nnnnnn", "a number too large")):
         assert f"{rid}: its profile is unreadable" in md and words in md, rid
     capsys.readouterr()
     for rid, words in (("20261130T000000Z-cpu-probe-aaaaaa", "profile is unreadable"),

@@ -559,6 +559,37 @@ def test_aggregate_over_quiet_runs() -> None:
     assert aggregate(runs[-1:])[0]["quiet"] is None
 
 
+def test_summaries_pass_over_numbers_no_float_can_hold(tmp_path: Path) -> None:
+    """JSON holds Infinity and integers of any length; float() of a 400-digit integer overflows. A validation record
+    with such numbers is left out of what it spoils, and the summary is still printed (no traceback)."""
+    from bench.validate import aggregate, format_aggregate, load_validations, quiet
+
+    big = 10 ** 400
+    good = [vrec(f"v{i}", 1.0, 2.0, 3.0, created=f"2026-11-28T19:0{i}:00Z") for i in range(3)]
+    odd = [vrec("e", 1.0, 2.0, 3.0) | {"error_pct": big},
+           vrec("d", 1.0, 2.0, 3.0, created="2026-11-28T19:05:00Z") | {"speed_drift": {
+               "drift_pct": float("inf"), "adjusted_error_pct": {"probe": 1.0, "first_epoch_x_n": 1.0,
+                                                                 "mean_first_3_x_n": 1.0}}},
+           vrec("q", 1.0, 2.0, 3.0, created="2026-11-28T19:06:00Z") | {"machine_load": {
+               "probes": [{"other_pct": big, "steal_pct": 0.0}], "full_run": {"other_pct": 0.0, "steal_pct": 0.0}}}]
+    groups = aggregate([*good, *odd])
+    assert [g["n"] for g in groups] == [5]  # the 400-digit error is left out; the others count for their errors
+    assert groups[0]["speed_adjusted"] is None  # an infinite drift is not averaged
+    assert quiet(odd[2]) is None and "machine load" not in format_aggregate(groups)
+    # a kept full run whose epochs are 400-digit numbers: the record keeps its own figure, and no traceback
+    runs = tmp_path / "validation" / "records"
+    runs.mkdir(parents=True)
+    (runs / "f1.json").write_text(json.dumps({"config": {"batch": 16}, "measurements": {
+        "wall_seconds": 100.0, "epoch_seconds": [30.0, big, 12.0, 14.0], "events": []}}))
+    rec = vrec("20261128T190000Z-cpu-validate-a", 1.0, 2.0, 3.0) | {
+        "schema_version": 1, "status": "complete", "seconds_per_epoch": {"median": 30.0},
+        "full_run_seconds": {"median": 125.0}, "predicted_seconds": 125.0, "probe_run_ids": ["f1"],
+        "full_run_id": "f1"}
+    (tmp_path / "validation" / f"{rec['run_id']}.json").write_text(json.dumps(rec))
+    vrecs, _ = load_validations(tmp_path)
+    assert len(vrecs) == 1 and vrecs[0]["epoch_noise_pct"] == 4.0
+
+
 def test_older_records_get_their_figures_from_the_runs_records(tmp_path: Path) -> None:
     from bench.review import load
     from bench.validate import load_validations
