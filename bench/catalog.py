@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import UsageError
-from bench.record import replace_files
+from bench.record import read_input, replace_files
 from bench.stats import Range
 
 #: Catalog file format version (1: first version).
@@ -196,7 +196,7 @@ class Catalog:
 def _read_json(path: Path | None, packaged: str, what: str) -> tuple[Any, str]:
     where = str(path) if path is not None else f"bench/{packaged} (packaged)"
     try:
-        text = path.read_text(encoding="utf-8") if path is not None else \
+        text = read_input(path).decode("utf-8") if path is not None else \
             resources.files("bench").joinpath(packaged).read_text(encoding="utf-8")
     except OSError as e:
         raise UsageError(f"{where}: cannot read the {what} ({e.strerror or e})") from e

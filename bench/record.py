@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import secrets
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,10 +182,30 @@ def _lone_surrogate(data: Any) -> bool:
     return False
 
 
+#: Records, catalogs and configs are read whole; a larger file is not one of them.
+MAX_INPUT_BYTES = 256 * 2 ** 20
+
+
+def read_input(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of ``path`` if it is a regular file (a link to one counts) of at most ``limit`` bytes, else
+    OSError with a ``strerror`` saying why: opening a named pipe would wait for a writer, and a device such as
+    /dev/zero never ends."""
+    st = path.stat()
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError(errno.EINVAL, "not a regular file")
+    if st.st_size > limit:
+        raise OSError(errno.EFBIG, f"larger than {limit // 2 ** 20} MiB")
+    with path.open("rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"larger than {limit // 2 ** 20} MiB")
+    return data
+
+
 def read_record(path: Path) -> dict[str, Any]:
     """Read and check one record. Raises UsageError with one line saying what is wrong with the file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_input(path).decode("utf-8")
     except OSError as e:
         raise UsageError(f"{path}: cannot read ({e.strerror})") from None
     except UnicodeDecodeError as e:
@@ -234,7 +256,11 @@ def load_records(directory: Path) -> Loaded:
 def find_record(directory: Path, run_id: str, flag: str = "--run") -> dict[str, Any]:
     """The record whose run_id is ``run_id`` (or a unique prefix of it); errors name ``flag``."""
     p = directory / f"{run_id}.json"
-    if p.exists():
+    try:  # a name too long for the file system, or one that leaves the directory, is no record of it
+        here = "/" not in run_id and "\\" not in run_id and p.exists()
+    except OSError:
+        here = False
+    if here:
         return read_record(p)
     matches = [q for q in iter_record_files(directory) if q.stem.startswith(run_id)]
     if len(matches) == 1:

@@ -54,7 +54,7 @@ from bench.extrapolate import (
 )
 from bench.offline import amp_allowed
 from bench.profile import MAX_SECONDS, Phase, Profile
-from bench.record import Loaded, find_record, load_records, replace_files
+from bench.record import Loaded, find_record, load_records, read_input, replace_files
 from bench.scaling import (
     NoEstimate,
     ScaledProfile,
@@ -184,7 +184,7 @@ def read_config(path: Path | None) -> dict[str, Any]:
         return {}
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_input(path)
     except OSError as e:
         raise UsageError(f"--config {path}: cannot read ({e.strerror or e})") from None
     suffix = path.suffix.lower()

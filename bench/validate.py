@@ -708,7 +708,7 @@ def backfill_figures(results: Path, vrecs: Sequence[dict[str, Any]]) -> None:
     runs = results / "validation" / "records"
 
     def load(run_id: Any) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads((runs / f"{run_id}.json").read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(record.read_input(runs / f"{run_id}.json").decode("utf-8"))
         return data
 
     for rec in vrecs:
@@ -735,7 +735,7 @@ def load_validation_dir(results: Path) -> tuple[list[dict[str, Any]], list[dict[
     skipped: list[str] = []
     for p in record.iter_record_files(results / "validation"):
         try:
-            data = json.loads(p.read_text(encoding="utf-8"))
+            data = json.loads(record.read_input(p).decode("utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             data = None  # read_record below names the problem
         if isinstance(data, dict) and data.get("kind") == "overhead" and "run_id" in data:

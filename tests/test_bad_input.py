@@ -400,3 +400,38 @@ def test_resume_takes_the_original_command_line_and_refuses_other_settings(
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "(only --device and --workers may change): leave out " + words in err[0], err
 
+
+
+def test_pipes_and_devices_are_not_read(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A named pipe among the records would block report forever (opening it waits for a writer), a link to
+    /dev/zero would read until memory ran out: each is named and passed over, and as --config or --catalog
+    refused in one line."""
+    import os
+
+    os.mkfifo(results / "pipe.json")
+    (results / "zero.json").symlink_to("/dev/zero")
+    assert main(["report", "--results", str(results)]) == 0
+    md = (results / "report" / "report.md").read_text()
+    assert "pipe.json: cannot read (not a regular file)" in md and "zero.json: cannot read (not a regular file)" in md
+    os.mkfifo(tmp_path / "c.toml")
+    capsys.readouterr()
+    assert main(["report", "--results", str(results), "--config", str(tmp_path / "c.toml")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().endswith("cannot read (not a regular file)") and err.count("\n") == 1
+    assert main(["prices", "--catalog", str(results / "pipe.json")]) == 2
+    err = capsys.readouterr().err
+    assert "not a regular file" in err and err.count("\n") == 1
+
+
+def test_a_run_id_no_file_can_have_is_no_such_record(results: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A --run of 300 characters gave "File name too long" and exit 1; it is no such record (exit 2), and so is
+    one that names a file outside the results directory."""
+    import json
+
+    capsys.readouterr()
+    assert main(["report", "--results", str(results), "--run", "a" * 300]) == 2
+    assert "no such record in" in capsys.readouterr().err
+    good = json.loads((results / "20261128T180143Z-cpu-probe-c84d97.json").read_text())
+    (results.parent / "outside.json").write_text(json.dumps(good))
+    assert main(["report", "--results", str(results), "--run", "../outside"]) == 2
+    assert "../outside: no such record in" in capsys.readouterr().err
