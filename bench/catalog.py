@@ -18,6 +18,7 @@ This is the only module of the estimate chain that reads files (the two JSON tab
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,7 @@ PRICING_API_REGION = "us-east-1"
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")  # ISO date, or year-month for a monthly bill
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")  # us-east-1, eu-west-1, ap-southeast-2 ...
+_NAME_RE = re.compile(r"ml\.[A-Za-z0-9][A-Za-z0-9.\-]*")  # ml.g4dn.xlarge, ml.p4d.24xlarge
 
 _NO_CREDENTIALS = ("no AWS credentials configured; the shipped catalog (as of {as_of}) stays in use. "
                    "Configure credentials (aws configure) to refresh prices.")
@@ -217,10 +219,41 @@ UNDATED = "undated"
 def _as_date(value: Any, what: str, undated_ok: bool = False) -> str:
     if undated_ok and value == UNDATED:
         return value
-    if not isinstance(value, str) or not _DATE_RE.match(value):
+    if not isinstance(value, str) or not _DATE_RE.match(value) or not _real_date(value):
         raise ValueError(f"{what}: as_of must be a date YYYY-MM-DD (or YYYY-MM)"
                          + (f" or {UNDATED!r}" if undated_ok else "") + f", got {value!r}")
     return value
+
+
+def _real_date(value: str) -> bool:
+    """Is ``value`` (YYYY-MM-DD or YYYY-MM) a date the calendar has (not 2026-13-45)?"""
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(value if len(value) > 7 else value + "-01")
+    except ValueError:
+        return False
+    return True
+
+
+def _whole(d: Mapping[str, Any], key: str, least: int, most: int, name: str) -> int:
+    """``d[key]`` as a whole number from ``least`` to ``most`` (1.5 vCPUs, Infinity or 1e30 GPUs are not)."""
+    v = d[key]
+    if isinstance(v, bool) or not isinstance(v, int) or not least <= v <= most:
+        raise ValueError(f"{name}: {key} must be a whole number from {least} to {most}, got {v!r}"[:160])
+    return v
+
+
+def _amount(d: Mapping[str, Any], key: str, least: float, most: float, name: str) -> float:
+    """``d[key]`` as a finite number from ``least`` to under ``most``."""
+    v = d[key]
+    try:
+        x = float(v) if isinstance(v, int | float) and not isinstance(v, bool) else math.nan
+    except OverflowError:  # an integer too large for a float
+        x = math.inf
+    if not least <= x < most:  # NaN fails too
+        raise ValueError(f"{name}: {key} must be a number from {least:g} to under {most:g}, got {v!r}"[:160])
+    return x
 
 
 def _range(d: Mapping[str, Any]) -> Range:
@@ -241,12 +274,16 @@ def _parse_catalog(data: Any, path: Path | None, at: list[str] | None = None) ->
     families: dict[str, Family] = {}
     at[:] = ["families"]
     for fname, f in data.get("families", {}).items():
-        at[:] = [f"families.{fname}"]
+        at[:] = [f"families.{fname}" if str(fname).isprintable() else f"families.{fname!r}"]
         spot = {}
         for region, s in f.get("spot_discount", {}).items():
             if s["source"] not in sources:
                 raise ValueError(f"family {fname}: spot source {s['source']!r} is not in sources")
-            spot[region] = SpotDiscount(_range(s), str(s["source"]), str(s.get("basis", "")))
+            r = _range(s)
+            if not 0 <= r.low <= r.median <= r.high < 1:
+                raise ValueError(f"family {fname} {region}: spot_discount must be fractions 0 <= low <= median <= "
+                                 f"high < 1 (0.65 is 65% off on-demand), got {r.low:g}, {r.median:g}, {r.high:g}")
+            spot[region] = SpotDiscount(r, str(s["source"]), str(s.get("basis", "")))
         buckets = {region: {ec2: str(b["bucket"]) for ec2, b in types.items()}
                    for region, types in f.get("interruption", {}).items()}
         families[fname] = Family(fname, bool(f["local_nvme"]), spot, buckets)
@@ -254,9 +291,10 @@ def _parse_catalog(data: Any, path: Path | None, at: list[str] | None = None) ->
     raw_instances = data["instances"]
     at[:] = ["instances"]
     for name, d in raw_instances.items():
-        at[:] = [f"instances.{name}"]
-        if not name.startswith("ml."):
-            raise ValueError(f"instance {name!r}: names start with 'ml.'")
+        at[:] = [f"instances.{name}" if name.isprintable() else f"instances.{name!r}"]
+        if not _NAME_RE.fullmatch(name):
+            raise ValueError(f"instance {name!r}: names start with 'ml.' and hold letters, digits, '.' and '-' "
+                             "(ml.g4dn.xlarge)")
         fam = str(d["family"])
         prices = {}
         for region, p in d["prices"].items():
@@ -271,13 +309,13 @@ def _parse_catalog(data: Any, path: Path | None, at: list[str] | None = None) ->
                                    str(p["confidence"]), bool(p.get("derived", False)))
         local_nvme = d.get("local_nvme", families[fam].local_nvme if fam in families else False)
         accel = d["accelerator"]
-        if int(d["vcpus"]) < 1 or int(d["accelerator_count"]) < (0 if accel is None else 1):
-            raise ValueError(f"{name}: vcpus must be >= 1 and accelerator_count >= 1 for a GPU instance (0 without "
-                             f"one); got {d['vcpus']} and {d['accelerator_count']}")
+        vcpus = _whole(d, "vcpus", 1, 10_000, name)
+        count = _whole(d, "accelerator_count", 0 if accel is None else 1, 0 if accel is None else 64, name)
+        memory = _amount({"accelerator_memory_gb": _memory_gb(d)}, "accelerator_memory_gb", 0, 1e5, name)
         instances[name] = Instance(
             name=name, accelerator=None if accel is None else str(accel),
-            accelerator_count=int(d["accelerator_count"]), accelerator_memory_gb=float(_memory_gb(d)),
-            vcpus=int(d["vcpus"]), ram_gib=float(d["ram_gib"]), local_nvme=bool(local_nvme), prices=prices,
+            accelerator_count=count, accelerator_memory_gb=memory,
+            vcpus=vcpus, ram_gib=_amount(d, "ram_gib", 0.5, 1e6, name), local_nvme=bool(local_nvme), prices=prices,
             family=fam)
     at[:] = ["the top level"]
     as_of = _as_date(data["as_of"], "catalog")
@@ -304,7 +342,8 @@ def load_catalog(path: Path | None = None) -> Catalog:
     try:
         return _parse_catalog(data, path, at)
     except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as e:
-        detail = f"missing field {e}" if isinstance(e, KeyError) else str(e)
+        detail = f"missing field {e}" if isinstance(e, KeyError) else (
+            f"a number too large ({e})" if isinstance(e, ArithmeticError) else str(e))
         raise UsageError(f"{where}: not a valid instance catalog: {detail} (in {at[0] if at else 'the file'})") \
             from e
 

@@ -657,6 +657,8 @@ def _quiet(runs: Sequence[dict[str, Any]], names: Sequence[str], min_runs: int) 
 #: The same-device margin a machine's validations support: this quantile of their |error| (the probe's own ranges
 #: are p10-p90, so about 80% of outcomes inside is the same promise).
 MARGIN_QUANTILE = 0.8
+#: ... and never wider than this: a margin of 100% or more takes the low bound to zero or below.
+MAX_MARGIN = 0.9
 
 
 def validated_margin(vrecs: Sequence[dict[str, Any]], machine_id: str | None, device: str
@@ -685,6 +687,10 @@ def margin_for(results: Path, machine_id: str | None, device: str, default: floa
             f"{100 * m['margin']:.1f}% (worst {m['max_abs_pct']:.1f}%; `bench validate --summary`)")
     if m["margin"] <= default:
         return default, f"margin ±{default:.0%} kept: {what}"
+    if m["margin"] > MAX_MARGIN:
+        return MAX_MARGIN, (f"margin widened to ±{MAX_MARGIN:.0%}, its most (a wider one takes the low bound to zero), "
+                            f"from the default ±{default:.0%}: {what}; estimates on this machine are not to be "
+                            "trusted until it validates better")
     return m["margin"], f"margin widened to ±{m['margin']:.0%} from the default ±{default:.0%}: {what}"
 
 

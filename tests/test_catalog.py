@@ -170,8 +170,20 @@ def _one_instance(usd_per_hour: float = 1.0, **spec: Any) -> dict[str, Any]:
                                                "confidence": "high"}}}}}), "price source 'S9' is not in sources"),
     (json.dumps({"schema": 1, "as_of": "yesterday", "sources": {}, "instances": {}}), "as_of must be a date"),
     (json.dumps(_one_instance(usd_per_hour=1e400)), "usd_per_hour inf must be a number > 0"),
-    (json.dumps(_one_instance(vcpus=0)), "vcpus must be >= 1"),
-    (json.dumps(_one_instance(accelerator="T4", accelerator_count=0)), "accelerator_count >= 1 for a GPU"),
+    (json.dumps(_one_instance(vcpus=0)), "vcpus must be a whole number from 1 to 10000, got 0"),
+    (json.dumps(_one_instance(accelerator="T4", accelerator_count=0)),
+     "accelerator_count must be a whole number from 1 to 64, got 0"),
+    # found by a review: each loaded, then crashed the report or priced nonsense
+    (json.dumps(_one_instance(vcpus=1.5)), "vcpus must be a whole number from 1 to 10000, got 1.5"),
+    (json.dumps(_one_instance(accelerator="T4", accelerator_count=1e30)), "accelerator_count must be a whole number"),
+    (json.dumps(_one_instance(vcpus=float("inf"))), "vcpus must be a whole number from 1 to 10000, got inf"),
+    (json.dumps(_one_instance(ram_gib=-4)), "ram_gib must be a number from 0.5 to under 1e+06, got -4"),
+    (json.dumps(_one_instance(ram_gib=float("nan"))), "ram_gib must be a number"),
+    (json.dumps(_one_instance(accelerator_memory_gb=10 ** 400)), "accelerator_memory_gb must be a number"),
+    (json.dumps(_one_instance(usd_per_hour=10 ** 400)), "a number too large"),
+    (json.dumps({**_one_instance(), "as_of": "2026-13-45"}), "as_of must be a date YYYY-MM-DD"),
+    (json.dumps({**_one_instance(), "instances": {"ml.x\nlarge": _one_instance()["instances"]["ml.x.large"]}}),
+     "names start with 'ml.' and hold letters, digits"),
 ])
 def test_malformed_file_is_one_usage_error_line(tmp_path: Path, text: str, fragment: str) -> None:
     path = tmp_path / "catalog.json"
@@ -322,7 +334,7 @@ def test_refresh_without_boto3(catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 
 @pytest.mark.parametrize(("change", "words"), [
     (lambda c: c["instances"]["ml.g4dn.xlarge"].update(vcpus="x"),
-     "invalid literal for int() with base 10: 'x' (in instances.ml.g4dn.xlarge)"),
+     "ml.g4dn.xlarge: vcpus must be a whole number from 1 to 10000, got 'x' (in instances.ml.g4dn.xlarge)"),
     (lambda c: c["families"]["g4dn"].update(spot_discount="x"), "(in families.g4dn)"),
     (lambda c: c.update(families="x"), "(in families)"),
     (lambda c: c.update(instances={}), "instances is empty: the catalog lists no instance to price"),
@@ -337,3 +349,19 @@ def test_a_damaged_catalog_says_where(tmp_path: Path, change: Any, words: str) -
     with pytest.raises(UsageError) as e:
         load_catalog(path)
     assert str(e.value).startswith(f"{path}: not a valid instance catalog: ") and words in str(e.value), str(e.value)
+
+
+@pytest.mark.parametrize("discount", [(1.5, 1.4, 1.6), (-0.5, -0.6, -0.4), (0.6, 0.5, 1.0)])
+def test_a_spot_discount_is_a_fraction_off(tmp_path: Path, discount: tuple[float, float, float]) -> None:
+    """A discount of 150% loaded and then broke the report; a negative one priced spot above on-demand."""
+    from importlib import resources
+
+    data = json.loads(resources.files("bench").joinpath("data/instances.json").read_text(encoding="utf-8"))
+    fam = next(f for f in data["families"].values() if f.get("spot_discount"))
+    region = next(iter(fam["spot_discount"]))
+    median, low, high = discount
+    fam["spot_discount"][region] |= {"median": median, "low": low, "high": high}
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(UsageError, match="spot_discount must be fractions 0 <= low <= median <= high < 1"):
+        load_catalog(path)

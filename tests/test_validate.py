@@ -693,6 +693,11 @@ def test_margin_from_this_machines_validations(tmp_path: Path) -> None:
     huge = tmp_path / "huge"
     write_vrecs(huge, [1.0, 2.0, 1e308, float("inf")])
     assert margin_for(huge, "m1", "cpu", 0.05) == (0.05, None)  # two usable: too few
+    # validations that erred by 120% would take the low bound below zero: the margin stops at 90%, and says so
+    wild = tmp_path / "wild"
+    write_vrecs(wild, [120.0, -120.0, 120.0])
+    margin, note = margin_for(wild, "m1", "cpu", 0.05)
+    assert margin == 0.9 and note is not None and "its most" in note and "not to be trusted" in note
 
 
 def test_summary_leaves_out_records_it_cannot_group(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
