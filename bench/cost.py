@@ -114,6 +114,9 @@ _RANGE_FIELDS = {"spot_discount", "interruptions_per_hour", "restart_seconds", "
                  "s3_download_mb_per_s"}
 _BOOL_FIELDS = {"cross_region"}
 _POSITIVE_FIELDS = {"s3_download_mb_per_s", "hours_per_month", "checkpoint_interval_seconds"}
+#: ... and their least values: far below any real figure (a month has 672-744 hours; a download of 1 kB/s; a
+#: checkpoint every millisecond), they keep 5e-324 from dividing the arithmetic and the plots into infinity.
+_LEAST = {"s3_download_mb_per_s": 1e-3, "hours_per_month": 1.0, "checkpoint_interval_seconds": 1e-3}
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,8 @@ def _check_number(name: str, v: float) -> float:
         raise UsageError(f"cost parameter {name}: {v} is not a finite number")
     if name in _POSITIVE_FIELDS and v <= 0:
         raise UsageError(f"cost parameter {name}: must be greater than 0, got {v:g}")
+    if name in _LEAST and v < _LEAST[name]:
+        raise UsageError(f"cost parameter {name}: must be at least {_LEAST[name]:g}, got {v:g}")
     if v < 0:
         raise UsageError(f"cost parameter {name}: must not be negative, got {v:g}")
     if name == "spot_discount" and v >= 1:

@@ -210,6 +210,11 @@ def test_with_overrides(overrides: dict[str, object], expected: dict[str, object
     ({"egress_gb": "lots"}, "expected a number"),
     ({"cross_region": "maybe"}, "expected true or false"),
     ({"storage_months": float("nan")}, "not a finite number"),
+    # found by a review: these divided the arithmetic into infinity and crashed the plots
+    ({"hours_per_month": 5e-324}, "hours_per_month: must be at least 1, got 4.94066e-324"),
+    ({"s3_download_mb_per_s": "5e-324"}, "s3_download_mb_per_s: must be at least 0.001"),
+    ({"checkpoint_interval_seconds": 1e-9}, "must be at least 0.001"),
+    ({"egress_gb": 10 ** 400}, "expected a number"),
 ])
 def test_with_overrides_errors(overrides: dict[str, object], fragment: str) -> None:
     with pytest.raises(UsageError) as err:
