@@ -102,9 +102,49 @@ def load(results: Path) -> Review:
     from bench.validate import backfill_figures, load_validation_dir
 
     out.validation, out.overhead, skipped = load_validation_dir(results)
-    backfill_figures(results, out.validation)
     out.skipped += skipped
+    for name in ("records", "validation", "overhead"):  # the tables read these shapes without asking again
+        kept = []
+        for r in getattr(out, name):
+            if (why := shape_problem(r)) is None:
+                kept.append(r)
+            else:
+                out.skipped.append(f"{r.get('run_id')}: {why}; left out of the review")
+        setattr(out, name, kept)
+    backfill_figures(results, out.validation)
     return out
+
+
+#: The parts of a record the tables read as mappings, and those they read as lists.
+_MAPPINGS = ("fingerprint", "summary", "config", "profile", "estimate", "measurements", "seconds_per_epoch",
+             "full_run_seconds", "terms", "repeat", "baselines", "speed_drift", "noise_floor", "machine_load",
+             "targets", "wall_seconds")
+_LISTS = ("warnings", "probe_run_ids")
+
+
+def shape_problem(rec: Mapping[str, Any]) -> str | None:
+    """Why the review's tables cannot read record ``rec`` (a part that should be a mapping or a list is not, a
+    name that should be text is a list), or None. The records pass bench's own checks; a hand edit can still
+    give them shapes no table expects."""
+    for key in _MAPPINGS:
+        v = rec.get(key)
+        if v is not None and not isinstance(v, Mapping) and not (key == "wall_seconds" and _num(v) is not None):
+            return f"{key} is a {type(v).__name__}, not a mapping"
+    for key in _LISTS:
+        v = rec.get(key)
+        if v is not None and not isinstance(v, list):
+            return f"{key} is a {type(v).__name__}, not a list"
+    cfg = rec.get("config") or {}
+    ds = cfg.get("dataset")
+    if ds is not None and not isinstance(ds, Mapping):
+        return f"config.dataset is a {type(ds).__name__}, not a mapping"
+    counts = (ds or {}).get("counts")
+    if counts is not None and not isinstance(counts, Mapping):
+        return f"config.dataset.counts is a {type(counts).__name__}, not a mapping"
+    for part, v in zip(("model", "imgsz", "batch", "train images", "val images"), config_key(rec), strict=True):
+        if v is not None and not isinstance(v, str | int | float):
+            return f"its {part} is a {type(v).__name__}"
+    return None
 
 
 def skipped_table(skipped: Sequence[str]) -> pd.DataFrame:
@@ -119,9 +159,13 @@ def skipped_table(skipped: Sequence[str]) -> pd.DataFrame:
 
 
 def _num(x: Any) -> float | None:
-    if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
+    if isinstance(x, bool) or not isinstance(x, int | float):
         return None
-    return float(x)
+    try:
+        v = float(x)
+    except OverflowError:  # an integer too large for a float (JSON holds any)
+        return None
+    return v if math.isfinite(v) else None
 
 
 def _round(x: Any, digits: int) -> float | None:

@@ -284,3 +284,57 @@ def test_regression_check_is_a_chain_not_every_pair() -> None:
     pairs = review.compare_pairs([*runs, full])
     assert [(p["older"], p["newer"], p["check"]) for _, p in pairs.iterrows()] == [
         ("r0", "r1", "within ranges"), ("r1", "r2", "regression?"), ("r2", "r3", "within ranges")]
+
+
+@pytest.mark.parametrize(("where", "change", "why"), [
+    (REAL, {"fingerprint": [1]}, "fingerprint is a list, not a mapping"),
+    (REAL, {"summary": [1]}, "summary is a list, not a mapping"),
+    (REAL, {"config": {"dataset": {"counts": "x"}}}, "config.dataset.counts is a str, not a mapping"),
+    (REAL, {"config": {"model": ["x"]}}, "its model is a list"),
+    (VALIDATION, {"warnings": 5}, "warnings is a int, not a list"),
+    (VALIDATION, {"terms": [1]}, "terms is a list, not a mapping"),
+    (VALIDATION, {"repeat": "x"}, "repeat is a str, not a mapping"),
+    (VALIDATION, {"fingerprint": "x"}, "fingerprint is a str, not a mapping"),
+])
+def test_review_leaves_out_records_of_shapes_its_tables_cannot_read(tmp_path: Path, where: str,
+                                                                    change: dict[str, object], why: str) -> None:
+    """Found by a review: each of these made a notebook cell fail (and every later one with it), where `report`
+    passes them over. The record is named in the skipped files; every table the notebook shows is built."""
+    from bench import review
+
+    results = make_results(tmp_path)
+    path = next(p for p in results.rglob(f"{where}.json"))
+    rec = json.loads(path.read_text())
+    for k, v in change.items():
+        rec[k] = (rec.get(k) or {}) | v if isinstance(v, dict) and isinstance(rec.get(k), dict) else v
+    path.write_text(json.dumps(rec))
+    R = review.load(results)
+    assert f"{where}: {why}; left out of the review" in R.skipped
+    assert where not in [r["run_id"] for r in [*R.records, *R.validation]]
+    tables = [review.runs_table(R.records), review.fingerprints_table(R.records), review.invalid_table(R.invalid),
+              review.probe_parts_table(R.runs), review.epoch_parts_table(R.runs), review.skipped_table(R.skipped),
+              review.validation_table(R.validation), review.baselines_table(R.validation),
+              review.validation_summary_table(R.validation), review.terms_table(R.validation),
+              review.overhead_table(R.overhead)]
+    pairs = review.compare_pairs(R.runs)
+    tables += [review.regression_pairs(pairs), review.cross_pairs(pairs)]
+    assert all(t is not None for t in tables)
+
+
+def test_review_reads_numbers_no_float_can_hold(tmp_path: Path) -> None:
+    """A 400-digit integer in a run's range or an overhead figure: shown as n/a, not an OverflowError."""
+    from bench import review
+
+    results = make_results(tmp_path)
+    path = next(p for p in results.rglob(f"{REAL}.json"))
+    rec = json.loads(path.read_text())
+    rec["seconds_per_epoch"] = {"median": 10 ** 400, "low": 1.0, "high": 2.0}
+    path.write_text(json.dumps(rec))
+    opath = next(p for p in results.rglob(f"{OVERHEAD}.json"))
+    o = json.loads(opath.read_text())
+    o["callback_share_median"] = 10 ** 400
+    opath.write_text(json.dumps(o))
+    R = review.load(results)
+    runs = review.runs_table(R.records).set_index("run_id")
+    assert runs.loc[REAL, "s/epoch [range]"] == "n/a"
+    assert review.overhead_table(R.overhead) is not None
