@@ -239,9 +239,10 @@ def _real_date(value: str) -> bool:
 def _whole(d: Mapping[str, Any], key: str, least: int, most: int, name: str) -> int:
     """``d[key]`` as a whole number from ``least`` to ``most`` (1.5 vCPUs, Infinity or 1e30 GPUs are not)."""
     v = d[key]
-    if isinstance(v, bool) or not isinstance(v, int) or not least <= v <= most:
+    whole = isinstance(v, int) or (isinstance(v, float) and v.is_integer())  # 8.0 is 8; inf and nan are not
+    if isinstance(v, bool) or not whole or not least <= v <= most:
         raise ValueError(f"{name}: {key} must be a whole number from {least} to {most}, got {v!r}"[:160])
-    return v
+    return int(v)
 
 
 def _amount(d: Mapping[str, Any], key: str, least: float, most: float, name: str) -> float:

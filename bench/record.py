@@ -186,13 +186,14 @@ def _lone_surrogate(data: Any) -> bool:
 MAX_INPUT_BYTES = 256 * 2 ** 20
 
 
-def read_input(path: Path, limit: int = MAX_INPUT_BYTES) -> bytes:
+def read_input(path: Path, limit: int = MAX_INPUT_BYTES, *, pipes: bool = False) -> bytes:
     """The bytes of ``path`` if it is a regular file (a link to one counts) of at most ``limit`` bytes, else
     OSError with a ``strerror`` saying why: opening a named pipe would wait for a writer, and a device such as
-    /dev/zero never ends."""
+    /dev/zero never ends. ``pipes``: a pipe is read too (a file the user names on purpose, such as
+    ``--config <(...)``), up to ``limit`` bytes."""
     st = path.stat()
-    if not stat.S_ISREG(st.st_mode):
-        raise OSError(errno.EINVAL, "not a regular file")
+    if not (stat.S_ISREG(st.st_mode) or (pipes and stat.S_ISFIFO(st.st_mode))):
+        raise OSError(errno.EINVAL, "not a regular file" + (" or a pipe" if pipes else ""))
     if st.st_size > limit:
         raise OSError(errno.EFBIG, f"larger than {limit // 2 ** 20} MiB")
     with path.open("rb") as f:

@@ -184,7 +184,7 @@ def read_config(path: Path | None) -> dict[str, Any]:
         return {}
     path = Path(path)
     try:
-        raw = read_input(path)
+        raw = read_input(path, pipes=True)  # --config <(...) names a pipe
     except OSError as e:
         raise UsageError(f"--config {path}: cannot read ({e.strerror or e})") from None
     suffix = path.suffix.lower()

@@ -413,11 +413,20 @@ def test_pipes_and_devices_are_not_read(results: Path, tmp_path: Path, capsys: p
     assert main(["report", "--results", str(results)]) == 0
     md = (results / "report" / "report.md").read_text()
     assert "pipe.json: cannot read (not a regular file)" in md and "zero.json: cannot read (not a regular file)" in md
-    os.mkfifo(tmp_path / "c.toml")
     capsys.readouterr()
-    assert main(["report", "--results", str(results), "--config", str(tmp_path / "c.toml")]) == 2
+    assert main(["report", "--results", str(results), "--config", "/dev/zero"]) == 2
     err = capsys.readouterr().err
-    assert err.strip().endswith("cannot read (not a regular file)") and err.count("\n") == 1
+    assert err.strip().endswith("cannot read (not a regular file or a pipe)") and err.count("\n") == 1
+    # a pipe named on purpose is read: --config <(echo ...)
+    import threading
+
+    os.mkfifo(tmp_path / "c.json")
+    writer = threading.Thread(target=lambda: (tmp_path / "c.json").write_text('{"egress_gb": 3}'))
+    writer.start()
+    assert main(["report", "--results", str(results), "--config", str(tmp_path / "c.json")]) == 0
+    writer.join(5)
+    assert "| egress_gb | 3 | GB | **set by the user (--config" in (results / "report" / "report.md").read_text()
+    capsys.readouterr()
     assert main(["prices", "--catalog", str(results / "pipe.json")]) == 2
     err = capsys.readouterr().err
     assert "not a regular file" in err and err.count("\n") == 1

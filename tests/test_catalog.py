@@ -365,3 +365,9 @@ def test_a_spot_discount_is_a_fraction_off(tmp_path: Path, discount: tuple[float
     path.write_text(json.dumps(data))
     with pytest.raises(UsageError, match="spot_discount must be fractions 0 <= low <= median <= high < 1"):
         load_catalog(path)
+
+
+def test_whole_numbers_written_as_floats_still_load(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(_one_instance(vcpus=8.0)))
+    assert load_catalog(path).instances["ml.x.large"].vcpus == 8
