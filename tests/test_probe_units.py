@@ -592,3 +592,22 @@ def test_a_full_disk_while_copying_the_font_names_the_destination(tmp_path: Path
         offline.prepare(tmp_path / "cfg")
     assert e.value.filename == str(tmp_path / "cfg" / "Ultralytics" / "Arial.ttf") and e.value.errno == errno.ENOSPC
     assert list((tmp_path / "cfg" / "Ultralytics").iterdir()) == []  # the half-written copy is gone
+
+
+@pytest.mark.parametrize(("device_type", "fallback", "warned"), [
+    ("mps", "1", True), ("mps", None, False), ("mps", "0", False), ("cpu", "1", False)])
+def test_an_mps_run_with_the_cpu_fallback_says_so(tmp_path: Path, device_type: str, fallback: str | None,
+                                                   warned: bool) -> None:
+    """With PYTORCH_ENABLE_MPS_FALLBACK set, an operator MPS lacks runs on the CPU: the record warns that its
+    times are not MPS alone (the fingerprint holds the variable)."""
+    from bench import run
+    from bench.dataset import DatasetInfo
+
+    res = probe.RunResult(events=[], losses=[], memory={}, wall_seconds=1.0, trainer_epochs=1, plain_from_epoch=1,
+                          workers_used=0, amp_used=False, torch_threads=1, gflops=None, val_batch=4, save_dir="x")
+    info = DatasetInfo(yaml_path=tmp_path / "d.yaml", root=tmp_path, names=("a",), train_images=(tmp_path / "a.jpg",),
+                       val_images=(tmp_path / "b.jpg",), test_images=(), train_bytes=1, val_bytes=1, test_bytes=0)
+    rec = run.assemble(run.RunOptions(results=tmp_path), device_type=device_type, device_name="Apple M4 Pro",
+                       run_id="r", created="2026-12-03T00:00:00Z", info=info, res=res,
+                       fp={"mps_fallback": fallback, "machine_id": None}, kind="probe")
+    assert any("PYTORCH_ENABLE_MPS_FALLBACK is set" in w for w in rec["warnings"]) == warned
