@@ -928,12 +928,13 @@ def _is_float(s: str) -> bool:
 
 
 def _looks_like_image(head: bytes) -> bool:
-    """True when the first bytes carry a known image signature (JPEG/MPO, PNG, BMP, GIF, TIFF/DNG, WebP,
-    HEIC/HEIF/AVIF, JPEG 2000, PFM). Cheap: it catches garbage and truncated-to-nothing files, not every
-    corrupt image (ultralytics' own check decodes and skips those)."""
+    """True when the first bytes carry the signature of a format ultralytics 8.4 trains on (JPEG/MPO, PNG, BMP,
+    TIFF/DNG, WebP, HEIC/HEIF/AVIF, JPEG 2000; not GIF or PFM, which its ``IMG_FORMATS`` leave out, whatever the
+    file's suffix). Cheap: it catches garbage and truncated-to-nothing files, not every corrupt image
+    (ultralytics' own check decodes and skips those)."""
     return (
-        head.startswith((b"\xff\xd8", b"\x89PNG", b"BM", b"GIF8", b"II*\x00", b"MM\x00*", b"\xffO\xffQ",
-                         b"\x00\x00\x00\x0cjP  ", b"Pf", b"PF"))
+        head.startswith((b"\xff\xd8", b"\x89PNG", b"BM", b"II*\x00", b"MM\x00*", b"\xffO\xffQ",
+                         b"\x00\x00\x00\x0cjP  "))
         or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
         or head[4:8] == b"ftyp"
     )
@@ -941,13 +942,13 @@ def _looks_like_image(head: bytes) -> bool:
 
 def _check_split(
     images: Sequence[str], key: str, yaml_path: Path, nc: int, pose_columns: int
-) -> tuple[int, int, int, int]:
+) -> tuple[int, int, int, list[str], int]:
     """Check one split's images (exist, non-empty, an image signature) and labels; return (image bytes, label
-    bytes, unlabeled, not images).
+    bytes, unlabeled, the files that are not images, images with at least one box).
 
     Cost: one stat and two small reads per image; 5,000 images in well under a second on a local disk.
     """
-    img_total = lbl_total = missing = 0
+    img_total = lbl_total = missing = boxed = 0
     not_images: list[str] = []
     for image in images:
         try:
@@ -988,6 +989,7 @@ def _check_split(
         except UnicodeDecodeError:
             raise UsageError(f"label file {label} is not UTF-8 text") from None
         _check_labels(label, text, nc, pose_columns)
+        boxed += bool(text.strip())
     if not_images and len(not_images) == len(images):
         raise UsageError(f"dataset file {yaml_path}: none of the {len(images)} '{key}' images is a readable image "
                          f"file (e.g. {not_images[0]}); check the files, or the suffixes of what '{key}' points to")
@@ -996,7 +998,7 @@ def _check_split(
             f"dataset file {yaml_path}: none of the {len(images)} '{key}' images has a label file; "
             f"for {images[0]} ultralytics reads {label_path(Path(images[0]))} (last /images/ -> /labels/, .txt)"
         )
-    return img_total, lbl_total, missing, len(not_images)
+    return img_total, lbl_total, missing, not_images, boxed
 
 
 def load_dataset(yaml_path: Path) -> DatasetInfo:
@@ -1068,10 +1070,18 @@ def _load_dataset(yaml_path: Path) -> DatasetInfo:
     for key in SPLITS:
         if not found[key]:
             continue
-        sizes[key], lbl_bytes, missing, bad = _check_split(found[key], key, yaml_path, len(names), pose_columns)
+        sizes[key], lbl_bytes, missing, bad, boxed = _check_split(found[key], key, yaml_path, len(names),
+                                                                  pose_columns)
         if bad:
-            warnings.append(f"{yaml_path}: {bad} of {len(found[key])} {key} images are not valid image files; "
-                            "ultralytics will skip them")
+            warnings.append(f"{yaml_path}: {len(bad)} of {len(found[key])} {key} images are not files ultralytics "
+                            f"trains on (e.g. {bad[0]}: no JPEG, PNG, BMP, TIFF, WebP, HEIC or JPEG 2000 signature); "
+                            "ultralytics skips them, and so do the counts here")
+            skip = set(bad)
+            found[key] = [f for f in found[key] if f not in skip]
+        if key == "train" and not boxed:
+            raise UsageError(f"dataset file {yaml_path}: none of the {len(found[key])} train images has a box (every "
+                             "label file is empty or missing): a detector learns nothing from background alone; "
+                             "label some images")
         label_total += lbl_bytes
         unlabeled += missing
         if missing:

@@ -482,43 +482,48 @@ class RunResult:
     clear_memory: list[list[float]] | None = None  # [start, seconds] of each call of ultralytics' _clear_memory
 
 
-def build_mirror(info: DatasetInfo, dest: Path, train_n: int, val_n: int) -> Path:
-    """A private YOLO dataset of symbolic links to the first images of each split (and their labels).
+def build_mirror(info: DatasetInfo, dest: Path, train_n: int | None = None, val_n: int | None = None) -> Path:
+    """A private YOLO dataset of symbolic links to ``train_n`` and ``val_n`` images of each split (all when None)
+    and their labels; returns its data.yaml.
 
-    The probe trains on it so that ultralytics' label cache is written here, never into the user's dataset,
-    and so that scanning it takes a moment, not a minute. Returns the mirror's data.yaml."""
+    Every run trains on one, the probe on a few batches' worth, a full run on all: ultralytics writes its label
+    cache (``labels/*.cache``) beside the labels it reads, so here, never into the user's dataset; and for a
+    probe, scanning it takes a moment, not a minute. A probe's images are spread evenly over the split, not its
+    first ones, so that a split sorted by scene or class (or with its background images first) is seen as it is.
+    The links are named by number (``000012.jpg``): a long file name with a prefix could pass the file system's
+    limit. The mirror's yaml keeps the user's other keys (``kpt_shape``, ``channels``...), which change how
+    ultralytics reads the labels; ``path`` is the mirror and ``download`` is left out (this benchmark never
+    downloads)."""
     import yaml
 
-    for split, files in (("train", info.train_images[:train_n]), ("val", info.val_images[:val_n])):
+    extra: dict[str, Any] = {}
+    if info.synthetic is None:
+        user = yaml.safe_load(info.yaml_path.read_text(encoding="utf-8-sig"))
+        if isinstance(user, dict):
+            extra = {k: v for k, v in user.items()
+                     if k not in {"path", "train", "val", "validation", "test", "download", "names", "nc"}}
+    for split, files in (("train", spread(info.train_images, train_n)), ("val", spread(info.val_images, val_n))):
         (dest / "images" / split).mkdir(parents=True, exist_ok=True)
         (dest / "labels" / split).mkdir(parents=True, exist_ok=True)
         for i, img in enumerate(files):
-            name = f"{i:06d}_{img.name}"
+            name = f"{i:06d}{img.suffix}"
             _link(img.resolve(), dest / "images" / split / name)
             lab = label_path(img)
             if lab.exists():
-                _link(lab.resolve(), dest / "labels" / split / (Path(name).stem + ".txt"))
-    data = {"path": str(dest.resolve()), "train": "images/train", "val": "images/val",
+                _link(lab.resolve(), dest / "labels" / split / f"{i:06d}.txt")
+    data = {**extra, "path": str(dest.resolve()), "train": "images/train", "val": "images/val",
             "names": dict(enumerate(info.names))}
     yml = dest / "data.yaml"
     yml.write_text(yaml.safe_dump(data, sort_keys=False))
     return yml
 
 
-def resolved_yaml(info: DatasetInfo, dest: Path) -> Path:
-    """A copy of the user's data.yaml with an absolute ``path:`` and no ``download:`` key, for a full run.
-
-    ultralytics resolves a relative ``path:`` against the current directory or its own datasets folder, not
-    the yaml's folder as we (and most users) read it; and it would run a ``download:`` script."""
-    import yaml
-
-    data = yaml.safe_load(info.yaml_path.read_text())
-    data["path"] = str(info.root.resolve())
-    data.pop("download", None)
-    dest.mkdir(parents=True, exist_ok=True)
-    out = dest / "data.yaml"
-    out.write_text(yaml.safe_dump(data, sort_keys=False))
-    return out
+def spread(files: Sequence[Path], n: int | None) -> Sequence[Path]:
+    """``n`` of ``files`` spread evenly over them, in order (the first always among them); all when ``n`` is None
+    or not smaller."""
+    if n is None or n >= len(files):
+        return files
+    return [files[i * len(files) // n] for i in range(max(0, n))]
 
 
 def _link(src: Path, dst: Path) -> None:
@@ -897,6 +902,10 @@ def failure_message(e: BaseException, device_type: str, config: TrainConfig) -> 
         b = config.batch
         return (f"{device_type} out of memory at batch {b} ({config.model} {config.imgsz}px): this workload does not "
                 f"fit this device; try --batch {max(1, b // 2)}" + (" or a smaller --imgsz" if b == 1 else ""))
+    if "No valid images found" in text:  # ultralytics decoded every image of a split and kept none
+        return ("ultralytics found no usable image in a split of the dataset: each one it decoded was corrupt, "
+                "truncated, smaller than 10 pixels or of a format it does not train on (its log above names each); "
+                "replace those images")
     if "PYTORCH_ENABLE_MPS_FALLBACK" in text:  # torch's message for a missing MPS operator: long, hint at the end
         op = text.split("'")[1] if text.count("'") >= 2 else "an operator"
         return (f"mps cannot run {op} (not implemented for MPS in torch {_torch_version()}): use --device cpu, or set "

@@ -161,7 +161,7 @@ def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=
     if prev is not None:
         data_yaml = save_dir / "data" / "data.yaml"
     elif o.full:
-        data_yaml = probe.resolved_yaml(info, save_dir / "data")
+        data_yaml = probe.build_mirror(info, save_dir / "data")  # all of it, so that its caches stay out of it
     else:
         data_yaml = probe.build_mirror(info, save_dir / "data", train_n=o.batch * probe.MIRROR_TRAIN_BATCHES,
                                        val_n=o.batch * 2 * probe.MIRROR_VAL_BATCHES)

@@ -994,10 +994,10 @@ def run_overhead(opts: Any, pairs: int = 2, log: Callable[[str], None] = lambda 
     device = probe.resolve_device(opts.device)
     run.check_writable(opts.datasets, "--datasets")
     base = opts.results.resolve() / "validation" / "overhead-runs"
-    # the checked, local data.yaml `bench run --full` trains on (never the user's file as it is: ultralytics would
-    # resolve its paths its own way, and download what is missing)
+    # the mirror `bench run --full` trains on (never the user's file as it is: ultralytics would resolve its paths
+    # its own way, download what is missing, and write its label cache into the user's dataset)
     run_id = record.new_run_id(device.type, "overhead")
-    data_yaml = probe.resolved_yaml(run.prepare_dataset(opts, log), base / f"data-{run_id}")
+    data_yaml = probe.build_mirror(run.prepare_dataset(opts, log), base / f"data-{run_id}")
     cfg = run.train_config(opts)
     walls: dict[str, list[float]] = {"instrumented": [], "bare": []}
     callback: list[float] = []

@@ -564,3 +564,59 @@ def test_cache_warning_when_the_whole_dataset_would_not_fit(tmp_path: Path) -> N
     assert cache_warning(info, 320, "disk", free_disk=int(disk) + 1) is None
     assert "disk free" in (cache_warning(info, 320, "disk", free_disk=int(disk) - 1) or "")
     assert cache_warning(info, 320, "false", available_ram=0) is None  # no cache asked: nothing to fit
+
+
+def test_images_ultralytics_does_not_train_on_leave_the_counts(tmp_path: Path) -> None:
+    """A GIF named .jpg passed the signature check, and a split of 8 good and 8 such files counted 16 images
+    where ultralytics trains on 8: the extrapolation read twice too high. Now they are named and left out."""
+    from bench.dataset import load_dataset
+
+    _make(tmp_path, {"train": 4, "val": 2})
+    for i in (1, 3):
+        (tmp_path / "images" / "train" / f"{i}.jpg").write_bytes(b"GIF89a not a jpeg")
+    info = load_dataset(_yaml(tmp_path / "data.yaml", GOOD))
+    assert [p.name for p in info.train_images] == ["0.jpg", "2.jpg"]
+    assert any("2 of 4 train images are not files ultralytics trains on" in w and "1.jpg" in w
+               for w in info.warnings)
+
+
+def test_a_train_split_without_a_box_is_refused(tmp_path: Path) -> None:
+    """Empty label files count as labelled, and ultralytics trains them as background: a train split of nothing
+    else gave a probe whose box loss was 0 throughout, and a record blaming the device."""
+    from bench.dataset import load_dataset
+
+    _make(tmp_path, {"train": 3, "val": 2}, label="")
+    with pytest.raises(UsageError, match=r"none of the 3 train images has a box .*label some images"):
+        load_dataset(_yaml(tmp_path / "data.yaml", GOOD))
+    (tmp_path / "labels" / "train" / "2.txt").write_text("0 0.5 0.5 0.2 0.2\n")  # one box is enough
+    assert len(load_dataset(tmp_path / "data.yaml").train_images) == 3
+
+
+def test_the_mirror_spreads_its_images_keeps_the_users_keys_and_short_names(tmp_path: Path) -> None:
+    """A probe's mirror takes images spread over the split (background images sorted first gave a probe with no
+    box), keeps keys such as kpt_shape that change how ultralytics reads the labels (a pose dataset's probe failed
+    without it), and names its links by number (a 250-character name with a prefix passed the file system's
+    limit)."""
+    import yaml
+
+    from bench.dataset import load_dataset
+    from bench.probe import build_mirror, spread
+
+    assert spread(list(range(10)), 4) == [0, 2, 5, 7] and spread(list(range(3)), 5) == [0, 1, 2]
+    assert spread(list(range(3)), None) == [0, 1, 2]
+    _make(tmp_path / "d", {"train": 8, "val": 2})
+    long = tmp_path / "d" / "images" / "train" / ("x" * 250 + ".jpg")
+    long.write_bytes(b"\xff\xd8 not decoded")
+    (tmp_path / "d" / "labels" / "train" / ("x" * 250 + ".txt")).write_text("0 0.5 0.5 0.2 0.2\n")
+    info = load_dataset(_yaml(tmp_path / "d" / "data.yaml", GOOD + "kpt_shape: [17, 3]\ndownload: echo no\n"))
+    yml = build_mirror(info, tmp_path / "m", train_n=3, val_n=1)
+    data = yaml.safe_load(yml.read_text())
+    assert data["kpt_shape"] == [17, 3] and "download" not in data and data["path"] == str((tmp_path / "m").resolve())
+    linked = sorted((tmp_path / "m" / "images" / "train").iterdir())
+    assert [p.name for p in linked] == ["000000.jpg", "000001.jpg", "000002.jpg"]
+    # 9 images (0-7 and the long name, sorted last): the 1st, 4th and 7th
+    assert [p.resolve().name for p in linked] == ["0.jpg", "3.jpg", "6.jpg"]
+    assert sorted(p.name for p in (tmp_path / "m" / "labels" / "train").iterdir()) == [
+        "000000.txt", "000001.txt", "000002.txt"]
+    full = build_mirror(info, tmp_path / "f")  # a full run's: every image, the long name too
+    assert len(list((full.parent / "images" / "train").iterdir())) == 9

@@ -351,6 +351,10 @@ def test_out_of_memory_is_one_line_that_says_what_to_change() -> None:
     other = ValueError("a bad label\nsecond line")
     assert probe.failure_message(other, "cpu", cfg) == "ValueError: a bad label"
     assert probe.failure_message(ValueError(), "cpu", cfg) == "ValueError"
+    # every image of a split rejected when ultralytics decoded it: the line says why, not the private cache's path
+    none = RuntimeError("No valid images found in /r/runs/x/data/labels/train.cache. Images with incorrectly "
+                        "formatted labels are ignored. See https://docs.ultralytics.com/datasets for dataset guide.")
+    assert probe.failure_message(none, "cpu", cfg).startswith("ultralytics found no usable image in a split")
     # cuBLAS failing to allocate its workspace is running out of memory too (ultralytics treats it so)
     cublas = RuntimeError("CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`")
     assert probe.failure_message(cublas, "cuda", cfg).startswith("cuda out of memory at batch 32")

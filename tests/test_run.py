@@ -150,6 +150,9 @@ def test_full_run_trains_every_epoch(tiny_data: Path, tmp_path: Path, capsys: py
     rec = json.loads(out)
     assert rec["kind"] == "full" and rec["status"] == "complete"
     assert len(rec["measurements"]["epoch_seconds"]) == 3
+    # it trained on a mirror of links, so ultralytics' label cache went there, not into the user's dataset
+    assert not list(tiny_data.parent.rglob("*.cache"))
+    assert list((Path(rec["measurements"]["save_dir"]) / "data").rglob("*.cache"))
     # ultralytics' _clear_memory after each of the 3 epochs was timed, each between an epoch's end and the next
     from bench.timeline import _gap_calls, parse
 
