@@ -18,7 +18,6 @@ This is the only module of the estimate chain that reads files (the two JSON tab
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -29,7 +28,7 @@ from typing import Any
 
 from bench.errors import UsageError
 from bench.record import read_input, replace_files
-from bench.stats import Range
+from bench.stats import Range, as_number
 
 #: Catalog file format version (1: first version).
 CATALOG_SCHEMA = 1
@@ -248,11 +247,8 @@ def _whole(d: Mapping[str, Any], key: str, least: int, most: int, name: str) -> 
 def _amount(d: Mapping[str, Any], key: str, least: float, most: float, name: str) -> float:
     """``d[key]`` as a finite number from ``least`` to under ``most``."""
     v = d[key]
-    try:
-        x = float(v) if isinstance(v, int | float) and not isinstance(v, bool) else math.nan
-    except OverflowError:  # an integer too large for a float
-        x = math.inf
-    if not least <= x < most:  # NaN fails too
+    x = as_number(v, least, most)
+    if x is None:
         raise ValueError(f"{name}: {key} must be a number from {least:g} to under {most:g}, got {v!r}"[:160])
     return x
 

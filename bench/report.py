@@ -64,7 +64,7 @@ from bench.scaling import (
     local_bottleneck,
     scale_profile,
 )
-from bench.stats import ZERO, Range
+from bench.stats import ZERO, Range, as_number
 
 #: Version of report.json (1: first version).
 REPORT_SCHEMA = 1
@@ -326,8 +326,8 @@ def restart_from_records(records: Sequence[Mapping[str, Any]], default: Range,
         ic = rec.get("interruption_cost")
         if not isinstance(ic, Mapping):
             continue
-        v = _plausible(ic.get("restart_seconds"), MAX_SECONDS)
-        if v is not None and _plausible(ic.get("lost_seconds"), MAX_SECONDS) is not None:
+        v = as_number(ic.get("restart_seconds"), 0, MAX_SECONDS)
+        if v is not None and as_number(ic.get("lost_seconds"), 0, MAX_SECONDS) is not None:
             found.append((str(rec.get("run_id")), v))
     if not found:
         return None
@@ -452,18 +452,6 @@ def _short(v: Any) -> str:
     return r if len(r) <= 40 else r[:37] + "..."
 
 
-def _plausible(v: Any, most: float) -> float | None:
-    """``v`` as a float when it is a number from 0 to under ``most``, else None (a bool, a string, NaN, Infinity,
-    an integer too large for a float: a record is input, and JSON holds all of them)."""
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        return None
-    try:
-        x = float(v)
-    except OverflowError:
-        return None
-    return x if math.isfinite(x) and 0 <= x < most else None
-
-
 def _catalog_gpu(rec: Mapping[str, Any], accelerators: dict[str, Accelerator], catalog: Catalog) -> str | None:
     """The catalog accelerator a record was measured on, or None (cpu, mps, a GPU no instance has)."""
     prof = rec.get("profile") or {}
@@ -480,7 +468,7 @@ def _workload(p: Profile) -> tuple[str, int, int]:
 
 def _dataset_bytes(rec: Mapping[str, Any], prof: Profile) -> tuple[int, str | None]:
     ds = (rec.get("config") or {}).get("dataset") or {}
-    total = _plausible(ds.get("total_bytes"), MAX_DATASET_BYTES)
+    total = as_number(ds.get("total_bytes"), 0, MAX_DATASET_BYTES)
     if total is not None:
         return int(total), None
     n = prof.train_images + prof.val_images

@@ -34,6 +34,7 @@ import pandas as pd
 from bench.extrapolate import epoch_parts
 from bench.profile import Profile
 from bench.record import iter_record_files, load_records
+from bench.stats import as_number
 
 RESULTS_ENV = "BENCH_RESULTS"
 VALIDATION_DIR = Path("validation")
@@ -159,13 +160,7 @@ def skipped_table(skipped: Sequence[str]) -> pd.DataFrame:
 
 
 def _num(x: Any) -> float | None:
-    if isinstance(x, bool) or not isinstance(x, int | float):
-        return None
-    try:
-        v = float(x)
-    except OverflowError:  # an integer too large for a float (JSON holds any)
-        return None
-    return v if math.isfinite(v) else None
+    return as_number(x)
 
 
 def _round(x: Any, digits: int) -> float | None:

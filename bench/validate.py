@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +25,7 @@ from typing import Any
 
 from bench import extrapolate, load, record, timeline
 from bench.profile import Profile
-from bench.stats import IQR_WARN_THRESHOLD, iqr, mean, median, quantile, t95
+from bench.stats import IQR_WARN_THRESHOLD, as_number, iqr, mean, median, quantile, t95
 
 #: The default validation workload: a full run of 5.3 to 9 minutes on a 2-core CPU whose probe costs about 11-13% of
 #: it, so the whole validation fits in 12 minutes there. Its shape follows a real run: 16 epochs, the last fifth
@@ -570,12 +569,7 @@ def aggregate(vrecs: Sequence[dict[str, Any]], min_runs: int = AGGREGATE_MIN_RUN
 def plausible(x: Any) -> bool:
     """Is ``x`` a number of the size a time or a percentage in a record can have: not a bool, finite, under 1e9 in
     size? (A record is input: JSON holds 1e308, Infinity and integers too large for a float.)"""
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        return False
-    try:
-        return math.isfinite(float(x)) and abs(float(x)) < 1e9
-    except OverflowError:
-        return False
+    return as_number(x, -1e9, 1e9) is not None
 
 
 def _drift_usable(d: Any, names: Sequence[str]) -> bool:

@@ -69,3 +69,13 @@ def test_bootstrap_mean_of_two_points_spans_them() -> None:
 
 def test_range_product_multiplies_bounds() -> None:
     assert Range(2.0, 1.0, 3.0) * Range(2.0, 1.0, 3.0) == Range(4.0, 1.0, 9.0)
+
+
+def test_as_number_takes_only_finite_numbers_in_range() -> None:
+    from bench.stats import as_number
+
+    assert as_number(3) == 3.0 and as_number(2.5, 0, 3) == 2.5
+    for bad in (True, "3", None, [1], float("nan"), float("inf"), 10 ** 400):
+        assert as_number(bad) is None, bad
+    assert as_number(3.0, 0, 3) is None and as_number(-1, 0) is None  # most is excluded, least included
+    assert as_number(0, 0) == 0.0
