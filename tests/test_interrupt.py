@@ -66,6 +66,42 @@ def test_kill_at_a_random_moment(tiny: Path, tmp_path: Path, seed: int) -> None:
         assert recs[0]["interruption"]["signal"] == sig, seen  # type: ignore[index]
 
 
+# What a stop request that landed inside one of torch's lazy imports leaves behind: a KeyboardInterrupt raised in
+# code run by exec() (dataclasses generate their methods so), caught, and the process ending as bench.cli.leave ends
+# it. Run with -m, as `python -m bench` is: CPython then ends a caught-but-flagged interrupt by SIGINT (status -2).
+_LEAVE = """
+import atexit, pathlib, sys, threading, time
+from bench.cli import leave
+
+out = pathlib.Path(sys.argv[1])
+try:
+    exec("raise KeyboardInterrupt")
+except KeyboardInterrupt:
+    pass
+
+def plot():  # as ultralytics draws its plots: a non-daemon thread, still writing when the run ends
+    time.sleep(0.5)
+    out.joinpath("plot.png").write_bytes(b"x" * 100_000)
+
+threading.Thread(target=plot, daemon=False).start()
+atexit.register(lambda: out.joinpath("atexit").write_text("ran"))
+sys.stdout.write("the summary")  # buffered: a pipe is not a terminal
+leave(int(sys.argv[2]))
+"""
+
+
+@pytest.mark.parametrize("code", [130, 143, 0, 2])
+def test_the_exit_after_a_stop_that_landed_inside_an_import(tmp_path: Path, code: int) -> None:
+    (tmp_path / "leave_check.py").write_text(_LEAVE)
+    p = subprocess.run([sys.executable, "-m", "leave_check", str(tmp_path), str(code)], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == code, p.stderr  # not -2 (SIGINT) nor -6 (an aborted shutdown)
+    assert p.stdout == "the summary"
+    assert (tmp_path / "plot.png").stat().st_size == 100_000  # waited for, whole
+    assert (tmp_path / "atexit").read_text() == "ran"
+    assert "Traceback" not in p.stderr and "Fatal" not in p.stderr
+
+
 def test_a_signal_while_the_record_is_written(tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C after the training, while its record is being written: the write finishes, whole, then the stop is
