@@ -288,7 +288,6 @@ def _rng(d: dict[str, float] | None) -> str:
 def format_summary(rec: dict[str, Any], path: Path) -> str:
     """The one-screen summary at the end of `bench run`."""
     cfg, summ, prof = rec["config"], rec.get("summary") or {}, rec.get("profile") or {}
-    ds = cfg["dataset"]["counts"]
     meas = rec.get("measurements") or {}
     lines = [
         "",
@@ -296,8 +295,8 @@ def format_summary(rec: dict[str, Any], path: Path) -> str:
         + (f" ({rec['invalid_reason']})" if rec.get("invalid_reason") else ""),
         f"  device      {rec['device']}: {rec['device_name']}, {'AMP' if cfg['amp'] else 'FP32'}, "
         f"dataloader workers: {cfg['workers']}, torch threads: {cfg['torch_threads']}",
-        f"  workload    {cfg['model']} {cfg['imgsz']}px batch {cfg['batch']}, {ds['train_images']} train / "
-        f"{ds['val_images']} val images, {rec['epochs']} epochs (last {rec['close_mosaic']} without mosaic)",
+        f"  workload    {cfg['model']} {cfg['imgsz']}px batch {cfg['batch']}, {_images(cfg['dataset'])}, "
+        f"{rec['epochs']} epochs (last {rec['close_mosaic']} without mosaic)",
     ]
     if summ.get("images_per_second"):
         lines.append(f"  throughput  {summ['images_per_second']:.2f} images/s in steady state (data included)")
@@ -491,6 +490,16 @@ def _quiet_interrupts(hook: Any) -> Any:
             return
         hook(u)
     return hook_
+
+
+def _images(dataset: dict[str, Any]) -> str:
+    """"4195 train / 400 val images", less what ultralytics left out as corrupt (bench.run.left_out), if any."""
+    n, gone = dataset["counts"], dataset.get("left_out") or {}
+    text = (f"{n['train_images'] - gone.get('train_images', 0)} train / "
+            f"{n['val_images'] - gone.get('val_images', 0)} val images")
+    if gone:
+        text += f" ({n['train_images']} / {n['val_images']} found, the rest corrupt)"
+    return text
 
 
 def _after_record(e: BaseException) -> str:

@@ -25,6 +25,7 @@ import contextlib
 import gc
 import math
 import os
+import re
 import shutil
 import sys
 import time
@@ -34,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import load
-from bench.dataset import DatasetInfo, label_path
+from bench.dataset import IMG_SUFFIXES, DatasetInfo, label_path
 from bench.errors import Interrupted, UsageError, clear_signal, deferred_signals, interruption, pending_signal
 
 #: Deadlines of the probe's phases, as fractions of the budget measured from the start of the run.
@@ -480,6 +481,8 @@ class RunResult:
     gc_pauses: list[list[float]] | None = None  # GcPauses.pauses: [start, seconds] of each full collection
     optimizer: str | None = None  # the optimizer the trainer built ("auto" resolved: AdamW, MuSGD, ...)
     clear_memory: list[list[float]] | None = None  # [start, seconds] of each call of ultralytics' _clear_memory
+    loaded_images: tuple[int, int] | None = None  # (train, val) images ultralytics kept of the mirror's (not corrupt)
+    left_out_images: dict[str, list[str]] | None = None  # {"train": [...], "val": [...]}: the user's files it left out
 
 
 def build_mirror(info: DatasetInfo, dest: Path, train_n: int | None = None, val_n: int | None = None) -> Path:
@@ -516,6 +519,24 @@ def build_mirror(info: DatasetInfo, dest: Path, train_n: int | None = None, val_
     yml = dest / "data.yaml"
     yml.write_text(yaml.safe_dump(data, sort_keys=False))
     return yml
+
+
+def left_out_of_mirror(dataset: Any) -> list[str]:
+    """The user's images that ultralytics left out of a split it read from a mirror (:func:`build_mirror`), as
+    corrupt: the mirror's numbered links that are not among its ``im_files``, resolved to the files they point to."""
+    files = [Path(f) for f in getattr(dataset, "im_files", None) or []]
+    if not files:
+        return []
+    kept = {f.name for f in files}
+    try:
+        links = [p for p in files[0].parent.iterdir()
+                 if _MIRROR_NAME.fullmatch(p.name) and p.suffix.lower() in IMG_SUFFIXES and p.name not in kept]
+    except OSError:
+        return []
+    return sorted(str(p.resolve()) for p in links)
+
+
+_MIRROR_NAME = re.compile(r"\d{6,}\.[^.]+")  # build_mirror's link names ("000012.jpg"); .npy caches lie beside
 
 
 def spread(files: Sequence[Path], n: int | None) -> Sequence[Path]:
@@ -625,6 +646,9 @@ def run_training(
     def on_pretrain_routine_end(tr: Any) -> None:
         rec.mark("setup_end")
         state["trainer"] = tr
+        state["loaded"] = (len(tr.train_loader.dataset), len(tr.test_loader.dataset))
+        state["left_out"] = {"train": left_out_of_mirror(tr.train_loader.dataset),
+                             "val": left_out_of_mirror(tr.test_loader.dataset)}
         say(f"setup done: {config.model} on {device.name}, {len(tr.train_loader.dataset)} train / "
             f"{len(tr.test_loader.dataset)} val images, batch {tr.batch_size}, "
             f"{tr.train_loader.num_workers} dataloader workers")
@@ -849,6 +873,8 @@ def run_training(
         gc_pauses=pauses.pauses if instrument else None,
         optimizer=str(getattr(getattr(tr, "args", None), "optimizer", "")) or None if tr else None,
         clear_memory=state["clear_memory"] if instrument else None,
+        loaded_images=state.get("loaded"),
+        left_out_images=state.get("left_out"),
     )
 
 

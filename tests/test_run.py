@@ -322,3 +322,86 @@ def test_checkpoint_whole_tells_a_cut_off_or_damaged_file(tmp_path: Path) -> Non
         p.write_bytes(broken)
         assert not checkpoint_whole(p)
     assert not checkpoint_whole(tmp_path / "missing.pt")
+
+
+# ------------------------------------------------------------------ images ultralytics leaves out as corrupt
+def test_usable_images_hand_worked() -> None:
+    from bench.run import usable
+
+    assert usable(4195, 64, 56) == 3671  # 4195 x 56/64 = 3670.6
+    assert usable(24, 24, 18) == 18  # the whole split read: exactly what was kept
+    assert usable(24, 24, 24) == 24 and usable(24, 24, None) == 24 and usable(24, 0, 0) == 24
+
+
+def _info(tmp_path: Path, train: int, val: int) -> Any:
+    from bench.dataset import DatasetInfo
+
+    return DatasetInfo(yaml_path=tmp_path / "d.yaml", root=tmp_path, names=("a",),
+                       train_images=tuple(tmp_path / f"t{i}.jpg" for i in range(train)),
+                       val_images=tuple(tmp_path / f"v{i}.jpg" for i in range(val)), test_images=(), train_bytes=1,
+                       val_bytes=1, test_bytes=0)
+
+
+def test_left_out_estimates_the_whole_split_from_the_probes_sample(tmp_path: Path) -> None:
+    from bench.run import left_out
+
+    files = {"train": [f"/d/bad{i}.jpg" for i in range(8)], "val": []}
+    rec, warning = left_out(_info(tmp_path, 200, 40), (64, 32), (56, 32), "probe", files)
+    assert rec is not None and warning is not None
+    assert rec["train_images"] == 25 and rec["val_images"] == 0  # 200 - round(200 x 56/64)
+    assert rec["seen"] == {"train": [56, 64], "val": [32, 32]} and rec["files"]["train"] == files["train"]
+    # one standard error of the sampled share, finite population: 200 x sqrt(.125 x .875 / 64 x 136/199) = 6.8
+    assert "left out 8 of the 64 train images this probe read as corrupt" in warning
+    assert "/d/bad0.jpg, /d/bad1.jpg, /d/bad2.jpg and 5 more (in the record)" in warning
+    assert warning.endswith("175 ± 7 of 200 train images")
+    # the whole dataset read (a full run, or a probe of a small one): exact, no sampling error
+    rec, warning = left_out(_info(tmp_path, 24, 8), (24, 8), (18, 7), "run", {})
+    assert rec is not None and warning is not None and (rec["train_images"], rec["val_images"]) == (6, 1)
+    assert warning.endswith("the training used 18 train and 7 val images, and so does the estimate")
+    assert "±" not in warning
+    assert left_out(_info(tmp_path, 24, 8), (24, 8), (24, 8), "probe") == (None, None)
+    assert left_out(_info(tmp_path, 24, 8), (24, 8), None, "probe") == (None, None)
+
+
+def test_left_out_of_mirror_names_the_users_files(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from bench import probe
+
+    users = [tmp_path / "data" / f"img{i}.jpg" for i in range(4)]
+    users[0].parent.mkdir()
+    for f in users:
+        f.write_bytes(b"x")
+    mirror = tmp_path / "mirror" / "images" / "train"
+    mirror.mkdir(parents=True)
+    for i, f in enumerate(users):
+        (mirror / f"{i:06d}.jpg").symlink_to(f)
+    (mirror / "000001.npy").write_bytes(b"cache")  # ultralytics' cache=disk files live beside the images
+    kept = SimpleNamespace(im_files=[str(mirror / "000000.jpg"), str(mirror / "000003.jpg")])
+    assert probe.left_out_of_mirror(kept) == [str(users[1]), str(users[2])]
+    assert probe.left_out_of_mirror(SimpleNamespace(im_files=[])) == []
+
+
+@pytest.mark.slow
+def test_a_probe_leaves_out_truncated_images_from_its_estimate(tiny_data: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """6 of 24 train JPEGs cut in half: ultralytics cannot restore them and trains on 18; the estimate is for 18,
+    the record names the 6 files, and the summary says 18 train of 24 found."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(tiny_data.parent, data)
+    yml = data / "data.yaml"
+    yml.write_text("\n".join(f"path: {data}" if line.startswith("path:") else line
+                             for line in tiny_data.read_text().splitlines()) + "\n")
+    cut = sorted((data / "images" / "train").iterdir())[:6]
+    for f in cut:
+        f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])
+    code, out, err = run_cli(["run", *TINY, "--data", str(yml), "--results", str(tmp_path / "r"), "--json"], capsys)
+    assert code == 0, err
+    rec = json.loads(out)
+    gone = rec["config"]["dataset"]["left_out"]
+    assert (gone["train_images"], gone["val_images"]) == (6, 0)
+    assert gone["files"]["train"] == [str(f) for f in cut]
+    assert rec["profile"]["train_images"] == 18 and rec["config"]["dataset"]["counts"]["train_images"] == 24
+    assert "18 train / 8 val images (24 / 8 found, the rest corrupt)" in err
