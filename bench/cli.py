@@ -498,7 +498,8 @@ def _images(dataset: dict[str, Any]) -> str:
     text = (f"{n['train_images'] - gone.get('train_images', 0)} train / "
             f"{n['val_images'] - gone.get('val_images', 0)} val images")
     if gone:
-        text += f" ({n['train_images']} / {n['val_images']} found, the rest corrupt)"
+        text += (f" ({n['train_images']} / {n['val_images']} found, {gone.get('train_images', 0)} / "
+                 f"{gone.get('val_images', 0)} left out as corrupt)")
     return text
 
 
@@ -557,9 +558,11 @@ def leave(code: int) -> NoReturn:
     """End the process with ``code``, what :func:`main` returned, without the interpreter's own shutdown.
 
     Signals are ignored from here on (the work is done and recorded: a late Ctrl-C must not turn the exit into a
-    traceback); the threads still writing are waited for (at most :data:`EXIT_GRACE_SECONDS`), the ``atexit``
-    handlers run (multiprocessing's, which stops loader workers; ``weakref.finalize``'s), stdout and stderr are
-    flushed, then ``os._exit``. bench's own files are closed and whole by then (records are written atomically).
+    traceback); idle thread pools are shut down and the threads still writing waited for (at most
+    :data:`EXIT_GRACE_SECONDS`), the ``atexit`` handlers run (multiprocessing's, which stops loader workers;
+    ``weakref.finalize``'s), stdout and stderr are flushed (stdout that cannot be written, a full disk under
+    ``--json > rec.json``, is said in one line and a success becomes exit 1; a closed pipe, ``| head``, is not an
+    error), then ``os._exit``. bench's own files are closed and whole by then (records are written atomically).
 
     Measured why (Python 3.11, torch 2.14): torch imports modules lazily during a run's setup, and a stop that
     lands inside one of those imports leaves it half done.
@@ -577,18 +580,37 @@ def leave(code: int) -> NoReturn:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    pools = sys.modules.get("concurrent.futures.thread")  # its idle workers wait for the shutdown to wake them
+    if pools is not None:
+        with contextlib.suppress(Exception):
+            pools._python_exit()
     end = time.monotonic() + EXIT_GRACE_SECONDS
     for t in threading.enumerate():
         if t is not threading.current_thread() and not t.daemon:
             t.join(max(0.0, end - time.monotonic()))
     with contextlib.suppress(Exception):
         atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head` stopped reading: nothing to say
+        pass
+    except (OSError, ValueError) as e:  # a full disk under `--json > rec.json`: the output is cut, say so
         with contextlib.suppress(Exception):
-            stream.flush()
+            sys.stderr.write(f"bench: error: the output could not be written: {getattr(e, 'strerror', None) or e}\n")
+        code = code or 1
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
     os._exit(code)
 
 
 def entry() -> NoReturn:
-    """The process's entry point, ``python -m bench`` and the ``bench`` script: :func:`main`, then :func:`leave`."""
-    leave(main())
+    """The process's entry point, ``python -m bench`` and the ``bench`` script: :func:`main`, then :func:`leave`
+    (after a bug's traceback too, exit 1)."""
+    try:
+        code = main()
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    leave(code)

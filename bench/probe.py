@@ -482,6 +482,7 @@ class RunResult:
     optimizer: str | None = None  # the optimizer the trainer built ("auto" resolved: AdamW, MuSGD, ...)
     clear_memory: list[list[float]] | None = None  # [start, seconds] of each call of ultralytics' _clear_memory
     loaded_images: tuple[int, int] | None = None  # (train, val) images ultralytics kept of the mirror's (not corrupt)
+    mirrored_images: tuple[int, int] | None = None  # (train, val) images of the mirror the run read
     left_out_images: dict[str, list[str]] | None = None  # {"train": [...], "val": [...]}: the user's files it left out
 
 
@@ -521,22 +522,36 @@ def build_mirror(info: DatasetInfo, dest: Path, train_n: int | None = None, val_
     return yml
 
 
-def left_out_of_mirror(dataset: Any) -> list[str]:
-    """The user's images that ultralytics left out of a split it read from a mirror (:func:`build_mirror`), as
-    corrupt: the mirror's numbered links that are not among its ``im_files``, resolved to the files they point to."""
+def mirror_split(dataset: Any) -> tuple[int, int, list[str]]:
+    """(kept, read, left out) for one split of a mirror (:func:`build_mirror`) that ultralytics loaded into
+    ``dataset``: the images it kept, the images the mirror holds (its numbered links), and the user's files it
+    left out (it verifies each image and label, and leaves out the corrupt ones: a truncated JPEG it cannot
+    restore, an image PIL cannot read, smaller than 10 px or of a format it does not take, a malformed label).
+    Where the file system had no symbolic links the mirror holds copies, and those are named instead."""
     files = [Path(f) for f in getattr(dataset, "im_files", None) or []]
+    kept = len(files)
     if not files:
-        return []
-    kept = {f.name for f in files}
+        return kept, kept, []
     try:
         links = [p for p in files[0].parent.iterdir()
-                 if _MIRROR_NAME.fullmatch(p.name) and p.suffix.lower() in IMG_SUFFIXES and p.name not in kept]
+                 if _MIRROR_NAME.fullmatch(p.name) and p.suffix.lower() in IMG_SUFFIXES]
     except OSError:
-        return []
-    return sorted(str(p.resolve()) for p in links)
+        return kept, kept, []
+    names = {f.name for f in files}
+    gone = sorted(str(p.resolve()) if p.is_symlink() else str(p) for p in links if p.name not in names)
+    return kept, max(len(links), kept), gone
 
 
 _MIRROR_NAME = re.compile(r"\d{6,}\.[^.]+")  # build_mirror's link names ("000012.jpg"); .npy caches lie beside
+
+
+def usable(found: int, read: int, kept: int | None) -> int:
+    """How many of a split's ``found`` images the training uses, when ultralytics kept ``kept`` of the ``read``
+    ones a run read (:func:`mirror_split`) and left the rest out as corrupt: all when it left none out, else the
+    same share of the split (exact when the run read the whole split)."""
+    if kept is None or read <= 0 or kept >= read:
+        return found
+    return round(found * kept / read)
 
 
 def spread(files: Sequence[Path], n: int | None) -> Sequence[Path]:
@@ -646,9 +661,9 @@ def run_training(
     def on_pretrain_routine_end(tr: Any) -> None:
         rec.mark("setup_end")
         state["trainer"] = tr
-        state["loaded"] = (len(tr.train_loader.dataset), len(tr.test_loader.dataset))
-        state["left_out"] = {"train": left_out_of_mirror(tr.train_loader.dataset),
-                             "val": left_out_of_mirror(tr.test_loader.dataset)}
+        (tk, tn, tgone), (vk, vn, vgone) = (mirror_split(tr.train_loader.dataset),
+                                            mirror_split(tr.test_loader.dataset))
+        state["loaded"], state["mirrored"], state["left_out"] = (tk, vk), (tn, vn), {"train": tgone, "val": vgone}
         say(f"setup done: {config.model} on {device.name}, {len(tr.train_loader.dataset)} train / "
             f"{len(tr.test_loader.dataset)} val images, batch {tr.batch_size}, "
             f"{tr.train_loader.num_workers} dataloader workers")
@@ -874,6 +889,7 @@ def run_training(
         optimizer=str(getattr(getattr(tr, "args", None), "optimizer", "")) or None if tr else None,
         clear_memory=state["clear_memory"] if instrument else None,
         loaded_images=state.get("loaded"),
+        mirrored_images=state.get("mirrored"),
         left_out_images=state.get("left_out"),
     )
 
@@ -899,11 +915,14 @@ def _optimizer_as_full_run(tr: Any, train_images: int, epochs: int) -> None:
     10,000 iterations of ``max(batch, nbs)`` images, else AdamW (engine/trainer.py ``build_optimizer``). The
     probe's mirror and 3 epochs would always give AdamW; this makes the trainer choose for the full run's
     ``ceil(train_images / max(batch, nbs)) x epochs`` iterations instead, so the probe times the same optimizer
-    step (MuSGD adds Newton-Schulz iterations on every conv weight)."""
+    step (MuSGD adds Newton-Schulz iterations on every conv weight). ``train_images``: the images found; the
+    share of them ultralytics left out of the probe's mirror as corrupt is left out of the full run's too."""
     build = tr.build_optimizer
 
     def build_for_full_run(*args: Any, **kwargs: Any) -> Any:
-        kwargs["iterations"] = math.ceil(train_images / max(int(tr.batch_size), int(tr.args.nbs))) * epochs
+        kept, read, _ = mirror_split(getattr(getattr(tr, "train_loader", None), "dataset", None))  # built by now
+        n = usable(train_images, read, kept)
+        kwargs["iterations"] = math.ceil(n / max(int(tr.batch_size), int(tr.args.nbs))) * epochs
         return build(*args[:5], **kwargs)  # iterations is the 6th parameter; ultralytics passes keywords
 
     tr.build_optimizer = build_for_full_run

@@ -158,13 +158,13 @@ def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=
     save_dir = results / "runs" / run_id if prev is None else Path(prev["measurements"]["save_dir"])
     created = record.utc_now()
     cfg = train_config(o)
-    train_n, val_n = (None, None) if o.full else (o.batch * probe.MIRROR_TRAIN_BATCHES,
-                                                  o.batch * 2 * probe.MIRROR_VAL_BATCHES)
-    mirrored = (len(probe.spread(info.train_images, train_n)), len(probe.spread(info.val_images, val_n)))
     if prev is not None:
         data_yaml = save_dir / "data" / "data.yaml"
-    else:  # a full run's mirror is all of the dataset, so that its caches stay out of it
-        data_yaml = probe.build_mirror(info, save_dir / "data", train_n=train_n, val_n=val_n)
+    elif o.full:
+        data_yaml = probe.build_mirror(info, save_dir / "data")  # all of it, so that its caches stay out of it
+    else:
+        data_yaml = probe.build_mirror(info, save_dir / "data", train_n=o.batch * probe.MIRROR_TRAIN_BATCHES,
+                                       val_n=o.batch * 2 * probe.MIRROR_VAL_BATCHES)
     log(f"{kind} run {run_id} on {device.name} ({device.type})"
         + (f", budget {o.budget:.0f}s" if not o.full else f", {o.epochs} epochs"))
     res = probe.run_training(device=device, config=cfg, data_yaml=data_yaml, save_dir=save_dir,
@@ -178,8 +178,7 @@ def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=
     try:
         with deferred_signals():  # a second Ctrl-C must not cut the record in half
             rec = assemble(o, device_type=device.type, device_name=device.name, run_id=run_id, created=created,
-                           info=info, res=res, fp=fingerprint.collect(torch), kind=kind, prev=prev,
-                           mirrored=mirrored)
+                           info=info, res=res, fp=fingerprint.collect(torch), kind=kind, prev=prev)
             if not o.full:
                 with contextlib.suppress(OSError):
                     shutil.rmtree(save_dir / "weights")  # a probe's random-init weights are of no use to anyone
@@ -298,51 +297,45 @@ def interruption_cost(prev: dict[str, Any], res: Any, derived: Any) -> dict[str,
     }
 
 
-def usable(found: int, mirrored: int, loaded: int | None) -> int:
-    """How many of a split's ``found`` images the training uses, when ultralytics kept ``loaded`` of the
-    ``mirrored`` ones the run read and left the rest out as corrupt (a truncated JPEG it cannot restore, an image
-    PIL cannot verify, a malformed label): all when it left none out, else the same share of the split (exact when
-    the run read the whole split)."""
-    if loaded is None or mirrored <= 0 or loaded >= mirrored:
-        return found
-    return round(found * loaded / mirrored)
-
-
 #: How many left-out image paths a record keeps per split, and a warning names.
 LEFT_OUT_KEPT, LEFT_OUT_NAMED = 100, 3
 
 
 def left_out(info: DatasetInfo, mirrored: tuple[int, int] | None, loaded: tuple[int, int] | None, kind: str,
              files: dict[str, list[str]] | None = None) -> tuple[dict[str, Any] | None, str | None]:
-    """What ultralytics left out of the dataset as corrupt (for the record: the images left out, estimated for
-    the whole dataset, and the files it named) and the warning that says so; (None, None) when it kept every
-    image."""
+    """What ultralytics left out of the dataset as corrupt (probe.mirror_split), for the record (the images left
+    out of each split, estimated for the whole split where the run read part of it, and the files it named), and
+    the warning that says so; (None, None) when it kept every image."""
+    from bench.probe import usable
+
     if mirrored is None or loaded is None:
         return None, None
     found = (len(info.train_images), len(info.val_images))
-    use = tuple(usable(f, m, n) for f, m, n in zip(found, mirrored, loaded, strict=True))
+    splits = list(zip(("train", "val"), found, mirrored, loaded, strict=True))
+    use = tuple(usable(f, m, n) for _, f, m, n in splits)
     if use == found:
         return None, None
     files = files or {}
-    dropped = [(split, m - n, m) for split, m, n in zip(("train", "val"), mirrored, loaded, strict=True) if n < m]
-    whole = all(m == f for m, f in zip(mirrored, found, strict=True))
-    seen = " and ".join(f"{d} of the {m} {split} images" for split, d, m in dropped)
-    seen += ("" if whole else f" this {'probe' if kind == 'probe' else 'run'} read") + " as corrupt (an image it " \
-        "cannot read or restore, or a malformed label)"
+    run = "probe" if kind == "probe" else "run"
+    parts = []
+    for split, f, m, n in splits:
+        if n >= m:
+            continue
+        if m >= f:
+            parts.append(f"{m - n} of the {f} {split} images (so {split} uses {n})")
+        else:  # a sample of the split: the same share of the rest, give or take the sample's error
+            parts.append(f"{m - n} of the {m} {split} images this {run} read (so {split} uses an estimated "
+                         f"{usable(f, m, n)}{_sampling_error(f, m, n)} of {f}, the same share)")
     named = [f for split in ("train", "val") for f in files.get(split, [])]
-    if named:
-        more = len(named) - LEFT_OUT_NAMED
-        seen += ": " + ", ".join(named[:LEFT_OUT_NAMED]) + (f" and {more} more (in the record)" if more > 0 else "")
-    if whole:
-        then = f"the training used {use[0]} train and {use[1]} val images, and so does the estimate"
-    else:
-        then = ("the estimate assumes the same share of the whole dataset is left out: " + " and ".join(
-            f"{u}{_sampling_error(f, m, n)} of {f} {split} images"
-            for split, u, f, m, n in zip(("train", "val"), use, found, mirrored, loaded, strict=True) if u != f))
+    more = len(named) - LEFT_OUT_NAMED
+    which = (": " + ", ".join(named[:LEFT_OUT_NAMED]) + (f" and {more} more (in the record)" if more > 0 else "")
+             if named else "")
     rec = {"train_images": found[0] - use[0], "val_images": found[1] - use[1],
            "seen": {"train": [loaded[0], mirrored[0]], "val": [loaded[1], mirrored[1]]},
            "files": {split: files.get(split, [])[:LEFT_OUT_KEPT] for split in ("train", "val")}}
-    return rec, f"ultralytics left out {seen}; {then}"
+    return rec, (f"ultralytics left out {' and '.join(parts)} as corrupt (an image it cannot read or restore, "
+                 f"smaller than 10 px or of a format it does not take, or a malformed label){which}; the estimate "
+                 f"counts only the images it uses")
 
 
 def _sampling_error(found: int, read: int, kept: int) -> str:
@@ -356,14 +349,13 @@ def _sampling_error(found: int, read: int, kept: int) -> str:
 
 
 def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, created: str, info: DatasetInfo,
-             res: Any, fp: dict[str, Any], kind: str, prev: dict[str, Any] | None = None,
-             mirrored: tuple[int, int] | None = None) -> dict[str, Any]:
-    """The record of one run (see bench.record for the schema). ``mirrored``: the train and val images of the
-    mirror the run trained on (probe.build_mirror)."""
+             res: Any, fp: dict[str, Any], kind: str, prev: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The record of one run (see bench.record for the schema)."""
     from bench import probe, timeline
 
     warnings: list[str] = list(info.warnings)
-    dropped, dropped_warning = left_out(info, mirrored, getattr(res, "loaded_images", None), kind,
+    dropped, dropped_warning = left_out(info, getattr(res, "mirrored_images", None),
+                                        getattr(res, "loaded_images", None), kind,
                                         getattr(res, "left_out_images", None))
     if dropped_warning:
         warnings.append(dropped_warning)

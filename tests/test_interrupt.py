@@ -5,6 +5,7 @@ generations never clobber each other. Real processes, tiny trainings (slow)."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import subprocess
@@ -84,6 +85,8 @@ def plot():  # as ultralytics draws its plots: a non-daemon thread, still writin
     out.joinpath("plot.png").write_bytes(b"x" * 100_000)
 
 threading.Thread(target=plot, daemon=False).start()
+from concurrent.futures import ThreadPoolExecutor
+ThreadPoolExecutor(2).submit(time.sleep, 0.1)  # an idle pool, never shut down: must not hold the exit
 atexit.register(lambda: out.joinpath("atexit").write_text("ran"))
 sys.stdout.write("the summary")  # buffered: a pipe is not a terminal
 leave(int(sys.argv[2]))
@@ -93,13 +96,31 @@ leave(int(sys.argv[2]))
 @pytest.mark.parametrize("code", [130, 143, 0, 2])
 def test_the_exit_after_a_stop_that_landed_inside_an_import(tmp_path: Path, code: int) -> None:
     (tmp_path / "leave_check.py").write_text(_LEAVE)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout buffered, as it is in a pipe
+    t = time.perf_counter()
     p = subprocess.run([sys.executable, "-m", "leave_check", str(tmp_path), str(code)], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert time.perf_counter() - t < 15  # the idle pool did not hold it for EXIT_GRACE_SECONDS
     assert p.returncode == code, p.stderr  # not -2 (SIGINT) nor -6 (an aborted shutdown)
     assert p.stdout == "the summary"
     assert (tmp_path / "plot.png").stat().st_size == 100_000  # waited for, whole
     assert (tmp_path / "atexit").read_text() == "ran"
     assert "Traceback" not in p.stderr and "Fatal" not in p.stderr
+
+
+def test_output_that_cannot_be_written_is_an_error_not_a_success(tmp_path: Path) -> None:
+    """stdout on a full disk (/dev/full): one line and exit 1, where the interpreter's shutdown used to say it with
+    a traceback-like "Exception ignored" and exit 120; a reader that stops early (`| head`) is no error."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if Path("/dev/full").exists():
+        with open("/dev/full", "w") as full:
+            p = subprocess.run([sys.executable, "-m", "bench", "prices"], stdout=full, stderr=subprocess.PIPE,
+                               text=True, timeout=120, env=env)
+        assert p.returncode == 1
+        assert p.stderr.strip() == "bench: error: the output could not be written: No space left on device"
+    head = subprocess.run(f"{sys.executable} -m bench prices | head -1", shell=True, capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert head.stdout.startswith("SageMaker") and head.stderr == ""
 
 
 def test_a_signal_while_the_record_is_written(tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],

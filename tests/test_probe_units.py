@@ -419,12 +419,12 @@ def test_a_stop_request_waits_for_the_checkpoint_to_be_whole(tmp_path: Path) -> 
         signal.signal(signal.SIGTERM, old)
 
 
-def test_the_probe_builds_the_optimizer_the_full_run_would_get() -> None:
+def test_the_probe_builds_the_optimizer_the_full_run_would_get(tmp_path: Path) -> None:
     """ultralytics' optimizer=auto picks MuSGD above 10,000 iterations of max(batch, nbs) images, else AdamW; the
     probe's mirror of 256 images and 3 epochs would always give AdamW."""
     from types import SimpleNamespace
 
-    def choose(train_images: int, epochs: int, batch: int = 16) -> tuple[int, str]:
+    def choose(train_images: int, epochs: int, batch: int = 16, loader: Any = None) -> tuple[int, str]:
         seen: dict[str, Any] = {}
 
         def build_optimizer(model: Any = None, name: str = "auto", lr: float = 0.001, momentum: float = 0.9,
@@ -432,7 +432,8 @@ def test_the_probe_builds_the_optimizer_the_full_run_would_get() -> None:
             seen["iterations"] = iterations
             return "MuSGD" if iterations > 10000 else "AdamW"  # ultralytics' rule for name="auto"
 
-        tr = SimpleNamespace(batch_size=batch, args=SimpleNamespace(nbs=64), build_optimizer=build_optimizer)
+        tr = SimpleNamespace(batch_size=batch, args=SimpleNamespace(nbs=64), build_optimizer=build_optimizer,
+                             train_loader=loader)
         probe._optimizer_as_full_run(tr, train_images, epochs)
         # as ultralytics' _setup_train calls it, with the probe's own 256 images x 3 epochs: ceil(256 / 64) x 3 = 12
         name = tr.build_optimizer(model=None, name="auto", lr=0.01, momentum=0.937, decay=5e-4, iterations=12)
@@ -442,6 +443,14 @@ def test_the_probe_builds_the_optimizer_the_full_run_would_get() -> None:
     assert choose(12_800, 50) == (200 * 50, "AdamW")  # 10,000 exactly is not above it
     assert choose(12_801, 50) == (201 * 50, "MuSGD")
     assert choose(4195, 50, batch=128) == (33 * 50, "AdamW")  # max(batch, nbs) images per iteration
+    # ultralytics left 8 of the mirror's 64 images out as corrupt: the full run will leave out the same share,
+    # round(12,801 x 56/64) = 11,201 images, ceil(11,201 / 64) = 176 iterations an epoch
+    mirror = tmp_path / "images" / "train"
+    mirror.mkdir(parents=True)
+    for i in range(64):
+        (mirror / f"{i:06d}.jpg").write_bytes(b"x")
+    kept = SimpleNamespace(dataset=SimpleNamespace(im_files=[str(mirror / f"{i:06d}.jpg") for i in range(56)]))
+    assert choose(12_801, 50, loader=kept) == (176 * 50, "AdamW")
 
 
 def test_own_time_leaves_out_the_wait_for_the_device() -> None:

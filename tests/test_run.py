@@ -326,7 +326,7 @@ def test_checkpoint_whole_tells_a_cut_off_or_damaged_file(tmp_path: Path) -> Non
 
 # ------------------------------------------------------------------ images ultralytics leaves out as corrupt
 def test_usable_images_hand_worked() -> None:
-    from bench.run import usable
+    from bench.probe import usable
 
     assert usable(4195, 64, 56) == 3671  # 4195 x 56/64 = 3670.6
     assert usable(24, 24, 18) == 18  # the whole split read: exactly what was kept
@@ -345,25 +345,24 @@ def _info(tmp_path: Path, train: int, val: int) -> Any:
 def test_left_out_estimates_the_whole_split_from_the_probes_sample(tmp_path: Path) -> None:
     from bench.run import left_out
 
-    files = {"train": [f"/d/bad{i}.jpg" for i in range(8)], "val": []}
-    rec, warning = left_out(_info(tmp_path, 200, 40), (64, 32), (56, 32), "probe", files)
+    files = {"train": [f"/d/bad{i}.jpg" for i in range(8)], "val": ["/d/v.jpg"]}
+    # train: a sample of 64 of 200 read; val: all 32 read
+    rec, warning = left_out(_info(tmp_path, 200, 32), (64, 32), (56, 31), "probe", files)
     assert rec is not None and warning is not None
-    assert rec["train_images"] == 25 and rec["val_images"] == 0  # 200 - round(200 x 56/64)
-    assert rec["seen"] == {"train": [56, 64], "val": [32, 32]} and rec["files"]["train"] == files["train"]
+    assert rec["train_images"] == 25 and rec["val_images"] == 1  # 200 - round(200 x 56/64); val exact
+    assert rec["seen"] == {"train": [56, 64], "val": [31, 32]} and rec["files"] == files
     # one standard error of the sampled share, finite population: 200 x sqrt(.125 x .875 / 64 x 136/199) = 6.8
-    assert "left out 8 of the 64 train images this probe read as corrupt" in warning
-    assert "/d/bad0.jpg, /d/bad1.jpg, /d/bad2.jpg and 5 more (in the record)" in warning
-    assert warning.endswith("175 ± 7 of 200 train images")
-    # the whole dataset read (a full run, or a probe of a small one): exact, no sampling error
-    rec, warning = left_out(_info(tmp_path, 24, 8), (24, 8), (18, 7), "run", {})
-    assert rec is not None and warning is not None and (rec["train_images"], rec["val_images"]) == (6, 1)
-    assert warning.endswith("the training used 18 train and 7 val images, and so does the estimate")
-    assert "±" not in warning
+    assert ("left out 8 of the 64 train images this probe read (so train uses an estimated 175 ± 7 of 200, the "
+            "same share) and 1 of the 32 val images (so val uses 31) as corrupt") in warning
+    assert "/d/bad0.jpg, /d/bad1.jpg, /d/bad2.jpg and 6 more (in the record)" in warning
+    rec, warning = left_out(_info(tmp_path, 24, 8), (24, 8), (18, 8), "run", {})
+    assert rec is not None and warning is not None and (rec["train_images"], rec["val_images"]) == (6, 0)
+    assert "left out 6 of the 24 train images (so train uses 18) as corrupt" in warning and "±" not in warning
     assert left_out(_info(tmp_path, 24, 8), (24, 8), (24, 8), "probe") == (None, None)
     assert left_out(_info(tmp_path, 24, 8), (24, 8), None, "probe") == (None, None)
 
 
-def test_left_out_of_mirror_names_the_users_files(tmp_path: Path) -> None:
+def test_mirror_split_counts_and_names_the_users_files(tmp_path: Path) -> None:
     from types import SimpleNamespace
 
     from bench import probe
@@ -378,8 +377,10 @@ def test_left_out_of_mirror_names_the_users_files(tmp_path: Path) -> None:
         (mirror / f"{i:06d}.jpg").symlink_to(f)
     (mirror / "000001.npy").write_bytes(b"cache")  # ultralytics' cache=disk files live beside the images
     kept = SimpleNamespace(im_files=[str(mirror / "000000.jpg"), str(mirror / "000003.jpg")])
-    assert probe.left_out_of_mirror(kept) == [str(users[1]), str(users[2])]
-    assert probe.left_out_of_mirror(SimpleNamespace(im_files=[])) == []
+    assert probe.mirror_split(kept) == (2, 4, [str(users[1]), str(users[2])])
+    assert probe.mirror_split(SimpleNamespace(im_files=[])) == (0, 0, [])
+    # not a mirror (no numbered links): nothing is known to be left out
+    assert probe.mirror_split(SimpleNamespace(im_files=[str(users[0])])) == (1, 1, [])
 
 
 @pytest.mark.slow
@@ -404,4 +405,4 @@ def test_a_probe_leaves_out_truncated_images_from_its_estimate(tiny_data: Path, 
     assert (gone["train_images"], gone["val_images"]) == (6, 0)
     assert gone["files"]["train"] == [str(f) for f in cut]
     assert rec["profile"]["train_images"] == 18 and rec["config"]["dataset"]["counts"]["train_images"] == 24
-    assert "18 train / 8 val images (24 / 8 found, the rest corrupt)" in err
+    assert "18 train / 8 val images (24 / 8 found, 6 / 0 left out as corrupt)" in err
