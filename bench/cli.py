@@ -605,7 +605,10 @@ def leave(code: int) -> NoReturn:
 
 def entry() -> NoReturn:
     """The process's entry point, ``python -m bench`` and the ``bench`` script: :func:`main`, then :func:`leave`
-    (after a bug's traceback too, exit 1)."""
+    (after a bug's traceback too, exit 1). Signals are ignored outside :func:`main` (it installs its handlers and
+    puts these back): a stop between its end and :func:`leave` would otherwise end the process unflushed."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         code = main()
     except Exception:

@@ -60,6 +60,9 @@ def prepare(config_dir: Path) -> dict[str, str]:
                 except OSError as e:  # name where it was going (a full disk), not the font it came from
                     tmp.unlink(missing_ok=True)
                     raise OSError(e.errno, e.strerror, str(dst)) from None
+                except BaseException:  # a stop request mid-copy: no half-written file left behind
+                    tmp.unlink(missing_ok=True)
+                    raise
     return env
 
 

@@ -57,9 +57,17 @@ def utc_now() -> str:
 
 
 def new_run_id(device_type: str, kind: str = "probe") -> str:
-    """``20261128T181500Z-cpu-probe-3f9a1c``: sortable by time, unique (random suffix), safe as a file name."""
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{device_type}-{kind}-{secrets.token_hex(3)}"
+    """``20261128T181500Z-cpu-probe-3f9a1c``: sortable by time, unique (random suffix, drawn again if this process
+    issued it before: 24 random bits meet by chance once in about 1,000 sets of 200 ids), safe as a file name."""
+    while True:
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        run_id = f"{stamp}-{device_type}-{kind}-{secrets.token_hex(3)}"
+        if run_id not in _issued:
+            _issued.add(run_id)
+            return run_id
+
+
+_issued: set[str] = set()
 
 
 def _stage(path: Path, data: bytes) -> Path:

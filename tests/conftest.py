@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import os
+import atexit
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from bench import offline
 from bench.profile import Phase, Profile
 from bench.stats import Range
 
-# keep ultralytics (imported by the slow tests) out of the home directory and offline
-os.environ.setdefault("YOLO_OFFLINE", "1")
+# ultralytics, imported in this process by some tests before any run's own offline.prepare(), reads its settings
+# directory and online flag at import: set them first, as bench does, so that it stays offline and out of the home
+# directory, and finds its font without trying to download it
+_ULTRALYTICS_DIR = Path(tempfile.mkdtemp(prefix="bench-tests-ultralytics-"))
+atexit.register(shutil.rmtree, _ULTRALYTICS_DIR, True)
+offline.prepare(_ULTRALYTICS_DIR)
 
 
 def r(x: float, rel: float = 0.0) -> Range:

@@ -114,12 +114,12 @@ def test_output_that_cannot_be_written_is_an_error_not_a_success(tmp_path: Path)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     if Path("/dev/full").exists():
         with open("/dev/full", "w") as full:
-            p = subprocess.run([sys.executable, "-m", "bench", "prices"], stdout=full, stderr=subprocess.PIPE,
-                               text=True, timeout=120, env=env)
+            p = subprocess.run([sys.executable, "-m", "bench", "prices", "--results", str(tmp_path)], stdout=full,
+                               stderr=subprocess.PIPE, text=True, timeout=120, env=env)
         assert p.returncode == 1
         assert p.stderr.strip() == "bench: error: the output could not be written: No space left on device"
-    head = subprocess.run(f"{sys.executable} -m bench prices | head -1", shell=True, capture_output=True, text=True,
-                          timeout=120, env=env)
+    head = subprocess.run(f"{sys.executable} -m bench prices --results {tmp_path} | head -1", shell=True,
+                          capture_output=True, text=True, timeout=120, env=env)
     assert head.stdout.startswith("SageMaker") and head.stderr == ""
 
 
@@ -223,9 +223,9 @@ def test_killed_full_run_resumes_to_the_right_number_of_epochs(tiny: Path, tmp_p
     # landing between the two (seen in CI on a slow machine) leaves that epoch's row twice: the resumed run trains
     # it again.
     assert sorted(set(logged)) == [1, 2, 3, 4, 5] and len(logged) - len(set(logged)) <= 1, seen
-    # killed in epoch 3 (or, rarely, just before epoch 2's or just after epoch 3's checkpoint): the checkpoint
-    # ultralytics resumed from decides, and the log agrees with it
-    assert cost["epochs_before"] in (1, 2, 3), seen
+    # killed in epoch 3 (or, rarely, just before epoch 2's or after epoch 3's checkpoint; on a faster machine the
+    # 0.3 s can reach into epoch 4): the checkpoint ultralytics resumed from decides, and the log agrees with it
+    assert cost["epochs_before"] in (1, 2, 3, 4), seen
     redone = [e for e in set(logged) if logged.count(e) > 1]
     if redone:
         assert cost["epochs_before"] == redone[0] - 1, seen

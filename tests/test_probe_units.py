@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bench import probe
-from bench.errors import UsageError
+from bench.errors import Interrupted, UsageError
 
 
 def test_recorder_syncs_before_every_clock_read() -> None:
@@ -605,6 +605,29 @@ def test_a_full_disk_while_copying_the_font_names_the_destination(tmp_path: Path
         offline.prepare(tmp_path / "cfg")
     assert e.value.filename == str(tmp_path / "cfg" / "Ultralytics" / "Arial.ttf") and e.value.errno == errno.ENOSPC
     assert list((tmp_path / "cfg" / "Ultralytics").iterdir()) == []  # the half-written copy is gone
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, lambda: Interrupted(15)])
+def test_a_stop_while_copying_the_font_leaves_no_half_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           stop: Any) -> None:
+    """SIGINT or SIGTERM landing in the font copy (about 3 s into a run): the stop goes on, and no temporary file is
+    left in results/ (test_kill_at_a_random_moment asserts there is none)."""
+    import os
+
+    from bench import offline
+
+    if offline._bundled_font() is None:
+        pytest.skip("matplotlib's DejaVuSans.ttf is not installed")
+
+    def cut(src: object, dst: Path) -> None:
+        Path(dst).write_bytes(b"half")
+        raise stop()
+
+    monkeypatch.setattr(offline.shutil, "copyfile", cut)
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    with pytest.raises((KeyboardInterrupt, Interrupted)):
+        offline.prepare(tmp_path / "cfg")
+    assert list((tmp_path / "cfg" / "Ultralytics").iterdir()) == []
 
 
 @pytest.mark.parametrize(("device_type", "fallback", "warned"), [

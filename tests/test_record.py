@@ -102,10 +102,16 @@ def test_find_record_by_prefix_and_errors(results_dir: Path) -> None:
         record.find_record(results_dir, "zzz", "--resume")
 
 
-def test_run_ids_are_unique_and_sortable() -> None:
+def test_run_ids_are_unique_and_sortable(monkeypatch: pytest.MonkeyPatch) -> None:
     ids = {record.new_run_id("cpu") for _ in range(200)}
     assert len(ids) == 200
     assert all(i[:8].isdigit() and "-cpu-probe-" in i for i in ids)
+    # the random suffix repeats within a second: drawn again, never issued twice
+    draws = iter(["aaaaaa", "aaaaaa", "aaaaaa", "bbbbbb"])
+    monkeypatch.setattr(record.secrets, "token_hex", lambda n: next(draws))
+    first, second = record.new_run_id("cpu", "x"), record.new_run_id("cpu", "x")
+    assert first.endswith("-aaaaaa") and second != first
+    assert second.endswith("-bbbbbb") or second[:16] != first[:16]  # (or the clock passed a second in between)
 
 
 def test_concurrent_writers_never_clobber(results_dir: Path) -> None:

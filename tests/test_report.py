@@ -552,22 +552,29 @@ def _subprocess(code: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_report_on_100_records_is_fast_and_never_imports_torch(tmp_path: Path) -> None:
-    res = tmp_path / "results"
+    """100 records cost little more than 1 (the process's imports and plots are the same for both; measured 2.1-2.8
+    s for either here): a bound relative to one record, so a slower or busier machine does not fail it."""
     base = json.loads((FIXTURES / "results" / f"{REAL}.json").read_text())
-    for i in range(100):
-        rec = dict(base, run_id=f"20261128T{i:06d}Z-cpu-probe-{i:06x}",
-                   created_at=f"2026-11-28T00:{i // 60:02d}:{i % 60:02d}Z")
-        write(res, rec)
-    code = (f"import sys, json; from bench.cli import main; rc = main(['report', '--results', {str(res)!r}]); "
-            "print(json.dumps({'rc': rc, 'mods': [m for m in ('torch', 'ultralytics') if m in sys.modules]}), "
-            "file=sys.stderr)")
-    t0 = time.perf_counter()
-    p = _subprocess(code)
-    elapsed = time.perf_counter() - t0
-    assert p.returncode == 0, p.stderr
-    result = json.loads(p.stderr.strip().splitlines()[-1])
-    assert result == {"rc": 0, "mods": []}
-    assert elapsed < 5.0, f"report on 100 records took {elapsed:.2f} s"
+
+    def report(n: int) -> tuple[float, Path]:
+        res = tmp_path / f"results{n}"
+        for i in range(n):
+            rec = dict(base, run_id=f"20261128T{i:06d}Z-cpu-probe-{i:06x}",
+                       created_at=f"2026-11-28T00:{i // 60:02d}:{i % 60:02d}Z")
+            write(res, rec)
+        code = (f"import sys, json; from bench.cli import main; rc = main(['report', '--results', {str(res)!r}]); "
+                "print(json.dumps({'rc': rc, 'mods': [m for m in ('torch', 'ultralytics') if m in sys.modules]}), "
+                "file=sys.stderr)")
+        t0 = time.perf_counter()
+        p = _subprocess(code)
+        elapsed = time.perf_counter() - t0
+        assert p.returncode == 0, p.stderr
+        assert json.loads(p.stderr.strip().splitlines()[-1]) == {"rc": 0, "mods": []}
+        return elapsed, res
+
+    one, _ = report(1)
+    hundred, res = report(100)
+    assert hundred < one + 1.5, f"report on 100 records took {hundred:.2f} s, on 1 record {one:.2f} s"
     assert read_csv(res / "report" / "report.csv")["local"]["run_id"] == "20261128T000099Z-cpu-probe-000063"
 
 
