@@ -15,7 +15,6 @@ from dataclasses import dataclass
 IQR_WARN_THRESHOLD = 0.10
 
 
-
 def as_number(x: object, least: float = -math.inf, most: float = math.inf) -> float | None:
     """``x`` as a float when it is a number from ``least`` to under ``most``, else None: not a bool, a string,
     NaN, Infinity or an integer too large for a float. Records, catalogs and configs are input, and JSON holds
@@ -27,6 +26,7 @@ def as_number(x: object, least: float = -math.inf, most: float = math.inf) -> fl
     except OverflowError:
         return None
     return v if math.isfinite(v) and least <= v < most else None
+
 
 @dataclass(frozen=True)
 class Range:
