@@ -27,12 +27,14 @@ import json
 import os
 import secrets
 import stat
-from collections.abc import Iterable
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.errors import UsageError, deferred_signals
+from bench.errors import BenchError, UsageError, deferred_signals
 
 SCHEMA_VERSION = 1
 STATUSES = ("complete", "interrupted", "invalid")
@@ -85,11 +87,13 @@ def _stage(path: Path, data: bytes) -> Path:
     return tmp
 
 
-def replace_files(files: dict[Path, str | bytes]) -> list[Path]:
+def replace_files(files: dict[Path, str | bytes], lock: Path | None = None) -> list[Path]:
     """Replace a set of files together (a report and its plots, a catalog): each is written to a temporary file
     beside it first, and only when all are on disk are they renamed into place, back to back with SIGINT and
     SIGTERM held. A failure or an interruption while writing leaves every old file as it was and no temporary
-    file behind. A target that is a directory is refused before anything is written. Returns the paths."""
+    file behind. A target that is a directory is refused before anything is written. ``lock``: a file whose lock
+    (:func:`_locked`) is held during the renames, so that two processes writing the same set leave one whole set,
+    never a mix. Returns the paths."""
     for path in files:
         if path.is_dir():
             raise UsageError(f"{path} is a directory; remove it or write elsewhere")
@@ -98,9 +102,11 @@ def replace_files(files: dict[Path, str | bytes]) -> list[Path]:
         for path, data in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             staged[path] = _stage(path, data.encode("utf-8") if isinstance(data, str) else data)
-        with deferred_signals():
+        with deferred_signals(), _locked(lock):
             for path, tmp in staged.items():
                 os.replace(tmp, path)
+        for directory in {path.parent for path in staged}:
+            _sync_dir(directory)
     finally:
         for tmp in staged.values():
             with contextlib.suppress(FileNotFoundError):
@@ -140,7 +146,42 @@ def atomic_write_json(path: Path, data: Any, *, overwrite: bool = False) -> Path
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+    _sync_dir(path.parent)
     return path
+
+
+def _sync_dir(directory: Path) -> None:
+    """Flush a directory's entries to disk (a new name, a rename), so that a file reported as written survives a
+    power cut; best effort (some file systems cannot open a directory)."""
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def _locked(lock: Path | None) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock``, an existing file or folder (``fcntl.flock``: no file is created, and the
+    lock goes when the process ends, however it ends), for the block, so that two processes replacing the same set
+    of files take turns; no lock where the platform or the file system has none."""
+    if lock is None:
+        yield
+        return
+    try:
+        import fcntl
+
+        fd = os.open(lock, os.O_RDONLY)
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _json_default(o: Any) -> Any:
@@ -159,10 +200,34 @@ def write_record(results_dir: Path, record: dict[str, Any], subdir: str | None =
     if record["status"] not in STATUSES:
         raise ValueError(f"record status {record['status']!r} not in {STATUSES}")
     d = results_dir / subdir if subdir else results_dir
-    return atomic_write_json(d / f"{record['run_id']}.json", record)
+    return keep(d / f"{record['run_id']}.json", record)
+
+
+def keep(path: Path, data: dict[str, Any]) -> Path:
+    """:func:`atomic_write_json` of a new record; when the machine refuses it (a full disk, a permission, a folder
+    removed meanwhile), the measurement is not lost: it is written to the temporary directory instead, or, when
+    that fails too, printed on stderr, and RecordNotWritten (exit 1) says where it is and where it belongs."""
+    try:
+        return atomic_write_json(path, data)
+    except FileExistsError:
+        raise
+    except OSError as e:
+        why = e.strerror or str(e)
+    spare = Path(tempfile.gettempdir()) / f"bench-unsaved-{path.name}"
+    try:
+        atomic_write_json(spare, data)
+        where = f"it was saved to {spare} instead: move it there when it can be written"
+    except OSError:
+        sys.stderr.write(json.dumps(data, indent=1, allow_nan=False, default=_json_default) + "\n")
+        where = "it is printed above instead: save that text as the file"
+    raise RecordNotWritten(f"cannot write the record {path} ({why}); {where}")
 
 
 # --------------------------------------------------------------------------------------------- reading
+class RecordNotWritten(BenchError):
+    """A finished run's record could not be written where it belongs (exit 1); the message says where it went."""
+
+
 def _upgrade(rec: dict[str, Any]) -> dict[str, Any]:
     """Bring an older record up to SCHEMA_VERSION, one step at a time (no older versions exist yet)."""
     return rec
@@ -227,21 +292,42 @@ def read_record(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path}: not a bench record (JSON nested too deeply to read)") from None
     if "\\ud" in text.lower() and _lone_surrogate(rec):  # JSON may escape half a UTF-16 pair; no writer accepts it
         raise UsageError(f"{path}: not a bench record (holds text that is not valid Unicode: a lone surrogate)")
+    return check_record(path, rec)
+
+
+def check_record(path: Path, rec: Any, required: tuple[str, ...] = REQUIRED_KEYS) -> dict[str, Any]:
+    """``rec``, read from ``path``, upgraded to this schema, or UsageError with one line saying what is wrong: not
+    a bench record, a newer schema, a key of ``required`` missing, no ISO ``created_at``, a name that should be text
+    (``run_id``, ``kind``, ``status``, ``device``, ``device_name``) that is not (tables group and sort by them)."""
     if not isinstance(rec, dict) or "schema_version" not in rec or "run_id" not in rec:
         raise UsageError(f"{path}: not a bench record (no schema_version/run_id)")
     v = rec["schema_version"]
-    if not isinstance(v, int) or v < 1:
+    if not isinstance(v, int) or isinstance(v, bool) or v < 1:
         raise UsageError(f"{path}: schema_version {v!r} is not a positive integer")
     if v > SCHEMA_VERSION:
         raise UsageError(f"{path}: written by a newer bench (schema {v}, this bench reads up to {SCHEMA_VERSION});"
                          f" upgrade bench to read it")
     rec = _upgrade(rec)
-    missing = [k for k in REQUIRED_KEYS if k not in rec]
+    missing = [k for k in required if k not in rec]
     if missing:
         raise UsageError(f"{path}: record lacks {', '.join(missing)}")
     if parse_utc(rec.get("created_at")) is None:
         raise UsageError(f"{path}: created_at {rec.get('created_at')!r} is not an ISO time (2026-11-28T18:15:00Z)")
+    for key in ("run_id", "kind", "status", "device", "device_name"):
+        if not (isinstance(rec.get(key), str) or (key != "run_id" and rec.get(key) is None)):
+            raise UsageError(f"{path}: {key} is a {type(rec[key]).__name__}, not text")
+    if "status" in required and rec["status"] not in STATUSES:
+        raise UsageError(f"{path}: status {rec['status']!r} is not one of {', '.join(STATUSES)}")
     return rec
+
+
+def when(rec: Mapping[str, Any]) -> tuple[dt.datetime, str]:
+    """Sort key of a record: the instant it was created (any offset; a record without a readable time first),
+    then its run id."""
+    return parse_utc(rec.get("created_at")) or _LONG_AGO, str(rec.get("run_id"))
+
+
+_LONG_AGO = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 
 
 def iter_record_files(directory: Path) -> Iterable[Path]:
@@ -258,7 +344,7 @@ def load_records(directory: Path) -> Loaded:
             out.records.append(read_record(p))
         except UsageError as e:
             out.skipped.append(str(e))
-    out.records.sort(key=lambda r: (parse_utc(r["created_at"]), str(r["run_id"])))  # by the instant, any offset
+    out.records.sort(key=when)  # by the instant, any offset
     return out
 
 

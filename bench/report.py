@@ -1400,7 +1400,7 @@ def write_report(report: Report, out_dir: Path, plots: bool = True) -> list[Path
                               strict=True):
             files[out_dir / name] = draw(report.rows, meta)
     try:
-        return replace_files(files)
+        return replace_files(files, lock=out_dir)  # two reports at once: one whole set, not a mix
     except OSError as e:  # the machine refused (a full disk, a permission): exit 1, as everywhere (bench.errors)
         raise BenchError(f"{out_dir}: cannot write the report ({e.strerror or e})") from None
 

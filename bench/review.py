@@ -33,7 +33,7 @@ import pandas as pd
 
 from bench.extrapolate import epoch_parts
 from bench.profile import Profile
-from bench.record import iter_record_files, load_records
+from bench.record import iter_record_files, load_records, when
 from bench.stats import as_number
 
 RESULTS_ENV = "BENCH_RESULTS"
@@ -98,7 +98,7 @@ def load(results: Path) -> Review:
         out.skipped += loaded.skipped
         label = "results" if where == Path(".") else f"results/{where.as_posix()}"
         out.records += [dict(r, _where=label) for r in loaded.records]
-    out.records.sort(key=lambda r: (str(r.get("created_at", "")), str(r["run_id"])))
+    out.records.sort(key=when)
 
     from bench.validate import backfill_figures, load_validation_dir
 
@@ -413,9 +413,6 @@ def compare_pairs(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     "mixes devices ..."), since the difference is the hardware, not a regression. A probe against a full run is the
     probe's prediction error, left to the validation. ``same_machine`` is True only for a known, equal machine id.
     """
-    def when(r: Mapping[str, Any]) -> tuple[str, str]:
-        return str(r.get("created_at", "")), str(r["run_id"])
-
     sites: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
     for r in records:
         if r.get("status") == "complete" and _rng(r.get("seconds_per_epoch")) is not None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import extrapolate, load, record, timeline
+from bench.errors import BenchError
 from bench.profile import Profile
 from bench.stats import IQR_WARN_THRESHOLD, as_number, iqr, mean, median, quantile, t95
 
@@ -495,6 +496,9 @@ def why_unusable(v: dict[str, Any]) -> str | None:
         return "its fingerprint, config or dataset is not a mapping"  # a hand-edited or foreign file
     if not all(x is None or isinstance(x, (str, int, float, bool)) for x in workload_key(v)):
         return "a list or a mapping where its machine, device or workload names a value"
+    rep = (cfg or {}).get("repeat", 1)
+    if not (rep is None or (isinstance(rep, int) and not isinstance(rep, bool) and rep >= 1)):
+        return f"its config.repeat {rep!r} is not a whole number of at least 1"
     base = v.get("baselines")
     if not (num(v.get("error_pct")) and num(v.get("probe_share"))
             and (v.get("probe_seconds") is None or num(v.get("probe_seconds")))
@@ -518,7 +522,7 @@ def aggregate(vrecs: Sequence[dict[str, Any]], min_runs: int = AGGREGATE_MIN_RUN
             groups.setdefault(workload_key(v), []).append(v)
     out: list[dict[str, Any]] = []
     for runs in groups.values():
-        runs = sorted(runs, key=lambda v: str(v.get("created_at", "")))
+        runs = sorted(runs, key=record.when)
         names = [n for n in runs[0]["baselines"] if all(n in v["baselines"] for v in runs)]
         probe = error_stats([float(v["error_pct"]) for v in runs])
         base = {n: error_stats([float(v["baselines"][n]["error_pct"]) for v in runs]) for n in names}
@@ -704,8 +708,7 @@ def backfill_figures(results: Path, vrecs: Sequence[dict[str, Any]]) -> None:
     runs = results / "validation" / "records"
 
     def load(run_id: Any) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(record.read_input(runs / f"{run_id}.json").decode("utf-8"))
-        return data
+        return record.read_record(runs / f"{run_id}.json")  # a newer schema's, or no record at all: UsageError
 
     for rec in vrecs:
         try:
@@ -716,8 +719,12 @@ def backfill_figures(results: Path, vrecs: Sequence[dict[str, Any]]) -> None:
                 probes, full = [load(i) for i in rec["probe_run_ids"]], load(rec.get("full_run_id"))
                 rec["speed_drift"] = speed_drift(probes, full, float(rec["predicted_seconds"]), rec["baselines"])
                 rec["noise_floor"] = noise_floor(probes, full, rec["baselines"])
-        except (OSError, ValueError, ArithmeticError, KeyError, TypeError, AttributeError, RecursionError):
-            pass  # the runs' records are gone or foreign: the summaries go without these figures
+        except (BenchError, ValueError, ArithmeticError, LookupError, TypeError, AttributeError, RecursionError):
+            pass  # the runs' records are gone, foreign or damaged: the summaries go without these figures
+
+
+#: The keys every overhead record has (it is not a run record: no profile, no estimate).
+OVERHEAD_KEYS = ("schema_version", "run_id", "kind", "created_at")
 
 
 def load_validation_dir(results: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
@@ -734,10 +741,10 @@ def load_validation_dir(results: Path) -> tuple[list[dict[str, Any]], list[dict[
             data = json.loads(record.read_input(p).decode("utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             data = None  # read_record below names the problem
-        if isinstance(data, dict) and data.get("kind") == "overhead" and "run_id" in data:
-            overhead.append(data)
-            continue
         try:
+            if isinstance(data, dict) and data.get("kind") == "overhead":  # not a run record: fewer keys
+                overhead.append(record.check_record(p, data, OVERHEAD_KEYS))
+                continue
             rec = record.read_record(p)
         except UsageError as e:
             skipped.append(str(e))
@@ -746,11 +753,7 @@ def load_validation_dir(results: Path) -> tuple[list[dict[str, Any]], list[dict[
             vrecs.append(rec)
         else:
             skipped.append(f"{p}: kind {rec.get('kind')!r} in validation/, not a validation record")
-
-    def key(r: dict[str, Any]) -> tuple[str, str]:
-        return str(r.get("created_at", "")), str(r["run_id"])
-
-    return sorted(vrecs, key=key), sorted(overhead, key=key), skipped
+    return sorted(vrecs, key=record.when), sorted(overhead, key=record.when), skipped
 
 
 def format_aggregate(groups: Sequence[dict[str, Any]]) -> str:
@@ -880,7 +883,13 @@ def run_bench(args: list[str]) -> dict[str, Any]:
             raise UsageError(f"`bench run` rejected the options it was given (its line above says why): "
                              f"{' '.join(args)}")
         raise RunFailed(f"`bench run {' '.join(args)}` exited {proc.returncode} without a record")
-    rec: dict[str, Any] = json.loads(out)
+    try:
+        rec = json.loads(out)
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise RunFailed(f"`bench run {' '.join(args)}` exited {proc.returncode} and the record it printed is cut or "
+                        f"not JSON ({getattr(e, 'msg', e)}); its record file, if written, is under --results") from None
+    if not isinstance(rec, dict):
+        raise RunFailed(f"`bench run {' '.join(args)}` exited {proc.returncode} and printed no record")
     return rec
 
 
@@ -948,7 +957,7 @@ def run_validation(opts: Any, repeat: int = 1, log: Callable[[str], None] = lamb
         "seconds_per_epoch": full["seconds_per_epoch"],
         "full_run_seconds": full["full_run_seconds"],
     }
-    path = record.atomic_write_json(results / "validation" / f"{vrec['run_id']}.json", vrec)
+    path = record.keep(results / "validation" / f"{vrec['run_id']}.json", vrec)
     return vrec, path
 
 
@@ -1037,7 +1046,7 @@ def run_overhead(opts: Any, pairs: int = 2, log: Callable[[str], None] = lambda 
                  "code, less what its synchronizations waited for the device (the training's own work)"),
         "own_time_rule": "without device waits",  # since 2026-12-03 15:30 UTC; before, the waits were counted
     }
-    path = record.atomic_write_json(opts.results / "validation" / f"{out['run_id']}.json", out)
+    path = record.keep(opts.results / "validation" / f"{out['run_id']}.json", out)
     return out, path
 
 

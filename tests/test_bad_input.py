@@ -229,7 +229,7 @@ def test_a_record_with_a_broken_profile_is_passed_over_not_fatal(results: Path,
     md = (results / "report" / "report.md").read_text()
     assert "20261128T180143Z-cpu-probe-c84d97" in md
     assert "aaaaaa: its profile is unreadable" in md and "bbbbbb: epochs 'fifty'" in md  # named, not hidden
-    assert "ffffff: kind [1] is not a probe or full run" in md and "iiiiii: config is a str, not a mapping" in md
+    assert "ffffff.json: kind is a list, not text" in md and "iiiiii: config is a str, not a mapping" in md
     assert "oooooo: epochs 1000000000000000000000000000000 is not a whole number from 0 to 1,000,000" in md
     for rid, words in (("cccccc", "setup_seconds: nan is not a finite number"),
                        ("dddddd", "batch: 0 must be from 1 to 1,000,000,000"),
@@ -318,7 +318,7 @@ def test_a_refused_write_of_the_report_is_exit_1_and_keeps_the_old_report(result
     assert main(["report", "--results", str(results)]) == 0
     before = snapshot(results / "report")
 
-    def full(files: object) -> None:
+    def full(files: object, **_: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(bench.report, "replace_files", full)

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import errno
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +57,43 @@ def test_without_hard_links_the_write_is_whole_or_absent(results_dir: Path, monk
 
     monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(OSError):
-        record.write_record(results_dir, minimal("r2"))
+        record.atomic_write_json(results_dir / "r2.json", minimal("r2"))
     assert sorted(x.name for x in results_dir.iterdir()) == ["r1.json"]
+
+
+def test_a_record_the_machine_refuses_is_kept_elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """A full disk (or a permission) when a finished run writes its record: the measurement goes to the temporary
+    directory, and the one-line error names both places; when that fails too, the record is printed on stderr,
+    whole. Nothing is left under results/."""
+    results, spare = tmp_path / "results", tmp_path / "spare"
+    results.mkdir()
+    spare.mkdir()
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(spare))
+    real_fsync, refused = os.fsync, [1]  # how many flushes the disk refuses: the record's own, here
+    target = results / "r1.json"
+
+    def fsync(fd: int) -> None:
+        if refused[0] > 0:
+            refused[0] -= 1
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(record.RecordNotWritten) as e:
+        record.write_record(results, minimal())
+    kept = spare / "bench-unsaved-r1.json"
+    assert str(e.value) == (f"cannot write the record {target} (No space left on device); it was saved to {kept} "
+                            f"instead: move it there when it can be written")
+    assert e.value.exit_code == 1
+    assert json.loads(kept.read_text()) == minimal()
+    assert list(results.iterdir()) == []  # no temporary file, no empty record
+
+    refused[0] = 2  # the spare place is full too
+    with pytest.raises(record.RecordNotWritten, match="it is printed above instead"):
+        record.write_record(results, minimal("r2"))
+    assert json.loads(capsys.readouterr().err) == minimal("r2")
+    assert list(results.iterdir()) == [] and [p.name for p in spare.iterdir()] == [kept.name]
 
 
 def test_write_rejects_incomplete_records(results_dir: Path) -> None:
@@ -130,3 +167,26 @@ def test_concurrent_writers_never_clobber(results_dir: Path) -> None:
         os.waitpid(pid, 0)
     loaded = record.load_records(results_dir)
     assert len(loaded.records) == 40 and not loaded.skipped
+
+
+def test_two_writers_of_one_report_take_turns(tmp_path: Path) -> None:
+    """Found by a review: two `bench report` at once could leave report.md of one next to report.json of the other.
+    The renames of a set now hold a lock on its folder: a writer waits while another holds it, then leaves its
+    own whole set; no lock file is left behind."""
+    import fcntl
+    import threading
+    import time
+
+    out = tmp_path / "report"
+    files = {out / "report.md": "A", out / "report.json": "A"}
+    record.replace_files(files, lock=out)
+    fd = os.open(out, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another process in the middle of its renames
+    t = threading.Thread(target=record.replace_files, args=({p: "B" for p in files},), kwargs={"lock": out})
+    t.start()
+    time.sleep(0.5)
+    assert t.is_alive() and {p.read_text() for p in files} == {"A"}  # waiting, nothing renamed yet
+    os.close(fd)
+    t.join(10)
+    assert not t.is_alive() and {p.read_text() for p in files} == {"B"}
+    assert sorted(p.name for p in out.iterdir()) == ["report.json", "report.md"]

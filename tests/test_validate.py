@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -583,8 +584,8 @@ def test_summaries_pass_over_numbers_no_float_can_hold(tmp_path: Path) -> None:
     # a kept full run whose epochs are 400-digit numbers: the record keeps its own figure, and no traceback
     runs = tmp_path / "validation" / "records"
     runs.mkdir(parents=True)
-    (runs / "f1.json").write_text(json.dumps({"config": {"batch": 16}, "measurements": {
-        "wall_seconds": 100.0, "epoch_seconds": [30.0, big, 12.0, 14.0], "events": []}}))
+    (runs / "f1.json").write_text(json.dumps(kept("f1", {"config": {"batch": 16}, "measurements": {
+        "wall_seconds": 100.0, "epoch_seconds": [30.0, big, 12.0, 14.0], "events": []}})))
     rec = vrec("20261128T190000Z-cpu-validate-a", 1.0, 2.0, 3.0) | {
         "schema_version": 1, "status": "complete", "seconds_per_epoch": {"median": 30.0},
         "full_run_seconds": {"median": 125.0}, "predicted_seconds": 125.0, "probe_run_ids": ["f1"],
@@ -592,6 +593,13 @@ def test_summaries_pass_over_numbers_no_float_can_hold(tmp_path: Path) -> None:
     (tmp_path / "validation" / f"{rec['run_id']}.json").write_text(json.dumps(rec))
     vrecs, _ = load_validations(tmp_path)
     assert len(vrecs) == 1 and vrecs[0]["epoch_noise_pct"] == 4.0
+
+
+def kept(run_id: str, rec: dict[str, Any]) -> dict[str, Any]:
+    """A run record kept under validation/records/ with the header every record has, around ``rec``'s parts."""
+    return {"schema_version": 1, "run_id": run_id, "kind": "full", "status": "complete",
+            "created_at": "2026-11-28T18:00:00Z", "device": "cpu", "fingerprint": {}, "epochs": 4,
+            "seconds_per_epoch": None, "full_run_seconds": None, **rec}
 
 
 def test_older_records_get_their_figures_from_the_runs_records(tmp_path: Path) -> None:
@@ -603,8 +611,8 @@ def test_older_records_get_their_figures_from_the_runs_records(tmp_path: Path) -
     probe = {"config": {"batch": 16}, "measurements": {"events": drift_events([[5.0, 2.5, 2.5, 2.5]])}}
     full = {"config": {"batch": 16}, "measurements": {"wall_seconds": 100.0, "epoch_seconds": [30.0, 10.0, 12.0, 14.0],
                                                       "events": drift_events([[4.0, 2.0], [2.0, 2.0], [2.0]])}}
-    (runs / "p1.json").write_text(json.dumps(probe))
-    (runs / "f1.json").write_text(json.dumps(full))
+    (runs / "p1.json").write_text(json.dumps(kept("p1", probe)))
+    (runs / "f1.json").write_text(json.dumps(kept("f1", full)))
     old = vrec("20261128T190000Z-cpu-validate-a", 25.0, 0.0, 0.0) | {
         "schema_version": 1, "status": "complete", "seconds_per_epoch": {"median": 30.0},
         "full_run_seconds": {"median": 125.0}, "predicted_seconds": 125.0, "probe_run_ids": ["p1"],
@@ -641,7 +649,8 @@ def test_validate_summary_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]
             "schema_version": 1, "status": "complete", "seconds_per_epoch": {"median": 30.0},
             "full_run_seconds": {"median": 380.0}}
         (vdir / f"{r['run_id']}.json").write_text(json.dumps(r))
-    (vdir / "oh.json").write_text(json.dumps({"kind": "overhead", "run_id": "oh"}))  # not a validation: ignored
+    (vdir / "oh.json").write_text(json.dumps({"schema_version": 1, "kind": "overhead", "run_id": "oh",
+                                              "created_at": "2026-11-20T00:00:00Z"}))  # not a validation: ignored
     nan = json.loads((vdir / f"{r['run_id']}.json").read_text()) | {"run_id": "nan-error", "error_pct": float("nan")}
     (vdir / "nan-error.json").write_text(json.dumps(nan))  # an edited record: left out, and said so
     assert main(["validate", "--summary", "--results", str(tmp_path), "--json"]) == 0
@@ -888,3 +897,84 @@ def test_aggregate_epoch_noise_is_the_mean() -> None:
 
     runs = [vrec(x, 1.0, 2.0, 3.0) | {"epoch_noise_pct": n} for x, n in (("a", 2.0), ("b", 4.0), ("c", 9.0))]
     assert aggregate(runs)[0]["epoch_noise_pct"] == pytest.approx(5.0)
+
+
+def test_validations_are_ordered_by_the_instant_not_the_text(tmp_path: Path) -> None:
+    """A record written with an offset (11:00+02:00 is 09:00 UTC) sorts by when it was, as run records do: the
+    group's first and last, and the workload it is shown under, follow time."""
+    from bench.validate import aggregate, load_validation_dir
+
+    vdir = tmp_path / "validation"
+    vdir.mkdir()
+    times = {"a": "2026-11-30T10:00:00Z", "b": "2026-11-30T11:00:00+02:00", "c": "2026-11-30T09:30:00Z"}
+    for name, t in times.items():
+        r = vrec(f"20261130T000000Z-cpu-validate-{name}", 1.0, 2.0, 3.0, created=t) | {
+            "schema_version": 1, "status": "complete", "seconds_per_epoch": None, "full_run_seconds": None}
+        (vdir / f"{name}.json").write_text(json.dumps(r))
+    vrecs, _, skipped = load_validation_dir(tmp_path)
+    assert skipped == [] and [v["run_id"][-1] for v in vrecs] == ["b", "c", "a"]
+    g = aggregate(vrecs, min_runs=1)[0]
+    assert (g["first"], g["last"]) == (times["b"], times["a"])
+
+
+def test_a_repeat_that_is_not_a_count_leaves_the_record_out(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.cli import main
+    from bench.validate import why_unusable
+
+    assert why_unusable(vrec("v", 1.0, 2.0, 3.0)) is None
+    for bad in ("2", 0, True, 2.5):
+        r = vrec("v", 1.0, 2.0, 3.0)
+        r["config"]["repeat"] = bad  # type: ignore[index]
+        assert why_unusable(r) == f"its config.repeat {bad!r} is not a whole number of at least 1"
+    vdir = tmp_path / "validation"
+    vdir.mkdir()
+    for i in range(2):
+        r = vrec(f"2026112{i}T000000Z-cpu-validate-{i}", 1.0, 2.0, 3.0) | {
+            "schema_version": 1, "status": "complete", "seconds_per_epoch": None, "full_run_seconds": None}
+        r["config"]["repeat"] = "2" if i else 1  # type: ignore[index]
+        (vdir / f"{i}.json").write_text(json.dumps(r))
+    assert main(["validate", "--summary", "--results", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "left out 20261121T000000Z-cpu-validate-1: its config.repeat '2' is not a whole number" in err
+    assert "1 validation(s) of yolov8n" in err and "Traceback" not in err
+
+
+def test_kept_runs_with_broken_events_cost_only_their_figures(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """A probe or full run kept under validation/records/ whose events are cut rows (or of a newer schema): the
+    summary prints without the figures derived from them, exit 0; the notebook's loader the same."""
+    from bench.cli import main
+    from bench.review import load
+
+    runs = tmp_path / "validation" / "records"
+    runs.mkdir(parents=True)
+    broken = {"config": {"batch": 16}, "measurements": {"wall_seconds": 100.0, "epoch_seconds": [30.0, 10.0, 12.0],
+                                                        "events": [["batch_start"]]}}
+    (runs / "p.json").write_text(json.dumps(kept("p", broken)))
+    (runs / "f.json").write_text(json.dumps(kept("f", broken) | {"schema_version": 99}))
+    (runs / "f2.json").write_text(json.dumps(kept("f2", broken)))
+    for i, full in enumerate(("f", "f2")):
+        r = vrec(f"2026112{i}T000000Z-cpu-validate-{i}", 1.0, 2.0, 3.0) | {
+            "schema_version": 1, "status": "complete", "seconds_per_epoch": None, "full_run_seconds": None,
+            "probe_run_ids": ["p"], "full_run_id": full}
+        (tmp_path / "validation" / f"{i}.json").write_text(json.dumps(r))
+    assert main(["validate", "--summary", "--results", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "2 validation(s) of yolov8n" in err and "Traceback" not in err
+    R = load(tmp_path)
+    assert len(R.validation) == 2 and all("speed_drift" not in v for v in R.validation)
+
+
+def test_a_child_run_whose_record_is_cut_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`bench validate` reads each `bench run --json` it starts: a child killed while printing its record is a
+    failed run (exit 3) with one line, not a JSON traceback."""
+    from bench.errors import RunFailed
+    from bench.validate import run_bench
+
+    child = tmp_path / "child"
+    child.write_text('#!/bin/sh\nprintf \'{"run_id": "x", "status": "comp\'\nexit 137\n')
+    child.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(child))
+    with pytest.raises(RunFailed, match=r"exited 137 and the record it printed is cut or not JSON"):
+        run_bench(["--device", "cpu"])
