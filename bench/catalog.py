@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bench.errors import UsageError
+from bench.errors import BenchError, UsageError
 from bench.record import read_input, replace_files
 from bench.stats import Range, as_number
 
@@ -406,7 +406,7 @@ def save_catalog(catalog: Catalog, path: Path) -> None:
     try:
         replace_files({path: json.dumps(catalog_to_dict(catalog), indent=2) + "\n"})
     except OSError as e:
-        raise UsageError(f"{path}: cannot write the catalog ({e.strerror or e})") from e
+        raise BenchError(f"{path}: cannot write the catalog ({e.strerror or e})") from e  # the machine's refusal: 1
 
 
 # --------------------------------------------------------------------------------------------- display

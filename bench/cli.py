@@ -257,13 +257,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # --------------------------------------------------------------------------------------------- commands
+def _out(text: str) -> None:
+    """Print a command's result on stdout. A reader that stopped reading (``| head``) is not an error: what it
+    wanted was printed, the rest goes nowhere, and the command ends with its own exit code. Output the machine
+    refuses (``--json > rec.json`` on a full disk) is: one line, exit 1."""
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+    except OSError as e:
+        _discard_stdout()
+        raise BenchError(f"the output could not be written: {e.strerror or e}") from None
+
+
+def _discard_stdout() -> None:
+    """Send what is still buffered for stdout, and anything written later, nowhere (``os.devnull``)."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bench import run
 
     rec, path = run.execute(run_options(args, given=frozenset(_given(args, WORKLOAD_FLAGS))))
     print(format_summary(rec, path), file=sys.stderr)
     if args.json:
-        print(json.dumps(rec, indent=1))
+        _out(json.dumps(rec, indent=1))
     if rec["status"] == "interrupted":
         return 128 + int(rec.get("interruption", {}).get("signal", 2))
     if rec["status"] == "invalid":
@@ -375,7 +399,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if mine:
             print(validate.format_aggregate(mine), file=sys.stderr)
     if args.json:
-        print(json.dumps(out, indent=1))
+        _out(json.dumps(out, indent=1))
     return 0
 
 
@@ -402,7 +426,7 @@ def _validate_summary(args: argparse.Namespace) -> int:
                          "validate` first, or point --results at the directory that holds them")
     print(validate.format_aggregate(groups), file=sys.stderr)
     if args.json:
-        print(json.dumps(groups, indent=1))
+        _out(json.dumps(groups, indent=1))
     return 0
 
 
@@ -428,7 +452,7 @@ def _print_report(rep: Any, paths: Sequence[Path]) -> None:
     for w in rep.warnings:
         print(f"bench {rep.source.kind}: warning: {w}", file=sys.stderr)
     print(f"catalog: {catalog_label(rep.settings.catalog)}", file=sys.stderr)
-    print(format_terminal(rep))
+    _out(format_terminal(rep))
     for p in paths:
         print(f"wrote {p}", file=sys.stderr)
 
@@ -468,7 +492,7 @@ def cmd_prices(args: argparse.Namespace) -> int:
         catalog.save_catalog(fresh, target)
         cat = catalog.load_catalog(target)
         print(f"saved the refreshed catalog to {target}; report and estimate use it", file=sys.stderr)
-    print(catalog.format_catalog(cat, args.region))
+    _out(catalog.format_catalog(cat, args.region))
     return 0
 
 

@@ -13,12 +13,12 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bench import extrapolate, fingerprint, load, record
+from bench import extrapolate, fingerprint, load, record, timeline
 from bench.dataset import DatasetInfo, SyntheticSpec, cache_warning, ensure_synthetic, load_dataset
 from bench.errors import Interrupted, RunFailed, UsageError, deferred_signals
 from bench.stats import Range
@@ -140,9 +140,15 @@ def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=
             ) -> tuple[dict[str, Any], Path]:
     """Run the whole `bench run` and return (record, path written). Raises UsageError for bad input."""
     check_options(o)
-    prev = None
-    if o.resume:
-        prev, o = resumable(o)
+    with contextlib.ExitStack() as held:
+        prev = None
+        if o.resume:
+            prev, o = resumable(o)
+            held.enter_context(claimed(Path(prev["measurements"]["save_dir"]), str(prev["run_id"])))
+        return _execute(o, prev, log)
+
+
+def _execute(o: RunOptions, prev: dict[str, Any] | None, log: Callable[[str], None]) -> tuple[dict[str, Any], Path]:
     from bench import probe  # imports torch: only now
 
     device = probe.resolve_device(o.device)
@@ -210,16 +216,28 @@ def resumable(o: RunOptions) -> tuple[dict[str, Any], RunOptions]:
     if prev.get("kind") != "full" or prev.get("status") != "interrupted":
         raise UsageError(f"--resume {o.resume}: that record is a {prev.get('kind')} run with status "
                          f"'{prev.get('status')}'; only an interrupted --full run can be resumed")
-    try:
+    part = "measurements.save_dir"
+    try:  # everything the finished run will read of it, so that a damaged record cannot cost the training
         save_dir = Path(prev["measurements"]["save_dir"])
-        c = prev["config"]
+        part, c = "config", prev["config"]
         o = replace(o, model=str(c["model"]), imgsz=int(c["imgsz"]), batch=int(c["batch"]),
                     epochs=int(c["epochs"]), close_mosaic=int(c["close_mosaic"]), amp=bool(c["amp_requested"]),
                     cache=str(c["cache"]), seed=int(c["seed"]), full=True, data=Path(c["dataset"]["yaml_path"]),
                     workers=int(c["workers_requested"]))
-    except (KeyError, TypeError, ValueError, ArithmeticError) as e:
-        raise UsageError(f"--resume {prev.get('run_id')}: the record is damaged (its {e} is missing or wrong) and "
-                         f"cannot be resumed; start the run again") from None
+        part = "measurements.events"
+        timeline.parse(prev["measurements"]["events"])
+        part = "measurements.wall_seconds"
+        if not 0 <= float(prev["measurements"]["wall_seconds"]) < math.inf:
+            raise ValueError("not a number of seconds")
+    except (LookupError, TypeError, ValueError, ArithmeticError, AttributeError) as e:
+        raise UsageError(f"--resume {prev.get('run_id')}: the record is damaged (its {part} is missing or wrong: "
+                         f"{e}) and cannot be resumed; start the run again") from None
+    later = [r for r in record.load_records(o.results).records if r.get("resumed_from") == prev["run_id"]]
+    if later:
+        r = later[-1]
+        raise UsageError(f"--resume {prev['run_id']}: that run was resumed already, as {r['run_id']} (status "
+                         f"{r['status']}); " + (f"resume that one: --resume {r['run_id']}" if r["status"] ==
+                                                "interrupted" else "its record is the run's result"))
     # the run goes on with its own settings: a flag that asks for another one would be silently ignored. The
     # device and the dataloader workers may change (ultralytics takes both anew on resume: other hardware)
     if "--workers" in asked.given:
@@ -256,6 +274,31 @@ def resumable(o: RunOptions) -> tuple[dict[str, Any], RunOptions]:
     return prev, o
 
 
+@contextlib.contextmanager
+def claimed(save_dir: Path, run_id: str) -> Iterator[None]:
+    """Hold the interrupted run's folder for this process (``fcntl.flock`` on the folder, released when the
+    process ends, however it ends): two ``--resume`` of one run at once would train into the same checkpoint. No
+    lock where the platform or the file system has none."""
+    try:
+        import fcntl
+
+        fd = os.open(save_dir, os.O_RDONLY)
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(f"--resume {run_id}: another bench process is resuming that run now; wait for it "
+                             "to end") from None
+        except OSError:
+            pass  # a file system without locks: go on unlocked
+        yield
+    finally:
+        os.close(fd)
+
+
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, Path) and isinstance(b, Path):
         return a.expanduser().resolve() == b.expanduser().resolve()
@@ -265,8 +308,6 @@ def _same(a: Any, b: Any) -> bool:
 def interruption_cost(prev: dict[str, Any], res: Any, derived: Any) -> dict[str, Any]:
     """What the interruption cost: the work lost since the last checkpoint, and the restart (process start,
     checkpoint load, setup, warm-up) until training ran at full speed again. The spot cost model uses it."""
-    from bench import timeline
-
     tl_prev = timeline.parse(prev["measurements"]["events"])
     # the checkpoint ultralytics resumed from holds epochs [0, start_epoch): the work after it was lost. A kill can
     # land between the checkpoint's save and the epoch's last callback, so go by the checkpoint, not the callbacks.
@@ -351,7 +392,7 @@ def _sampling_error(found: int, read: int, kept: int) -> str:
 def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, created: str, info: DatasetInfo,
              res: Any, fp: dict[str, Any], kind: str, prev: dict[str, Any] | None = None) -> dict[str, Any]:
     """The record of one run (see bench.record for the schema)."""
-    from bench import probe, timeline
+    from bench import probe
 
     warnings: list[str] = list(info.warnings)
     dropped, dropped_warning = left_out(info, getattr(res, "mirrored_images", None),

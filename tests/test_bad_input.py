@@ -444,3 +444,70 @@ def test_a_run_id_no_file_can_have_is_no_such_record(results: Path, capsys: pyte
     (results.parent / "outside.json").write_text(json.dumps(good))
     assert main(["report", "--results", str(results), "--run", "../outside"]) == 2
     assert "../outside: no such record in" in capsys.readouterr().err
+
+
+def _interrupted(results: Path, rid: str, **measurements: object) -> None:
+    """An interrupted --full run's record, made from the fixture's probe, with its folder under runs/."""
+    import json
+
+    good = json.loads((results / "20261128T180143Z-cpu-probe-c84d97.json").read_text())
+    save_dir = results / "runs" / rid
+    save_dir.mkdir(parents=True)
+    m = {**good["measurements"], "save_dir": str(save_dir), **measurements}
+    (results / f"{rid}.json").write_text(json.dumps({**good, "run_id": rid, "kind": "full", "status": "interrupted",
+                                                     "created_at": "2026-11-30T01:00:00Z", "measurements": m}))
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"events": [["epoch_start", 1.0]]}, "its measurements.events is missing or wrong"),
+    ({"events": "cut"}, "its measurements.events is missing or wrong"),
+    ({"wall_seconds": "12.5s"}, "its measurements.wall_seconds is missing or wrong"),
+    ({"wall_seconds": float("inf")}, "its measurements.wall_seconds is missing or wrong"),
+])
+def test_resume_refuses_a_damaged_record_before_it_trains(results: Path, capsys: pytest.CaptureFixture[str],
+                                                          change: dict[str, object], words: str) -> None:
+    """Found by a review: --resume read the interrupted run's events and wall time only after the training, so a
+    damaged record cost the whole resumed run (a traceback at the end, no record). Now refused up front."""
+    rid = "20261130T010000Z-cpu-full-damage"
+    _interrupted(results, rid, **change)
+    before = snapshot(results)
+    assert main(["run", "--device", "cpu", "--resume", rid, "--results", str(results)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"--resume {rid}: the record is damaged ({words}" in err[0], err
+    assert err[0].endswith("and cannot be resumed; start the run again")
+    assert snapshot(results) == before
+
+
+def test_a_run_is_resumed_once(results: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A run already resumed (its record names it in `resumed_from`) is not resumed again: the second would find
+    ultralytics' finished checkpoint, or train into the same folder. The line names the run to resume instead."""
+    import json
+
+    rid, again = "20261130T010000Z-cpu-full-first", "20261130T020000Z-cpu-full-again"
+    _interrupted(results, rid)
+    _interrupted(results, again)
+    rec = json.loads((results / f"{again}.json").read_text())
+    (results / f"{again}.json").write_text(json.dumps(rec | {"resumed_from": rid}))
+    before = snapshot(results)
+    assert main(["run", "--device", "cpu", "--resume", rid, "--results", str(results)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"bench run: error: --resume {rid}: that run was resumed already, as {again} (status interrupted); resume "
+        f"that one: --resume {again}")
+    (results / f"{again}.json").write_text(json.dumps(rec | {"resumed_from": rid, "status": "complete"}))
+    assert main(["run", "--device", "cpu", "--resume", rid, "--results", str(results)]) == 2
+    assert capsys.readouterr().err.strip().endswith("(status complete); its record is the run's result")
+    assert set(snapshot(results)) == set(before)
+
+
+def test_one_process_at_a_time_resumes_a_run(tmp_path: Path) -> None:
+    """Two --resume of one run at once would train into the same checkpoint: the second is refused while the
+    first holds the run's folder, and may go once it is released."""
+    from bench.errors import UsageError
+    from bench.run import claimed
+
+    busy = "--resume r1: another bench process is resuming that run now"
+    with claimed(tmp_path, "r1"), pytest.raises(UsageError, match=busy), claimed(tmp_path, "r1"):
+        pass
+    with claimed(tmp_path, "r1"):
+        pass
+    assert list(tmp_path.iterdir()) == []  # no lock file left in the run's folder

@@ -371,3 +371,20 @@ def test_whole_numbers_written_as_floats_still_load(tmp_path: Path) -> None:
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps(_one_instance(vcpus=8.0)))
     assert load_catalog(path).instances["ml.x.large"].vcpus == 8
+
+
+def test_a_catalog_the_machine_refuses_is_exit_1(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operating system refusing the write (here a full disk) is exit 1, as README.md says, not bad input."""
+    import errno
+
+    import bench.catalog
+    from bench.errors import BenchError
+
+    def full(files: object, **_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(bench.catalog, "replace_files", full)
+    with pytest.raises(BenchError) as e:
+        save_catalog(catalog, Path("/tmp/bench-catalog-never-written.json"))
+    assert e.value.exit_code == 1 and not isinstance(e.value, UsageError)
+    assert str(e.value) == "/tmp/bench-catalog-never-written.json: cannot write the catalog (No space left on device)"

@@ -117,10 +117,12 @@ def test_output_that_cannot_be_written_is_an_error_not_a_success(tmp_path: Path)
             p = subprocess.run([sys.executable, "-m", "bench", "prices", "--results", str(tmp_path)], stdout=full,
                                stderr=subprocess.PIPE, text=True, timeout=120, env=env)
         assert p.returncode == 1
-        assert p.stderr.strip() == "bench: error: the output could not be written: No space left on device"
-    head = subprocess.run(f"{sys.executable} -m bench prices --results {tmp_path} | head -1", shell=True,
-                          capture_output=True, text=True, timeout=120, env=env)
-    assert head.stdout.startswith("SageMaker") and head.stderr == ""
+        assert p.stderr.strip() == "bench prices: error: the output could not be written: No space left on device"
+    for unbuffered in ({}, {"PYTHONUNBUFFERED": "1"}):  # unbuffered, the closed pipe showed at once: exit 1, before
+        head = subprocess.run(f"{sys.executable} -m bench prices --results {tmp_path} | head -1; "
+                              "exit ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", capture_output=True,
+                              text=True, timeout=120, env=env | unbuffered)
+        assert head.stdout.startswith("SageMaker") and head.stderr == "" and head.returncode == 0, head
 
 
 def test_a_signal_while_the_record_is_written(tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
