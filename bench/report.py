@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.catalog import Accelerator, Catalog, Instance, load_accelerators, load_catalog
-from bench.cost import MAX_PARAMETER, CostParams, billable_hours, job_cost, parse_assignments
+from bench.cost import BYTES_PER_GB, MAX_PARAMETER, CostParams, billable_hours, job_cost, parse_assignments
 from bench.errors import BenchError, UsageError
 from bench.extrapolate import (
     DEFAULT_CLOSE_MOSAIC,
@@ -1024,7 +1024,7 @@ def build_estimate(*, device: str, hours: float | None = None, seconds_per_epoch
     source = Source(kind="estimate", local=exact, scaled=wide, local_basis="given", run_id="estimate",
                     dataset_bytes=nbytes, skipped=list(loaded.skipped), assumed=assumed)
     source.notes.append(f"dataset {train_images + val_images} images x {ASSUMED_BYTES_PER_IMAGE} bytes assumed "
-                        f"({nbytes / 1e9:.2f} GB)")
+                        f"({nbytes / BYTES_PER_GB:.2f} GB of 2^30 bytes, as storage is priced)")
     cat = resolve_catalog(results, catalog)
     for r in loaded.valid():
         if _why_unusable(r) is None and _catalog_gpu(r, accelerators, cat):
@@ -1234,7 +1234,7 @@ def format_markdown(report: Report) -> str:
     out += [
         f"- **Workload**: {p.model} at {p.imgsz} px, batch {p.batch}, {p.train_images} train / {p.val_images} val "
         f"images, {s.epochs} epochs (last {min(s.close_mosaic, s.epochs)} without mosaic), dataset "
-        f"{src.dataset_bytes / 1e9:.3g} GB",
+        f"{src.dataset_bytes / BYTES_PER_GB:.3g} GB",
         f"- **Region**: {s.region}; **catalog**: {catalog_label(s.catalog)}",
     ]
     if src.measured:
