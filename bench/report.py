@@ -94,9 +94,12 @@ ASSUMED_BYTES_PER_IMAGE = 87_552
 #: passes (scaling.TRAIN_FLOPS_PER_FORWARD); data loading is lighter too (no augmentation). 1/3 (1/5 - 1/2).
 ESTIMATE_VAL_IMAGE_COST = Range(1 / 3, 0.2, 0.5)
 #: Share of a training step spent loading data on cpu and mps (ultralytics forces workers=0 there, so loading is
-#: paid in series): 20% (10-30%). The probe on this project's 2-core CPU measured 2% with yolov8n (compute is slow
-#: on a CPU); on an Apple GPU compute is faster and loading weighs more. Assumption.
-ESTIMATE_SERIAL_DATA_SHARE = Range(0.20, 0.10, 0.30)
+#: paid in series), by device. On a CPU the compute is slow and loading weighs little: the probe on this project's
+#: 2-core CPU measured 2.0-2.1% with yolov8n at 640 px (0.17 s of 8-9.6 s per batch; a larger model weighs less),
+#: so 2% (1-10%). On an Apple GPU compute is faster and loading weighs more: 20% (10-30%), an assumption (not
+#: measured: no Mac was available). The data term becomes the CPU work a cloud instance's loader does, so a share
+#: 10 times too large made a CPU's given hours a data-bound cloud estimate 5 times too slow (found 2026-12-03).
+ESTIMATE_SERIAL_DATA_SHARE = {"cpu": Range(0.02, 0.01, 0.10), "mps": Range(0.20, 0.10, 0.30)}
 #: Share of a training step the GPU waits for data on CUDA (8 loader workers overlap compute): 2% (0-10%).
 ESTIMATE_CUDA_WAIT_SHARE = Range(0.02, 0.0, 0.10)
 #: Seconds per epoch outside training batches and validation (checkpoint save, metrics, csv): CPU-side work that
@@ -578,7 +581,7 @@ def synthetic_profiles(*, device: str, device_name: str, model: str, imgsz: int,
     gflops = model_gflops(model, imgsz)
     val_batch = 2 * batch
     c = ESTIMATE_VAL_IMAGE_COST
-    d = ESTIMATE_SERIAL_DATA_SHARE if device in {"cpu", "mps"} else ESTIMATE_CUDA_WAIT_SHARE
+    d = ESTIMATE_SERIAL_DATA_SHARE.get(device, ESTIMATE_CUDA_WAIT_SHARE)
     n, v = train_images, val_images
     per_epoch_given = hours * 3600 / epochs if hours is not None else float(seconds_per_epoch or 0.0)
     f_med = min(ESTIMATE_EPOCH_FIXED_SECONDS.median, ESTIMATE_EPOCH_FIXED_MAX_SHARE * per_epoch_given)
