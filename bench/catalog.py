@@ -4,7 +4,7 @@ The figures live in ``bench/data/instances.json`` (instances, prices, spot facts
 ``bench/data/accelerators.json`` (relative training speed of each accelerator, used by ``bench.scaling``),
 not in code. Every price carries its source id (described in the catalog's ``sources`` table), the date it
 was read and a confidence; the facts and their original sources are collected in
-``shared/reference/sagemaker-prices.md`` and ``shared/reference/gpu-throughput.md``.
+``bench/data/reference/sagemaker-prices.md`` and ``bench/data/reference/gpu-throughput.md``.
 
 Prices are USD per instance-hour, on-demand, for SageMaker *training* jobs. A report should store the price it
 used (prices change; recomputing an old report from today's catalog gives another answer), and print the
@@ -69,7 +69,7 @@ class Price:
 class SpotDiscount:
     """Managed-spot saving proxy for a family in a region: a fraction of the on-demand price (0.6 = 60% off).
 
-    No SageMaker spot price list exists; EC2 spot prices are the proxy (shared/reference/sagemaker-prices.md).
+    No SageMaker spot price list exists; EC2 spot prices are the proxy (bench/data/reference/sagemaker-prices.md).
     """
 
     discount: Range
@@ -471,7 +471,8 @@ def _aws_errors() -> tuple[type[BaseException], ...]:
 
 
 def price_list_filters(instance_name: str, region: str) -> list[dict[str, str]]:
-    """The get_products filters for one instance's on-demand *training* price (shared/reference/sagemaker-prices.md)."""
+    """The get_products filters for one instance's on-demand *training* price
+    (bench/data/reference/sagemaker-prices.md)."""
     return [
         {"Type": "TERM_MATCH", "Field": "productFamily", "Value": "ML Instance"},
         {"Type": "TERM_MATCH", "Field": "regionCode", "Value": region},

@@ -2,7 +2,7 @@
 
 Every parameter is a field of :class:`CostParams`, overridable (``--set name=value`` or a TOML/JSON file through
 :meth:`CostParams.with_overrides`) and listed with its unit and source by :meth:`CostParams.describe` for the
-report's assumptions section. Facts come from ``shared/reference/sagemaker-prices.md`` (original sources named
+report's assumptions section. Facts come from ``bench/data/reference/sagemaker-prices.md`` (original sources named
 there); the rest are assumptions and say so.
 
 The model (hours are instance-hours of one instance; USD):
@@ -62,7 +62,7 @@ PARAMETER_DOCS: dict[str, tuple[str, str]] = {
         "EC2 spot price as a proxy (no SageMaker spot price list exists): the catalog's family figure for the "
         "region when it has one (g4dn us-east-1 0.62-0.65, eu-west-1 0.54; g5 us-east-1 0.60, us-west-2 0.64, "
         "eu-west-1 0.55), else 0.60 (0.50-0.70, assumed: those proxies rounded and widened). "
-        "shared/reference/sagemaker-prices.md"),
+        "bench/data/reference/sagemaker-prices.md"),
     "interruptions_per_hour": (
         "per instance-hour",
         "assumption. The EC2 Spot Instance Advisor buckets (<5% ... >20%) are the share of spot capacity "

@@ -1,7 +1,7 @@
 """Keep ultralytics offline and out of the user's home. Call :func:`prepare` before importing ultralytics.
 
 Every network access ultralytics 8.4 makes during train()/val() and the switch that stops it
-(shared/reference/ultralytics-notes.md):
+(bench/data/reference/ultralytics-notes.md):
 
 * online check at import, PyPI update check, analytics events  -> ``YOLO_OFFLINE=1``
 * font download (check_font, called by every dataset check)    -> a TTF at $YOLO_CONFIG_DIR/Ultralytics/

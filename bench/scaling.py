@@ -7,7 +7,7 @@ unchanged, with the systematic margin that :class:`ScaledProfile` carries.
 The model, per training batch (validation batches alike, with ``val_batch`` images):
 
 * **Compute** on a CUDA target (per GPU, AMP, which ultralytics uses on CUDA by default), in T4-with-AMP units
-  from ``accelerators.json`` (shared/reference/gpu-throughput.md):
+  from ``accelerators.json`` (bench/data/reference/gpu-throughput.md):
   ``compute_target = compute_source x speed_source / speed_target``.
 
   - CUDA source: ratio of the table's ranges (1 exactly when source and target are the same accelerator);
@@ -64,7 +64,7 @@ YOLOV3_SPP_GFLOPS_608 = 141.5
 #: The same at 416 px (convolution FLOPs scale with the pixel count): 141.5 x (416/608)^2 = 66.24 GFLOPs.
 YOLOV3_SPP_GFLOPS_416 = YOLOV3_SPP_GFLOPS_608 * (416 / 608) ** 2
 #: T4 training throughput on YOLOv3-SPP at 416 px with mixed precision: 41 img/s
-#: (shared/reference/gpu-throughput.md, from the ultralytics/yolov3 README speed table).
+#: (bench/data/reference/gpu-throughput.md, from the ultralytics/yolov3 README speed table).
 T4_YOLOV3_SPP_IMAGES_PER_SECOND = 41.0
 #: Training FLOPs per image ~ 3 x forward (backward ~ 2 x forward; the usual rule, e.g. Kaplan et al. 2020).
 TRAIN_FLOPS_PER_FORWARD = 3.0
@@ -95,7 +95,7 @@ class ScalingParams:
       (> 1: the instance's core is slower). Unknown without a measurement on the instance; assumption.
     * ``worker_efficiency`` 0.7 (0.5-0.9): throughput of one dataloader worker relative to one full core; the
       instance's vCPUs are hyperthreads and the training process needs CPU too. Assumption.
-    * ``multi_gpu_efficiency`` 0.75 (0.5-0.9): DDP speed-up per GPU. Lambda (shared/reference/gpu-throughput.md):
+    * ``multi_gpu_efficiency`` 0.75 (0.5-0.9): DDP speed-up per GPU. Lambda (bench/data/reference/gpu-throughput.md):
       8 x A100 = 7.2 x one GPU (0.9) for ResNet-50; small YOLO datasets scale worse (assumption for the low end).
     * ``cpu_thread_efficiency`` 0.7 (0.5-0.9): what each torch thread beyond the first adds, as a fraction of a
       core (linear model ``1 + (threads - 1) x e``); vCPUs are hyperthreads. Assumption.
@@ -349,7 +349,7 @@ def _cuda_compute(profile: Profile, target: Accelerator, accelerators: dict[str,
             factor = _div(accelerators[src].t4_amp_ratio, target.t4_amp_ratio)
             notes.append(f"compute: x {factor.median:.3g} ({factor.low:.3g}-{factor.high:.3g}) = {src} / "
                          f"{target.key} in T4-AMP units ({accelerators[src].t4_amp_ratio.median:g} / "
-                         f"{target.t4_amp_ratio.median:g}, shared/reference/gpu-throughput.md)")
+                         f"{target.t4_amp_ratio.median:g}, bench/data/reference/gpu-throughput.md)")
         if profile.precision != "amp":
             factor = _div(factor, params.amp_speedup)
             notes.append(f"compute: the source trained in {profile.precision}; the target uses AMP: / "
@@ -363,7 +363,7 @@ def _cuda_compute(profile: Profile, target: Accelerator, accelerators: dict[str,
         factor = _div(mps.t4_amp_ratio, target.t4_amp_ratio)
         notes.append(f"compute: MPS (FP32) -> {target.key} (AMP) x {factor.median:.3g} ({factor.low:.3g}-"
                      f"{factor.high:.3g}): Apple via MPS is about {mps.t4_amp_ratio.low:g}-{mps.t4_amp_ratio.high:g}"
-                     f" x T4, weak evidence (shared/reference/gpu-throughput.md)")
+                     f" x T4, weak evidence (bench/data/reference/gpu-throughput.md)")
         return {"mosaic": train_m * factor, "plain": train_p * factor, "val": val * factor}
     if profile.device_type == "cpu":
         if profile.gflops is None or profile.gflops <= 0:

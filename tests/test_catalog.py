@@ -43,7 +43,7 @@ def test_packaged_catalog_has_every_required_instance(catalog: Catalog) -> None:
 
 
 @pytest.mark.parametrize(("name", "accel", "count", "mem", "vcpus", "ram"), [
-    # shared/reference/sagemaker-prices.md, column "accelerator x count (memory)" and "vCPU / RAM GiB"
+    # bench/data/reference/sagemaker-prices.md, column "accelerator x count (memory)" and "vCPU / RAM GiB"
     ("ml.g4dn.xlarge", "T4", 1, 16, 4, 16),
     ("ml.g4dn.12xlarge", "T4", 4, 16, 48, 192),  # 64 GB in all = 4 x 16
     ("ml.p3.2xlarge", "V100", 1, 16, 8, 61),
@@ -79,7 +79,7 @@ def test_exact_reference_prices(catalog: Catalog) -> None:
     assert catalog.get("ml.p4d.24xlarge").price("us-east-1").usd_per_hour == 25.2513
 
 
-# Public EC2 on-demand Linux prices in us-east-1 (USD/hour; not in shared/reference, used here only as a cross-check
+# Public EC2 on-demand Linux prices in us-east-1 (USD/hour; not in bench/data/reference, used here only as a cross-check
 # of the reference's consistency rule: SageMaker = EC2 x 1.40 for g .xlarge, x 1.25 for larger g and p3.2xlarge,
 # x 1.20 for m5 and c5). p4d/p5 are left out: their EC2 prices after the 2025 cut are not known here.
 EC2_US_EAST_1 = {
@@ -388,3 +388,18 @@ def test_a_catalog_the_machine_refuses_is_exit_1(catalog: Catalog, monkeypatch: 
         save_catalog(catalog, Path("/tmp/bench-catalog-never-written.json"))
     assert e.value.exit_code == 1 and not isinstance(e.value, UsageError)
     assert str(e.value) == "/tmp/bench-catalog-never-written.json: cannot write the catalog (No space left on device)"
+
+
+def test_every_cited_reference_note_is_in_the_repository() -> None:
+    """Found by a review: the sources were cited as shared/reference/*.md, a folder outside the repository, so a
+    user could not check one figure. Every note the code, the data and the README cite is now in the clone."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    texts = [p.read_text(encoding="utf-8") for p in (*root.joinpath("bench").rglob("*.py"),
+                                                      *root.joinpath("bench", "data").glob("*.json"),
+                                                      root / "README.md")]
+    cited = {m for t in texts for m in re.findall(r"bench/data/reference/[\w.-]+\.md", t)}
+    assert {"bench/data/reference/sagemaker-prices.md", "bench/data/reference/gpu-throughput.md"} <= cited
+    assert [c for c in sorted(cited) if not (root / c).is_file()] == []
+    assert not any("shared/reference" in t for t in texts)
