@@ -120,13 +120,16 @@ def add_workload_args(p: argparse.ArgumentParser) -> None:
     """Flags shared by `run` and `validate`: the training configuration and the synthetic dataset."""
     from bench.extrapolate import DEFAULT_CLOSE_MOSAIC, DEFAULT_EPOCHS
 
-    p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
-    p.add_argument("--model", default="yolov8n", help="yolov8n|s|m|l|x, built from YAML with random weights")
+    p.add_argument("--device", default="auto",
+                   help="auto (the default: cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")
+    p.add_argument("--model", default="yolov8n",
+                   help="yolov8n (default), yolov8s, yolov8m, yolov8l or yolov8x, built from YAML with random weights")
     p.add_argument("--imgsz", type=_positive_int, default=640, help="training image size (default %(default)s)")
     p.add_argument("--batch", type=_positive_int, default=16, help="batch size (default %(default)s)")
     p.add_argument("--workers", type=_nonneg_int, default=8,
                    help="dataloader workers (ultralytics default 8; forced to 0 on cpu and mps)")
-    p.add_argument("--cache", default="false", choices=("false", "ram", "disk"), help="ultralytics image cache")
+    p.add_argument("--cache", default="false", choices=("false", "ram", "disk"),
+                   help="ultralytics image cache (default false)")
     p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=True,
                    help="mixed precision on CUDA (ultralytics default; cpu and mps always train in FP32)")
     p.add_argument("--epochs", type=_positive_int, default=DEFAULT_EPOCHS, help="epochs of the full run (%(default)s)")
@@ -139,8 +142,8 @@ def add_workload_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--classes", type=_positive_int, default=3, help="synthetic classes (3)")
     p.add_argument("--image-size", default="640x480", help="synthetic image WIDTHxHEIGHT in pixels (640x480)")
     p.add_argument("--results", type=_path, default=Path("results"), help="results directory (results/)")
-    p.add_argument("--datasets", type=_path, default=Path("datasets"), help="where synthetic datasets live")
-    p.add_argument("--seed", type=_seed, default=0, help="training and dataset seed")
+    p.add_argument("--datasets", type=_path, default=Path("datasets"), help="where synthetic datasets live (datasets/)")
+    p.add_argument("--seed", type=_seed, default=0, help="training and dataset seed (0)")
 
 
 def _synthetic(args: argparse.Namespace) -> Any:
@@ -235,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("--chip", type=_text, help="the chip, for mps or cpu (for example \"Apple M4 Pro\")")
     est.add_argument("--gpu", type=_text,
                      help="the GPU, for cuda (for example \"Tesla T4\"; must be in accelerators.json)")
-    est.add_argument("--model", default="yolov8n", help="yolov8n|s|m|l|x (yolov8n)")
+    est.add_argument("--model", default="yolov8n", help="yolov8n (default), yolov8s, yolov8m, yolov8l or yolov8x")
     est.add_argument("--imgsz", type=_positive_int, default=640, help="training image size (640)")
     est.add_argument("--batch", type=_positive_int, default=16, help="batch size (16)")
     est.add_argument("--train-images", type=_positive_int, default=4195, help="train images per epoch (4195)")
@@ -326,10 +329,11 @@ def format_summary(rec: dict[str, Any], path: Path) -> str:
         lines.append(f"  throughput  {summ['images_per_second']:.2f} images/s in steady state (data included)")
     if prof:
         m, p = prof["mosaic"], prof["plain"]
-        lines.append(f"  per batch   mosaic {m['data_seconds_per_batch']['median']:.3f}s data + "
-                     f"{m['compute_seconds_per_batch']['median']:.3f}s compute; no mosaic "
-                     f"{p['data_seconds_per_batch']['median']:.3f}s + {p['compute_seconds_per_batch']['median']:.3f}s"
-                     f"; data-wait share {summ.get('data_wait_share', 0):.1%}")
+        mc, pc = m["compute_seconds_per_batch"]["median"], p["compute_seconds_per_batch"]["median"]
+        lines.append(f"  per batch   mosaic {m['data_seconds_per_batch']['median']:.3f}s data + {mc:.3f}s compute; "
+                     f"no mosaic {p['data_seconds_per_batch']['median']:.3f}s + {pc:.3f}s"
+                     + (" (compute pooled over both phases: only the data pipeline differs)" if mc == pc else "")
+                     + f"; data-wait share {summ.get('data_wait_share', 0):.1%}")
     lines.append(f"  epoch       {_rng(rec.get('seconds_per_epoch'))}  (train + val + boundary, whole dataset)")
     label = "full run" if rec["kind"] == "probe" else "full run (measured)"
     lines.append(f"  {label:<11} {_rng(rec.get('full_run_seconds'))}  for {rec['epochs']} epochs")

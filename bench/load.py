@@ -135,10 +135,11 @@ def warning(whole: dict[str, float] | None, what: str) -> str | None:
         return None
     parts = []
     if whole["other_pct"] > OTHER_WARN_PCT:
-        parts.append(f"other processes took {whole['other_pct']:.0f}% of this machine's CPU time")
+        parts.append(f"other processes took {whole['other_pct']:.1f}% of this machine's CPU time")
     if whole["steal_pct"] > STEAL_WARN_PCT:
-        parts.append(f"the hypervisor gave {whole['steal_pct']:.0f}% of it to other virtual machines")
+        parts.append(f"the hypervisor gave {whole['steal_pct']:.1f}% of it to other virtual machines")
     if not parts:
         return None
-    return (f"the machine was busy during {what}: {' and '.join(parts)} (warn above {OTHER_WARN_PCT:.0f}% and "
-            f"{STEAL_WARN_PCT:.0f}%), so its times read slow; close other work and run again")
+    return (f"the machine was busy during {what}: {' and '.join(parts)} (bench warns when other processes take "
+            f"over {OTHER_WARN_PCT:.0f}% or the hypervisor over {STEAL_WARN_PCT:.0f}%), so its times read slow; "
+            "close other work and run again")

@@ -1300,7 +1300,8 @@ def format_markdown(report: Report) -> str:
         out.append(f"- {sid}: {info.get('description', '?')} ({info.get('date') or 'undated'})")
     local_margin = (f"+-{src.local_systematic:.0%}, widened from the default by this machine's validations (see "
                     "the warnings)" if src.local_systematic > SAME_DEVICE_SYSTEMATIC else
-                    f"+-{src.local_systematic:.0%} (extrapolate.SAME_DEVICE_SYSTEMATIC, from `bench validate`)")
+                    f"+-{src.local_systematic:.0%}, the default (no `bench validate` on this machine has widened "
+                    "it: 3 validations of its own set it from their errors)")
     out += ["", "### Margins", "",
             f"- this machine: {local_margin}",
             f"- instances measured on their own GPU: +-{SAME_DEVICE_SYSTEMATIC:.0%}",

@@ -46,6 +46,11 @@ WARMUP_MAX_BATCHES = 5
 RUN_WARMUP_BATCHES = 2
 #: Fewer steady batches than this in a phase and the summary warns.
 MIN_STEADY_BATCHES = 3
+#: The phases' names in what the user reads.
+PHASE_LABELS = {"mosaic": "mosaic", "plain": "no mosaic"}
+#: A phase whose own steady batches are too few, but whose compute is pooled over both phases, is warned about only
+#: when its data wait (the part that rests on its own batches) is more than this share of a step.
+FEW_SAMPLES_DATA_SHARE = 0.05
 #: The probe's mosaic phase goes on past its deadline until it has this many steady batches (:func:`warming_up`):
 #: with 3, one noisy batch inside a gradual warm-up (12.0, 13.9, then 10.8 s on a 2-core CPU at 640 px) passed
 #: for a steady state that the next batches would have shown was still settling.
@@ -502,8 +507,7 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
     for name, batches in (("mosaic", mosaic_b), ("plain", plain_b)):
         if batches:
             first = name == "mosaic" or not mosaic_b  # the run's very first batch
-            stats[name] = phase_stats(batches, batch=w.batch, first_is_warmup=first, what=name)
-            warnings.extend(stats[name].warnings)
+            stats[name] = phase_stats(batches, batch=w.batch, first_is_warmup=first, what=PHASE_LABELS[name])
     if "plain" not in stats:
         warnings.append("no epoch without mosaic was observed: its cost is taken from the mosaic phase")
         stats["plain"] = stats["mosaic"]
@@ -517,10 +521,24 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
         # Compute does not depend on the augmentation pipeline (same model, same image size; measured in a
         # full run on CPU: 53.3 vs 53.5 s of training per epoch with and without mosaic), only the data wait
         # does. Pooling both phases' steady batches halves the sampling noise of a short probe.
-        pooled = bootstrap_mean([*stats["mosaic"].compute_samples, *stats["plain"].compute_samples])
+        samples = [*stats["mosaic"].compute_samples, *stats["plain"].compute_samples]
+        pooled = bootstrap_mean(samples)
         for name in ("mosaic", "plain"):
-            ph = stats[name].phase
-            stats[name] = replace(stats[name], phase=Phase(ph.data_seconds_per_batch, pooled, ph.batches_observed))
+            st = stats[name]
+            ph = st.phase
+            if len(samples) >= MIN_STEADY_BATCHES and len(st.compute_samples) < MIN_STEADY_BATCHES:
+                # its compute has enough samples pooled; what rests on this phase's few is its data wait
+                step = ph.data_seconds_per_batch.median + pooled.median
+                share = ph.data_seconds_per_batch.median / step if step > 0 else 0.0
+                label, n = PHASE_LABELS[name], len(st.compute_samples)
+                few = [x for x in st.warnings if x.startswith(f"{label}: only ")]
+                more = [f"{label}: its data wait ({share:.0%} of a step) rests on {n} steady-state batch(es); compute "
+                        f"is pooled over both phases ({len(samples)} batches). Raise --budget for more."
+                        ] if share > FEW_SAMPLES_DATA_SHARE else []
+                st = replace(st, warnings=tuple(x for x in st.warnings if x not in few) + tuple(more))
+            stats[name] = replace(st, phase=Phase(ph.data_seconds_per_batch, pooled, ph.batches_observed))
+    phases_seen = ("mosaic", "plain") if stats["plain"] is not stats["mosaic"] else ("mosaic",)
+    warnings[:0] = [x for name in phases_seen for x in stats[name].warnings]  # the phases' own first, as measured
 
     vals = [v for e in tl.epochs for v in e.vals]
     val_batches = [b for v in vals for b in v.batches if b[2] > 0]

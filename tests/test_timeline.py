@@ -188,12 +188,25 @@ def test_compute_is_pooled_across_phases_but_data_is_not() -> None:
     epoch(c, 0, [(0.3, 5.0), (0.3, 2.0), (0.3, 2.0), (0.3, 2.0)], 0.0, 0.0, [(0.1, 1.0, 32)])
     epoch(c, 1, [(0.1, 3.0), (0.1, 3.0)], 0.0, 0.0, [(0.1, 1.0, 32)])
     c.mark("end")
-    p = derive(c.events, WORKLOAD).profile
+    d = derive(c.events, WORKLOAD)
+    p = d.profile
     # steady compute: 2, 2 (mosaic, after the run's first two) and 3, 3 (no mosaic) -> 10 / 4 = 2.5 for both phases
     assert p.mosaic.compute_seconds_per_batch.median == pytest.approx(2.5)
     assert p.plain.compute_seconds_per_batch == p.mosaic.compute_seconds_per_batch
     assert p.mosaic.data_seconds_per_batch.median == pytest.approx(0.3)
     assert p.plain.data_seconds_per_batch.median == pytest.approx(0.1)
+    # 2 steady batches a phase, 4 pooled: the compute has enough; only the mosaic's data wait (0.3 of 2.8 s, 11%)
+    # weighs enough to warn about its 2 batches, not the no-mosaic's (0.1 of 2.6 s, 4%)
+    few = [w for w in d.warnings if "steady-state batch(es)" in w]
+    assert few == ["mosaic: its data wait (11% of a step) rests on 2 steady-state batch(es); compute is pooled over "
+                   "both phases (4 batches). Raise --budget for more."]
+    c = Clock()  # one steady batch a phase: 2 pooled are too few, and each phase says so
+    c.mark("setup_end")
+    epoch(c, 0, [(0.3, 5.0), (0.3, 2.0), (0.3, 2.0)], 0.0, 0.0, [(0.1, 1.0, 32)])
+    epoch(c, 1, [(0.1, 3.0)], 0.0, 0.0, [(0.1, 1.0, 32)])
+    c.mark("end")
+    assert [w.split(";")[0] for w in derive(c.events, WORKLOAD).warnings if "steady-state" in w] == [
+        "mosaic: only 1 steady-state batch(es) observed", "no mosaic: only 1 steady-state batch(es) observed"]
 
 
 def test_falling_compute_at_the_end_of_the_probe_is_flagged() -> None:
