@@ -215,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--since", type=_utc_time, metavar="UTC",
                      help="with --summary: only the validations started at or after this UTC date or time, e.g. "
                           "after a change to the harness (2026-11-29T06:00)")
-    val.add_argument("--json", action="store_true", help="print the validation record as JSON on stdout")
+    val.add_argument("--json", action="store_true",
+                     help="print the validation (or overhead) record as JSON on stdout; with --summary, its groups")
     val.set_defaults(func=cmd_validate)
 
     rep = sub.add_parser("report", help="speedup-and-cost table for this machine and every SageMaker instance, "
@@ -408,7 +409,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _validate_summary(args: argparse.Namespace) -> int:
-    from bench import validate
+    from bench import record, validate
 
     if args.results.exists() and not args.results.is_dir():
         raise UsageError(f"--results {args.results}: not a directory; give the results directory that holds "
@@ -420,13 +421,17 @@ def _validate_summary(args: argparse.Namespace) -> int:
         why = validate.why_unusable(v)
         if why:
             print(f"warning: left out {v.get('run_id')}: {why}", file=sys.stderr)
-    since = ""
+    every = vrecs
     if args.since is not None:
         vrecs = [v for v in vrecs if _started_since(v, args.since)]
-        since = f" started at or after {args.since.isoformat()}"
     groups = validate.aggregate(vrecs)
+    if not groups and args.since is not None and validate.aggregate(every):
+        newest = max((v for v in every if validate.usable(v)), key=record.when)
+        raise UsageError(f"no validation in {args.results / 'validation'} started at or after "
+                         f"{args.since.isoformat()}: the newest started at {newest.get('created_at')}; give an "
+                         "earlier --since, or leave it out")
     if not groups:
-        raise UsageError(f"no validation records{since} in {args.results / 'validation'}: run `python -m bench "
+        raise UsageError(f"no validation records in {args.results / 'validation'}: run `python -m bench "
                          "validate` first, or point --results at the directory that holds them")
     print(validate.format_aggregate(groups), file=sys.stderr)
     if args.json:

@@ -666,6 +666,10 @@ def test_validate_summary_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]
                  "--json"]) == 0  # 00:00 UTC
     assert json.loads(capsys.readouterr().out)[0]["run_ids"] == ["20261121T000000Z-cpu-validate-1",
                                                                  "20261122T000000Z-cpu-validate-2"]
+    assert main(["validate", "--summary", "--since", "2030-01-01", "--results", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"bench validate: error: no validation in {vdir} started at or after 2030-01-01T00:00:00+00:00: the newest "
+        "started at 2026-11-22T00:00:00.000001Z; give an earlier --since, or leave it out")
 
 
 # ------------------------------------------------------------------------------ margin from a machine's history
