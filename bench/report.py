@@ -822,7 +822,7 @@ def recommend(rows: Sequence[Mapping[str, Any]], deadline_hours: float | None = 
     for r in priced:
         why = []
         if deadline_hours is not None and r["hours"] > deadline_hours:
-            why.append(f"{r['hours']:.3g} h > {deadline_hours:g} h")
+            why.append(f"{_num(r['hours'])} h > {deadline_hours:g} h")
         if max_usd is not None and r["cost_usd"] > max_usd:
             why.append(f"{r['cost_usd']:.2f} USD > {max_usd:g} USD")
         if why:
@@ -945,6 +945,16 @@ class Report:
 
 def _assemble(source: Source, settings: Settings, warnings: list[str]) -> Report:
     rows = build_rows(source, settings)
+    here = rows[0].get("training_hours")
+    if source.kind == "estimate" and source.local.device_type in {"cpu", "mps"} and here:  # a time from elsewhere
+        slower = [r["instance"] for r in rows[1:] if r.get("training_hours") and r["training_hours"] > here
+                  and r["instance"] in settings.catalog.instances
+                  and settings.catalog.get(r["instance"]).accelerator is not None]
+        if slower:
+            warnings.append(f"{', '.join(slower[:3])}{' ...' if len(slower) > 3 else ''} would train slower than "
+                            f"the {here:.3g} h given for this {source.local.device_type}, which no GPU of the catalog "
+                            "should: is the time for this workload (--epochs, --model, --imgsz, --batch, the image "
+                            "counts)?")
     rec = recommend(rows, settings.deadline_hours, settings.max_usd)
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return Report(source, settings, rows, rec, warnings, now)
@@ -1113,7 +1123,8 @@ def format_terminal(report: Report) -> str:
         if why:
             out.extend(textwrap.wrap(why, 116, initial_indent="    ", subsequent_indent="      ",
                                      break_on_hyphens=False))
-    out.append("")
+    out += ["hours: to a trained model (on an instance with the job's start and the dataset's download); USD: the "
+            "whole job (instance, storage, transfer)", ""]
     out.extend(_recommendation_lines(report, markdown=False))
     return "\n".join(out)
 

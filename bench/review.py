@@ -242,7 +242,7 @@ def runs_table(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             "images/s": None if ips is None else round(ips, 3),
             "data wait %": None if share is None else round(100 * share, 1),
             "peak RSS GiB": None if rss is None else round(rss / GIB, 2),
-            "peak accel GiB": None if acc is None else round(acc / GIB, 2),
+            "peak accel GiB": None if acc is None or r.get("device") == "cpu" else round(acc / GIB, 2),  # cpu: n/a
             "warnings": len(r.get("warnings") or []),
         })
     return pd.DataFrame(rows)

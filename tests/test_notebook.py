@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from bench import review
@@ -347,4 +348,5 @@ def test_review_reads_numbers_no_float_can_hold(tmp_path: Path) -> None:
     R = review.load(results)
     runs = review.runs_table(R.records).set_index("run_id")
     assert runs.loc[REAL, "s/epoch [range]"] == "n/a"
+    assert pd.isna(runs.loc[REAL, "peak accel GiB"])  # a cpu run has no accelerator memory: n/a, not 0.0 GiB
     assert review.overhead_table(R.overhead) is not None

@@ -549,6 +549,16 @@ def test_estimate_from_a_cpu_time_agrees_with_the_report_from_its_record(tmp_pat
     assert b["bottleneck"] == a["bottleneck"] != "data"
 
 
+def test_an_estimate_from_a_time_no_gpu_could_beat_says_so(tmp_path: Path) -> None:
+    """1 h for 50 epochs of yolov8s on a CPU (found by a review: the table showed a T4 at 0.8x, unremarked): every
+    GPU should train faster than a CPU, so the time given is probably not for this workload."""
+    rep = report.build_estimate(device="cpu", hours=1.0, model="yolov8s", results=tmp_path / "none")
+    slow = [w for w in rep.warnings if "would train slower than the 1 h given for this cpu" in w]
+    assert len(slow) == 1 and slow[0].startswith("ml.g4dn.xlarge, ml.g4dn.2xlarge would train slower"), rep.warnings
+    assert not [w for w in report.build_estimate(device="cpu", hours=30.0, results=tmp_path / "none").warnings
+                if "would train slower" in w]
+
+
 def test_user_catalog_is_used(cpu_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     g4 = CATALOG.get("ml.g4dn.xlarge")
     changed = replace(CATALOG, as_of="2026-12-01", instances={
