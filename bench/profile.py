@@ -65,6 +65,10 @@ class Profile:
     setup_seconds: float  # once: model build, dataset scan, dataloaders (measured on the probe's subset)
     warmup_excess_seconds: float  # once: what the first batches, plots and epoch boundary cost above steady state
     final_fixed_seconds: float = 0.0  # once, after the last epoch: final evaluation's cost beyond one val pass
+    #: of warmup_excess_seconds, the device's part: the first batches' compute above its steady state (the rest,
+    #: the first boundary, garbage collections, plots, first decodes, is CPU-side work). 0 in records before
+    #: 2026-12-03, which scale their whole warm-up as CPU-side work.
+    warmup_device_seconds: float = 0.0
     data_load_seconds_per_batch: Range | None = None  # full loading cost when workers overlap it (CUDA)
     torch_threads: int = 0  # intra-op threads torch used (cpu training); 0 = unknown
     gflops: float | None = None  # forward GFLOPs of the model for one image at imgsz (ultralytics' figure)
@@ -112,6 +116,7 @@ class Profile:
                 val_fixed_seconds=rng(d["val_fixed_seconds"]), epoch_fixed_seconds=rng(d["epoch_fixed_seconds"]),
                 setup_seconds=float(d["setup_seconds"]), warmup_excess_seconds=float(d["warmup_excess_seconds"]),
                 final_fixed_seconds=float(d.get("final_fixed_seconds", 0.0)),
+                warmup_device_seconds=float(d.get("warmup_device_seconds", 0.0)),
                 data_load_seconds_per_batch=rng(dl) if dl else None,
                 torch_threads=int(d.get("torch_threads", 0)),
                 gflops=float(d["gflops"]) if d.get("gflops") is not None else None,
@@ -160,12 +165,15 @@ def _checked(p: Profile) -> Profile:
             raise bad(name, f"{r} is over {MAX_SECONDS:.0e} seconds")
         if r.low < 0:
             raise bad(name, f"{r} is negative; these seconds are >= 0")
-    for name in ("setup_seconds", "warmup_excess_seconds", "final_fixed_seconds"):
+    for name in ("setup_seconds", "warmup_excess_seconds", "final_fixed_seconds", "warmup_device_seconds"):
         x = getattr(p, name)
         if not math.isfinite(x):
             raise bad(name, f"{x} is not a finite number of seconds")
         if not 0 <= x < MAX_SECONDS:
             raise bad(name, f"{x} is not a number of seconds from 0 to {MAX_SECONDS:.0e}")
+    if p.warmup_device_seconds > p.warmup_excess_seconds:
+        raise bad("warmup_device_seconds", f"{p.warmup_device_seconds} is more than the whole warm-up, "
+                                           f"{p.warmup_excess_seconds}")
     if p.gflops is not None and not (math.isfinite(p.gflops) and 0 < p.gflops < MAX_GFLOPS):
         raise bad("gflops", f"{p.gflops} is not a model size in GFLOPs (above 0, under {MAX_GFLOPS:.0e})")
     return p

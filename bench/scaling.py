@@ -384,12 +384,17 @@ def _cuda_compute(profile: Profile, target: Accelerator, accelerators: dict[str,
     return f"unknown device type {profile.device_type!r}"
 
 
-def _with_fixed(profile: Profile, ratio: Range) -> Profile:
-    """CPU-side fixed costs scaled by the per-core speed ratio (Ranges conservatively; floats by the median)."""
+def _with_fixed(profile: Profile, ratio: Range, device_factor: float | None = None) -> Profile:
+    """CPU-side fixed costs scaled by the per-core speed ratio (Ranges conservatively; floats by the median).
+    ``device_factor``: the target's compute per batch over the source's, for the warm-up's device part (the first
+    batches' compute above the steady state); None keeps it with the CPU-side work (a CPU target)."""
+    device = profile.warmup_device_seconds
+    host = (profile.warmup_excess_seconds - device) * ratio.median
+    device_after = device * (ratio.median if device_factor is None else device_factor)
     return replace(profile, val_fixed_seconds=profile.val_fixed_seconds * ratio,
                    epoch_fixed_seconds=profile.epoch_fixed_seconds * ratio,
                    setup_seconds=profile.setup_seconds * ratio.median,
-                   warmup_excess_seconds=profile.warmup_excess_seconds * ratio.median,
+                   warmup_excess_seconds=host + device_after, warmup_device_seconds=device_after,
                    final_fixed_seconds=profile.final_fixed_seconds * ratio.median)
 
 
@@ -432,8 +437,14 @@ def _scale_to_cuda(profile: Profile, instance: Instance, accelerators: dict[str,
     r = params.cpu_speed_ratio
     notes.append(f"CPU-side work (setup, warm-up, epoch and validation fixed costs) kept from the source x per-core "
                  f"speed ratio {r.median:g} ({r.low:g}-{r.high:g})")
+    src_compute = profile.mosaic.compute_seconds_per_batch.median
+    device_factor = compute["mosaic"].median / src_compute if src_compute > 0 else 1.0
+    if profile.warmup_device_seconds > 0:
+        notes.append(f"warm-up: the first batches' compute above the steady state "
+                     f"({profile.warmup_device_seconds:.3g} s measured) x {device_factor:.3g}, as the compute "
+                     f"scales (the target's own one-offs, CUDA context and kernel loading, are not measured)")
     target_profile = replace(
-        _with_fixed(profile, r),
+        _with_fixed(profile, r, device_factor),
         device_type="cuda",
         device_name=f"{target.key} x{gpus} ({instance.name}, estimated)",
         precision="amp",

@@ -231,6 +231,7 @@ class PhaseStats:
     plot_excess_seconds: tuple[float, ...]  # per plotted batch: its compute above steady state
     warnings: tuple[str, ...]
     compute_samples: tuple[float, ...] = ()  # steady-state compute per full batch
+    warmup_compute_seconds: float = 0.0  # of warmup_excess_seconds, the device's: the left-out batches' compute
 
 
 def _per_full_batch(batches: Sequence[tuple[float, float, int, int]], batch: int) -> list[tuple[float, float, bool]]:
@@ -290,10 +291,10 @@ def phase_stats(batches: Sequence[tuple[float, float, int, int]], *, batch: int,
     data = bootstrap_mean([norm[i][0] for i in data_idx])
     plots = tuple(max(0.0, norm[i][1] - compute.median) for i in range(len(norm))
                   if norm[i][2] and i not in warm_idx and not (i == 0 and first_is_warmup))
-    excess = sum(norm[i][1] - compute.median for i in warm_idx) + sum(
-        norm[i][0] - data.median for i in range(len(norm)) if i not in data_idx)
+    compute_excess = sum(norm[i][1] - compute.median for i in warm_idx)
     if first_is_warmup and norm and norm[0][2] and 0 not in warm_idx:
-        excess += norm[0][1] - compute.median  # the run's first batch: warm-up and plot together
+        compute_excess += norm[0][1] - compute.median  # the run's first batch: warm-up and plot together
+    excess = compute_excess + sum(norm[i][0] - data.median for i in range(len(norm)) if i not in data_idx)
     warnings = []
     if len(steady_idx) < MIN_STEADY_BATCHES:
         warnings.append(f"{what}: only {len(steady_idx)} steady-state batch(es) observed; the range is narrow "
@@ -303,7 +304,7 @@ def phase_stats(batches: Sequence[tuple[float, float, int, int]], *, batch: int,
         warnings.append(w)
     n_warm = len(norm) - len(steady_idx)
     return PhaseStats(Phase(data, compute, len(steady_idx)), n_warm, max(0.0, excess), plots, tuple(warnings),
-                      tuple(norm[i][1] for i in steady_idx))
+                      tuple(norm[i][1] for i in steady_idx), min(max(0.0, compute_excess), max(0.0, excess)))
 
 
 #: Steady compute samples whose last is below this share of the first, with no sample rising again above the
@@ -612,6 +613,7 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
         val_data_seconds_per_batch=vd, val_compute_seconds_per_batch=vc, val_fixed_seconds=vfix,
         epoch_fixed_seconds=efix, setup_seconds=parts["setup"], warmup_excess_seconds=warmup,
         final_fixed_seconds=final_fixed, torch_threads=w.torch_threads, gflops=w.gflops,
+        warmup_device_seconds=min(warmup, sum(ph.warmup_compute_seconds for ph in phases)),
     )
     m = stats["mosaic"].phase
     per_batch = m.data_seconds_per_batch.median + m.compute_seconds_per_batch.median

@@ -435,3 +435,24 @@ def test_step_floor_applies_to_both_phases(catalog: Catalog, accels: dict[str, A
     s = scaled(scale_profile(make_profile(), catalog.get("ml.p5.48xlarge"), accels))
     assert s.profile.mosaic.compute_seconds_per_batch.median == pytest.approx(0.015)
     assert s.profile.plain.compute_seconds_per_batch.median == pytest.approx(0.015)
+
+
+def test_the_warm_up_of_the_first_batches_scales_as_the_compute_does(catalog: Catalog,
+                                                                      accels: dict[str, Accelerator]) -> None:
+    """Found by a review (2026-12-03): a CPU probe's whole warm-up (16 s in the default probe, mostly its first
+    batches' CPU compute) went into every GPU estimate as CPU-side work. Its device part (the first batches'
+    compute above the steady state) now scales as the compute does; the rest (boundary, collections, plots) stays
+    CPU-side work, x the per-core ratio. A record without the split (before 2026-12-03) keeps the old rule."""
+    params = ScalingParams()
+    r = params.cpu_speed_ratio.median
+    t4 = catalog.get("ml.g4dn.xlarge")
+    old = scaled(scale_profile(make_profile(), t4, accels, params)).profile
+    assert old.warmup_excess_seconds == pytest.approx(18.0 * r) and old.warmup_device_seconds == 0.0
+    split = make_profile(warmup_device_seconds=12.0)
+    new = scaled(scale_profile(split, t4, accels, params)).profile
+    factor = new.mosaic.compute_seconds_per_batch.median / split.mosaic.compute_seconds_per_batch.median
+    assert 0 < factor < 0.05  # a T4 step against a 2-core CPU's 10.4 s
+    assert new.warmup_device_seconds == pytest.approx(12.0 * factor)
+    assert new.warmup_excess_seconds == pytest.approx(6.0 * r + 12.0 * factor)
+    cpu = scaled(scale_profile(split, catalog.get("ml.m5.xlarge"), accels, params)).profile
+    assert cpu.warmup_excess_seconds == pytest.approx(18.0 * r)  # a CPU target: all of it CPU work, as before

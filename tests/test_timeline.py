@@ -105,8 +105,8 @@ def test_warmup_is_kept_out_of_steady_state() -> None:
     assert p.mosaic.data_seconds_per_batch.median == pytest.approx(0.2)
     assert p.mosaic.batches_observed == 3
     assert p.plain.compute_seconds_per_batch.median == pytest.approx(2.0)
-    # warm-up excess: 5.2 - 2.2 = 3.0
-    assert p.warmup_excess_seconds == pytest.approx(3.0)
+    # warm-up excess: 5.2 - 2.2 = 3.0, all of it the first batch's compute (the device's part)
+    assert p.warmup_excess_seconds == pytest.approx(3.0) and p.warmup_device_seconds == pytest.approx(3.0)
     assert p.setup_seconds == pytest.approx(3.0)
     assert p.val_compute_seconds_per_batch.median == pytest.approx(1.0)
     assert p.val_data_seconds_per_batch.median == pytest.approx(0.1)
@@ -237,6 +237,7 @@ def test_the_first_epoch_boundary_is_a_one_off() -> None:
     p = run([0.9, 0.4, 0.5])  # the first checkpoint save: 0.45 s over the later boundaries' 0.45 s
     assert p.epoch_fixed_seconds.median == pytest.approx(0.45)
     assert p.warmup_excess_seconds - base == pytest.approx(0.45)
+    assert p.warmup_device_seconds == pytest.approx(run([0.4, 0.4, 0.4]).warmup_device_seconds)  # CPU-side work
     p = run([0.3, 0.5])  # a first boundary cheaper than the next: no negative one-off
     assert p.epoch_fixed_seconds.median == pytest.approx(0.5) and p.warmup_excess_seconds == pytest.approx(base)
     p = run([0.9])  # one boundary: it is all there is
