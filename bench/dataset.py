@@ -79,9 +79,10 @@ DISK_BYTES_PER_PIXEL = 0.35
 #: Smallest and largest box side, as a fraction of the image side (see :func:`_boxes` for the distribution).
 BOX_SIDE_RANGE = (0.03, 0.5)
 
-#: A temporary directory whose owner is gone, or older than this (seconds), is removed by the next run.
-#: The age rule covers owners we cannot see (another machine writing to a shared folder): generation takes
-#: under a minute, so a six-hour-old temporary directory is abandoned.
+#: A temporary directory whose owner is gone, or older than this (seconds), is removed by the next run. Its name
+#: holds its host (a hash of the host name) and pid: the owner is looked for only when it is on this host; the
+#: age rule covers owners we cannot see (another machine or container writing to a shared folder): generation
+#: takes under a minute, so a six-hour-old temporary directory is abandoned.
 STALE_TEMP_SECONDS = 6 * 3600
 
 #: Most images one worker task generates: small enough for smooth progress and load balance, large enough
@@ -95,7 +96,17 @@ _MAX_LEVEL = 256 - _NOISE_LEVELS
 #: Chroma noise, on Cb and Cr at half resolution; they are kept within 0..256-_CHROMA_NOISE_LEVELS.
 _CHROMA_NOISE_LEVELS = 8
 
-_TEMP_RE = re.compile(r"^\.tmp-synthetic-[0-9a-f]+-(\d+)-[0-9a-f]+$")
+#: ``.tmp-synthetic-<key>-h<host>-<pid>-<random>`` (``-h<host>`` since 2026-12-03: without it, the pid is taken as
+#: this host's, as before).
+_TEMP_RE = re.compile(r"^\.tmp-synthetic-[0-9a-f]+-(?:h([0-9a-f]{8})-)?(\d+)-[0-9a-f]+$")
+
+
+def _host_tag() -> str:
+    """This host, as temporary directories name it: 8 hex digits of the host name's hash (a container has its own)."""
+    import hashlib
+    import socket
+
+    return hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -627,12 +638,13 @@ def _remove_stale_temps(datasets_dir: Path) -> None:
         m = _TEMP_RE.match(entry.name)
         if not m or not entry.is_dir(follow_symlinks=False):
             continue
-        pid = int(m.group(1))
+        host, pid = m.group(1), int(m.group(2))
         try:
             age = now - entry.stat(follow_symlinks=False).st_mtime
         except FileNotFoundError:
             continue
-        if (pid != os.getpid() and not _pid_alive(pid)) or age > STALE_TEMP_SECONDS:
+        here = host is None or host == _host_tag()  # another host's pid says nothing here
+        if (here and pid != os.getpid() and not _pid_alive(pid)) or age > STALE_TEMP_SECONDS:
             shutil.rmtree(entry.path, ignore_errors=True)
 
 
@@ -683,7 +695,7 @@ def ensure_synthetic(
                          f"{spec.total:,} images of {spec.width}x{spec.height} needs about {need / 1e9:.1f} GB; free "
                          f"space, give another --datasets, or ask for fewer images")
 
-    tmp = datasets_dir / f".tmp-synthetic-{key}-{os.getpid()}-{secrets.token_hex(4)}"
+    tmp = datasets_dir / f".tmp-synthetic-{key}-h{_host_tag()}-{os.getpid()}-{secrets.token_hex(4)}"
     tmp.mkdir()
     try:
         started = time.perf_counter()

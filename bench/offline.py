@@ -9,6 +9,7 @@ Every network access ultralytics 8.4 makes during train()/val() and the switch t
 * package auto-install                                          -> ``YOLO_AUTOINSTALL=False``
 * dataset download (``download:`` key)                          -> we always pass a checked, local data.yaml
 * weights by name                                               -> models are built from ``*.yaml`` (random weights)
+* integrations (Platform, MLflow, DVC, ClearML, Comet, W&B...)  -> :func:`quiet_integrations`, no API key
 """
 
 from __future__ import annotations
@@ -33,19 +34,40 @@ def _bundled_font() -> Path | None:
         return None
 
 
+#: ultralytics' integrations (utils/callbacks/base.py ``add_integration_callbacks``): each one whose setting is True
+#: and whose package is installed is added to every trainer, and none asks YOLO_OFFLINE: MLflow, DVC, ClearML,
+#: Comet, Ray Tune, TensorBoard, W&B log or upload the run; ``sync`` sends analytics events; the Platform callback
+#: streams metrics and uploads checkpoints whenever an API key is set (``ULTRALYTICS_API_KEY`` or ``api_key``).
+QUIET_SETTINGS = {"sync": False, "api_key": "", "clearml": False, "comet": False, "dvc": False, "mlflow": False,
+                  "raytune": False, "tensorboard": False, "wandb": False}
+
+
+def threads_as_ultralytics() -> None:
+    """``import ultralytics`` sets ``OMP_NUM_THREADS=1`` when it is unset, and torch reads it when it loads: bench
+    imports torch first (to check --device), so it sets it the same way, or a CUDA run would use more intra-op
+    threads than ``yolo train`` does (cpu and mps runs have their threads set by ultralytics' select_device)."""
+    if not os.environ.get("OMP_NUM_THREADS"):
+        os.environ["OMP_NUM_THREADS"] = "1"
+
+
 def prepare(config_dir: Path) -> dict[str, str]:
     """Set the environment so that importing and training with ultralytics touches no network and writes its
     settings under ``config_dir`` (not the user's home). Returns the variables it set, for the record.
 
-    Must run before ``import ultralytics``: its settings path and online flag are read at import."""
+    Must run before ``import ultralytics``: its settings path and online flag are read at import. An Ultralytics
+    API key in the environment is removed (the Platform callback would upload the run); :func:`quiet_integrations`
+    turns off the rest once ultralytics is imported. matplotlib's cache goes under ``config_dir`` too, unless
+    ``MPLCONFIGDIR`` says where."""
     config_dir.mkdir(parents=True, exist_ok=True)
     env = {
         "YOLO_OFFLINE": "1",
         "YOLO_AUTOINSTALL": "False",
         "YOLO_CONFIG_DIR": str(config_dir),
         "YOLO_VERBOSE": os.environ.get("YOLO_VERBOSE", "False"),
+        "MPLCONFIGDIR": os.environ.get("MPLCONFIGDIR") or str(config_dir / "matplotlib"),
     }
     os.environ.update(env)
+    os.environ.pop("ULTRALYTICS_API_KEY", None)
     fonts = config_dir / "Ultralytics"
     fonts.mkdir(parents=True, exist_ok=True)
     src = _bundled_font()
@@ -64,6 +86,16 @@ def prepare(config_dir: Path) -> dict[str, str]:
                     tmp.unlink(missing_ok=True)
                     raise
     return env
+
+
+def quiet_integrations() -> None:
+    """Turn off every ultralytics integration that could log or upload the run (:data:`QUIET_SETTINGS`), in the
+    settings under bench's own config folder (:func:`prepare`; the user's own settings file is not touched). Read
+    per trainer, so call it after ``import ultralytics`` and before the trainer is built."""
+    from ultralytics.utils import SETTINGS
+
+    if any(SETTINGS.get(k) != v for k, v in QUIET_SETTINGS.items()):
+        SETTINGS.update(QUIET_SETTINGS)
 
 
 #: GPUs on which ultralytics turns AMP off by name before any test (utils/checks.py ``check_amp``, 8.4.x): their

@@ -69,6 +69,9 @@ def _cpu_name() -> str:
 
 def resolve_device(requested: str) -> Device:
     """Check ``--device`` against what this machine has. Raises UsageError naming what is available."""
+    from bench.offline import threads_as_ultralytics
+
+    threads_as_ultralytics()  # before torch first loads
     import torch
 
     req = requested.strip().lower()
@@ -413,6 +416,7 @@ class Deadlines:
         self.batch = batch
         self.extended_from: float | None = None  # when the mosaic phase would have ended but for its warm-up
         self.extension = 0.0  # seconds the mosaic phase ran past that
+        self.judged_at = 0  # batches when the warm-up was last judged
 
     def at(self, phase: str) -> float:
         return PHASE_DEADLINES[phase] * self.budget + (0.0 if phase == "train0" else self.extension)
@@ -420,17 +424,23 @@ class Deadlines:
     def done(self, phase: str, n: int, now: float,
              batches: Callable[[], Sequence[tuple[float, float, int, int]]]) -> bool:
         """Whether ``phase`` ends after ``n`` batches at ``now``; ``batches`` gives the phase's batches so far (as
-        :func:`bench.timeline.parse` does), read only when the warm-up decides."""
+        :func:`bench.timeline.parse` does), read only when the warm-up decides. Once the warm-up has held the phase,
+        it is judged again when the batches have grown by a sixteenth (every batch while there are fewer than 32):
+        reading them costs time in proportion to their number, and it falls between two batches, in the measured
+        data wait, so judging at every batch would grow with the square of a fast GPU's thousands of batches."""
         if n < MIN_BATCHES[phase] or now < self.at(phase):
             return False
         if phase == "train0":
             from bench.timeline import warming_up
 
-            if (now < self.at("train0") + WARMUP_EXTENSION * self.budget
-                    and warming_up(batches(), batch=self.batch, first_is_warmup=True)):
-                if self.extended_from is None:
-                    self.extended_from = now
-                return False
+            if now < self.at("train0") + WARMUP_EXTENSION * self.budget:
+                if self.extended_from is not None and n < self.judged_at + max(1, self.judged_at // 16):
+                    return False  # still warming up when last judged
+                self.judged_at = n
+                if warming_up(batches(), batch=self.batch, first_is_warmup=True):
+                    if self.extended_from is None:
+                        self.extended_from = now
+                    return False
             if self.extended_from is not None:
                 self.extension = now - self.extended_from
         return True
@@ -588,12 +598,13 @@ def run_training(
     optimizer the full run would get (:func:`_optimizer_as_full_run`).
 
     Never raises for an interruption: the partial result comes back with ``interrupted`` set."""
-    from bench.offline import patch_amp_check, prepare
+    from bench.offline import patch_amp_check, prepare, quiet_integrations
 
     prepare(config_dir)
     import torch
     from ultralytics import YOLO
 
+    quiet_integrations()
     patch_amp_check()
     _logs_to_stderr()
     sync = make_sync(device)
@@ -869,7 +880,7 @@ def run_training(
                 wall = rec.clock() - rec.t0
                 meter.mark("end", wall)
     tr = state["trainer"]
-    return RunResult(
+    result = RunResult(
         events=rec.events, losses=rec.losses, memory=mem.to_dict(), wall_seconds=wall,
         trainer_epochs=trainer_epochs, plain_from_epoch=plain_from,
         workers_used=int(getattr(getattr(tr, "train_loader", None), "num_workers", 0) or 0) if tr else 0,
@@ -892,6 +903,16 @@ def run_training(
         mirrored_images=state.get("mirrored"),
         left_out_images=state.get("left_out"),
     )
+    # The trainer (model, optimizer, EMA, datasets, a RAM cache, CUDA memory) sits in reference cycles: bench's
+    # wrappers of its methods hold it, and so does ultralytics' own scheduler lambda. Left to the next full garbage
+    # collection, it would be freed inside the next run of this process (`validate --overhead` trains several), as
+    # a pause there. Freed here, after the run's clock stopped.
+    state.clear()
+    del tr
+    with contextlib.suppress(NameError):  # the YOLO object holds its trainer too (unbound if building it failed)
+        del model
+    gc.collect()
+    return result
 
 
 def _timed_calls(fn: Callable[..., Any], rec: Recorder, out: list[list[float]], own: OwnTime | None = None

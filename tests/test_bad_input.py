@@ -99,6 +99,8 @@ CASES = [
     ("run --device cpu --image-size 10000x480 --results {R}", "--image-size 10000x480: width=10000 is not allowed"),
     ("run --device cpu --train-images 100000000 --datasets {R}/../ds --results {R}", "GB free"),
     ("validate --device cpu --data {R}/../noval.yaml --results {R}", "no 'val:' entry"),
+    # with --data nothing is generated: an unwritable --datasets is not what is wrong
+    ("run --device cpu --data {R}/../noval.yaml --datasets /proc/bench-datasets --results {R}", "no 'val:' entry"),
     ("validate --overhead --device cpu --data {R}/../noval.yaml --results {R}", "no 'val:' entry"),
     # empty values would silently mean something else: a fresh probe, the newest record, the current directory
     ("run --device cpu --resume '' --results {R}", "argument --resume: is empty"),

@@ -270,13 +270,20 @@ def test_stale_temp_dirs_are_removed_live_ones_kept(tmp_path: Path) -> None:
     dead = tmp_path / f".tmp-synthetic-{'a' * 12}-{proc.pid}-00000000"
     live = tmp_path / f".tmp-synthetic-{'b' * 12}-{os.getppid()}-00000000"
     old = tmp_path / f".tmp-synthetic-{'c' * 12}-{os.getppid()}-00000000"
-    for d in (dead, live, old):
-        (d / "images").mkdir(parents=True)
+    # the same, named with their host: this one's (as runs name them now), and another's, whose pids mean nothing
+    # here (a container or machine sharing the folder: its live generation must not be removed)
+    here, away = ds._host_tag(), "0" * 8 if ds._host_tag() != "0" * 8 else "1" * 8
+    dead_here = tmp_path / f".tmp-synthetic-{'d' * 12}-h{here}-{proc.pid}-00000000"
+    dead_pid_away = tmp_path / f".tmp-synthetic-{'e' * 12}-h{away}-{proc.pid}-00000000"
+    old_away = tmp_path / f".tmp-synthetic-{'f' * 12}-h{away}-{proc.pid}-00000000"
+    for d in (dead, live, old, dead_here, dead_pid_away, old_away):
+        (d / "images").mkdir(parents=True, exist_ok=True)
     hours = time.time() - ds.STALE_TEMP_SECONDS - 60
     os.utime(old, (hours, hours))
+    os.utime(old_away, (hours, hours))
     ensure_synthetic(TINY, tmp_path, jobs=1)
-    assert live.exists()
-    assert not dead.exists() and not old.exists()
+    assert live.exists() and dead_pid_away.exists()
+    assert not dead.exists() and not old.exists() and not dead_here.exists() and not old_away.exists()
 
 
 def test_lost_rename_race_uses_the_winners_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -647,3 +647,30 @@ def test_an_mps_run_with_the_cpu_fallback_says_so(tmp_path: Path, device_type: s
                        run_id="r", created="2026-12-03T00:00:00Z", info=info, res=res,
                        fp={"mps_fallback": fallback, "machine_id": None}, kind="probe")
     assert any("PYTORCH_ENABLE_MPS_FALLBACK is set" in w for w in rec["warnings"]) == warned
+
+
+def test_a_held_warm_up_is_judged_again_as_the_batches_grow_by_a_sixteenth(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a review: judging the warm-up reads every batch so far, between two batches (in the measured data
+    wait), and it ran at every batch of the extension: quadratic in a fast GPU's thousands of batches (5 ms a check
+    at 2,000). Now every batch under 32, then when the count has grown by a sixteenth; the time limit still holds."""
+    import itertools
+
+    import bench.timeline
+
+    monkeypatch.setattr(bench.timeline, "warming_up", lambda batches, **_: len(batches) > 0)  # never steady
+    d = probe.Deadlines(90.0, batch=16)
+    reads: list[int] = []
+
+    def falling(n: int) -> Any:
+        def read() -> list[tuple[float, float, int, int]]:
+            reads.append(n)
+            return [(0.0, 2.0, 16, 0)] * n
+        return read
+
+    t = d.at("train0")
+    assert not any(d.done("train0", n, t + n * 1e-3, falling(n)) for n in range(4, 2001))
+    assert reads[:28] == list(range(4, 32))  # every batch while there are few
+    assert all(b - a == max(1, a // 16) for a, b in itertools.pairwise(reads))
+    assert len(reads) == 101  # 28 under 32, then 73 as the count grows by a sixteenth: against 1,997
+    limit = t + probe.WARMUP_EXTENSION * 90.0
+    assert d.done("train0", 2001, limit, falling(2001))  # the limit ends it whatever the last judgement

@@ -4,6 +4,7 @@ one-line errors for bad input. Marked slow: each training takes seconds."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -186,7 +187,14 @@ def test_a_probe_for_a_long_run_trains_with_musgd(tiny_data: Path, tmp_path: Pat
 
 @pytest.mark.slow
 def test_no_network_is_attempted(tiny_data: Path, tmp_path: Path) -> None:
-    """The whole run, imports included, in a fresh process whose sockets refuse and report every attempt."""
+    """The whole run, imports included, in a fresh process whose sockets refuse and report every attempt; outside
+    pytest as far as ultralytics can tell (it skips its integrations under pytest), with an Ultralytics API key in
+    the environment (its Platform callback would upload the run) and an MLflow installed (a stub that notes its
+    import: ultralytics' MLflow callback would log the run). With --cache disk: its decoded copies are removed."""
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    (stubs / "mlflow.py").write_text(f"open({str(tmp_path / 'mlflow-imported')!r}, 'w').close()\n"
+                                     "__version__ = '9.9'\n")
     code = textwrap.dedent(f"""
         import socket, sys
         attempts = []
@@ -199,18 +207,37 @@ def test_no_network_is_attempted(tiny_data: Path, tmp_path: Path) -> None:
         socket.getaddrinfo = deny
         socket.gethostbyname = deny
         from bench.cli import main
-        rc = main(["run", "--device", "cpu", "--imgsz", "64", "--batch", "4", "--budget", "4",
+        rc = main(["run", "--device", "cpu", "--imgsz", "64", "--batch", "4", "--budget", "4", "--cache", "disk",
                    "--data", {str(tiny_data)!r}, "--results", {str(tmp_path / "res")!r}])
         print("ATTEMPTS", len(attempts), attempts[:3], file=sys.stderr)
+        import gc
+        print("TRAINERS", sum(type(o).__name__ == "DetectionTrainer" for o in gc.get_objects()), file=sys.stderr)
         sys.exit(rc)
     """)
     env_home = tmp_path / "home"
     env_home.mkdir()
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
-                       env={"PATH": "/usr/bin:/bin", "HOME": str(env_home), "PYTHONPATH": str(Path.cwd())})
+                       env={"PATH": "/usr/bin:/bin", "HOME": str(env_home), "PYTHONPATH": f"{stubs}:{Path.cwd()}",
+                            "ULTRALYTICS_API_KEY": "ul_" + "0" * 40})
     assert p.returncode == 0, p.stderr[-2000:]
     assert "ATTEMPTS 0 " in p.stderr, p.stderr[-2000:]
-    assert not (env_home / ".config" / "Ultralytics").exists()  # nothing written into the home directory
+    assert not (tmp_path / "mlflow-imported").exists()  # the MLflow integration was never loaded
+    assert not [q for q in env_home.rglob("*")]  # nothing in the home directory: no Ultralytics, no matplotlib
+    assert not list((tmp_path / "res").rglob("*.npy")) and not list(tiny_data.parent.rglob("*.npy"))
+    # the finished run's trainer did not outlive it in a reference cycle (found by a review: it held the model,
+    # optimizer and datasets until the next full garbage collection)
+    assert "TRAINERS 0" in p.stderr, p.stderr[-2000:]
+
+
+def test_threads_are_set_as_ultralytics_sets_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.offline import threads_as_ultralytics
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    threads_as_ultralytics()
+    assert os.environ["OMP_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OMP_NUM_THREADS", "6")  # the user's choice stands, as ultralytics leaves it
+    threads_as_ultralytics()
+    assert os.environ["OMP_NUM_THREADS"] == "6"
 
 
 # ------------------------------------------------------------------------------------------- bad input
