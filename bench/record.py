@@ -91,8 +91,8 @@ def replace_files(files: dict[Path, str | bytes], lock: Path | None = None) -> l
     """Replace a set of files together (a report and its plots, a catalog): each is written to a temporary file
     beside it first, and only when all are on disk are they renamed into place, back to back with SIGINT and
     SIGTERM held. A failure or an interruption while writing leaves every old file as it was and no temporary
-    file behind. A target that is a directory is refused before anything is written. ``lock``: a file whose lock
-    (:func:`_locked`) is held during the renames, so that two processes writing the same set leave one whole set,
+    file behind. A target that is a directory is refused before anything is written. ``lock``: a file or folder whose
+    lock (:func:`_locked`) is held during the renames, so that two processes writing the same set leave one whole set,
     never a mix. Returns the paths."""
     for path in files:
         if path.is_dir():
@@ -203,6 +203,10 @@ def write_record(results_dir: Path, record: dict[str, Any], subdir: str | None =
     return keep(d / f"{record['run_id']}.json", record)
 
 
+class RecordNotWritten(BenchError):
+    """A finished run's record could not be written where it belongs (exit 1); the message says where it went."""
+
+
 def keep(path: Path, data: dict[str, Any]) -> Path:
     """:func:`atomic_write_json` of a new record; when the machine refuses it (a full disk, a permission, a folder
     removed meanwhile), the measurement is not lost: it is written to the temporary directory instead, or, when
@@ -224,10 +228,6 @@ def keep(path: Path, data: dict[str, Any]) -> Path:
 
 
 # --------------------------------------------------------------------------------------------- reading
-class RecordNotWritten(BenchError):
-    """A finished run's record could not be written where it belongs (exit 1); the message says where it went."""
-
-
 def _upgrade(rec: dict[str, Any]) -> dict[str, Any]:
     """Bring an older record up to SCHEMA_VERSION, one step at a time (no older versions exist yet)."""
     return rec
