@@ -92,7 +92,7 @@ def replace_files(files: dict[Path, str | bytes], lock: Path | None = None) -> l
     beside it first, and only when all are on disk are they renamed into place, back to back with SIGINT and
     SIGTERM held. A failure or an interruption while writing leaves every old file as it was and no temporary
     file behind. A target that is a directory is refused before anything is written. ``lock``: a file or folder whose
-    lock (:func:`_locked`) is held during the renames, so that two processes writing the same set leave one whole set,
+    lock (:func:`locked`) is held during the renames, so that two processes writing the same set leave one whole set,
     never a mix. Returns the paths."""
     for path in files:
         if path.is_dir():
@@ -102,7 +102,7 @@ def replace_files(files: dict[Path, str | bytes], lock: Path | None = None) -> l
         for path, data in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             staged[path] = _stage(path, data.encode("utf-8") if isinstance(data, str) else data)
-        with deferred_signals(), _locked(lock):
+        with deferred_signals(), locked(lock):
             for path, tmp in staged.items():
                 os.replace(tmp, path)
         for directory in {path.parent for path in staged}:
@@ -162,10 +162,10 @@ def _sync_dir(directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def _locked(lock: Path | None) -> Iterator[None]:
+def locked(lock: Path | None, *, wait: bool = True) -> Iterator[None]:
     """Hold an exclusive lock on ``lock``, an existing file or folder (``fcntl.flock``: no file is created, and the
-    lock goes when the process ends, however it ends), for the block, so that two processes replacing the same set
-    of files take turns; no lock where the platform or the file system has none."""
+    lock goes when the process ends, however it ends), for the block, so that two processes take turns; no lock
+    where the platform or the file system has none. ``wait=False``: BlockingIOError when another process holds it."""
     if lock is None:
         yield
         return
@@ -177,8 +177,12 @@ def _locked(lock: Path | None) -> Iterator[None]:
         yield
         return
     try:
-        with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise
+        except OSError:
+            pass  # a file system without locks: go on unlocked
         yield
     finally:
         os.close(fd)

@@ -295,24 +295,13 @@ def claimed(save_dir: Path, run_id: str) -> Iterator[None]:
     """Hold the interrupted run's folder for this process (``fcntl.flock`` on the folder, released when the
     process ends, however it ends): two ``--resume`` of one run at once would train into the same checkpoint. No
     lock where the platform or the file system has none."""
-    try:
-        import fcntl
-
-        fd = os.open(save_dir, os.O_RDONLY)
-    except (ImportError, OSError):
-        yield
-        return
-    try:
+    with contextlib.ExitStack() as held:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held.enter_context(record.locked(save_dir, wait=False))
         except BlockingIOError:
-            raise UsageError(f"--resume {run_id}: another bench process is resuming that run now; wait for it "
-                             "to end") from None
-        except OSError:
-            pass  # a file system without locks: go on unlocked
+            raise UsageError(f"--resume {run_id}: another bench process is resuming that run now; wait for it to "
+                             "end") from None
         yield
-    finally:
-        os.close(fd)
 
 
 def _same(a: Any, b: Any) -> bool:
