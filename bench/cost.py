@@ -61,7 +61,8 @@ PARAMETER_DOCS: dict[str, tuple[str, str]] = {
         "fraction of on-demand",
         "EC2 spot price as a proxy (no SageMaker spot price list exists): the catalog's family figure for the "
         "region when it has one (g4dn us-east-1 0.62-0.65, eu-west-1 0.54; g5 us-east-1 0.60, us-west-2 0.64, "
-        "eu-west-1 0.55), else 0.60 (0.50-0.70, assumed: those proxies rounded and widened). "
+        "eu-west-1 0.55; each point widened by 0.03 each way, as the reference says 'about'), else 0.60 "
+        "(0.50-0.70, assumed: those proxies rounded and widened). "
         "bench/data/reference/sagemaker-prices.md"),
     "interruptions_per_hour": (
         "per instance-hour",

@@ -403,3 +403,17 @@ def test_every_cited_reference_note_is_in_the_repository() -> None:
     assert {"bench/data/reference/sagemaker-prices.md", "bench/data/reference/gpu-throughput.md"} <= cited
     assert [c for c in sorted(cited) if not (root / c).is_file()] == []
     assert not any("shared/reference" in t for t in texts)
+
+
+def test_every_spot_discount_of_the_catalog_is_a_range(catalog: Catalog) -> None:
+    """The reference gives most spot discounts as "about X%": a point would make a spot cost look more certain
+    than its source (found by a review, 2026-12-03); each is widened by 3 points each way, the span of its one
+    range (g4dn us-east-1 62-65%)."""
+    seen = 0
+    for fam in catalog.families.values():
+        for region, sd in fam.spot_discount.items():
+            d = sd.discount
+            assert d.low < d.median < d.high, (fam, region)
+            assert d.high - d.low == pytest.approx(0.06) or (d.low, d.high) == (0.62, 0.65), (fam, region)
+            seen += 1
+    assert seen == 5
