@@ -295,10 +295,7 @@ def phase_stats(batches: Sequence[tuple[float, float, int, int]], *, batch: int,
     if first_is_warmup and norm and norm[0][2] and 0 not in warm_idx:
         compute_excess += norm[0][1] - compute.median  # the run's first batch: warm-up and plot together
     excess = compute_excess + sum(norm[i][0] - data.median for i in range(len(norm)) if i not in data_idx)
-    warnings = []
-    if len(steady_idx) < MIN_STEADY_BATCHES:
-        warnings.append(f"{what}: only {len(steady_idx)} steady-state batch(es) observed; the range is narrow "
-                        f"for lack of samples, not for lack of noise. Raise --budget for more.")
+    warnings = []  # too few steady batches: said by derive, which knows whether the compute is pooled
     w = noise_warning([norm[i][0] + norm[i][1] for i in steady_idx], f"{what} batch times")
     if w:
         warnings.append(w)
@@ -518,28 +515,34 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
                            *(stats["plain"].compute_samples if stats["plain"] is not stats["mosaic"] else ())])
     if trend:
         warnings.append(trend)
-    if stats["plain"] is not stats["mosaic"]:
+    phases_seen = ("mosaic", "plain") if stats["plain"] is not stats["mosaic"] else ("mosaic",)
+    samples = [x for name in phases_seen for x in stats[name].compute_samples]
+    if len(phases_seen) == 2:
         # Compute does not depend on the augmentation pipeline (same model, same image size; measured in a
         # full run on CPU: 53.3 vs 53.5 s of training per epoch with and without mosaic), only the data wait
         # does. Pooling both phases' steady batches halves the sampling noise of a short probe.
-        samples = [*stats["mosaic"].compute_samples, *stats["plain"].compute_samples]
         pooled = bootstrap_mean(samples)
-        for name in ("mosaic", "plain"):
-            st = stats[name]
-            ph = st.phase
-            if len(samples) >= MIN_STEADY_BATCHES and len(st.compute_samples) < MIN_STEADY_BATCHES:
-                # its compute has enough samples pooled; what rests on this phase's few is its data wait
-                step = ph.data_seconds_per_batch.median + pooled.median
-                share = ph.data_seconds_per_batch.median / step if step > 0 else 0.0
-                label, n = PHASE_LABELS[name], len(st.compute_samples)
-                few = [x for x in st.warnings if x.startswith(f"{label}: only ")]
-                more = [f"{label}: its data wait ({share:.0%} of a step) rests on {n} steady-state batch(es); compute "
-                        f"is pooled over both phases ({len(samples)} batches). Raise --budget for more."
-                        ] if share > FEW_SAMPLES_DATA_SHARE else []
-                st = replace(st, warnings=tuple(x for x in st.warnings if x not in few) + tuple(more))
-            stats[name] = replace(st, phase=Phase(ph.data_seconds_per_batch, pooled, ph.batches_observed))
-    phases_seen = ("mosaic", "plain") if stats["plain"] is not stats["mosaic"] else ("mosaic",)
-    warnings[:0] = [x for name in phases_seen for x in stats[name].warnings]  # the phases' own first, as measured
+        for name in phases_seen:
+            ph = stats[name].phase
+            stats[name] = replace(stats[name], phase=Phase(ph.data_seconds_per_batch, pooled, ph.batches_observed))
+    few: list[str] = []
+    for name in phases_seen:
+        st, label = stats[name], PHASE_LABELS[name]
+        n = len(st.compute_samples)
+        if n >= MIN_STEADY_BATCHES:
+            continue
+        if len(samples) < MIN_STEADY_BATCHES:
+            few.append(f"{label}: only {n} steady-state batch(es) observed; the range is narrow for lack of samples, "
+                       "not for lack of noise. Raise --budget for more.")
+            continue
+        # its compute has enough samples pooled; what rests on this phase's few is its data wait
+        d = st.phase.data_seconds_per_batch.median
+        step = d + st.phase.compute_seconds_per_batch.median
+        share = d / step if step > 0 else 0.0
+        if share > FEW_SAMPLES_DATA_SHARE:
+            few.append(f"{label}: its data wait ({share:.0%} of a step) rests on {n} steady-state batch(es); compute "
+                       f"is pooled over both phases ({len(samples)} batches). Raise --budget for more.")
+    warnings[:0] = few + [x for name in phases_seen for x in stats[name].warnings]  # the phases' own first
 
     vals = [v for e in tl.epochs for v in e.vals]
     val_batches = [b for v in vals for b in v.batches if b[2] > 0]
