@@ -11,7 +11,7 @@ The model follows ultralytics' training loop (engine/trainer.py, 8.4):
     train epoch = (train images / batch) x (data wait + compute) per steady-state batch
     validation  = (val images / val batch) x (data + compute) per val batch + fixed cost of a pass
 
-Ranges: each per-unit cost carries its bootstrap range from the probe; the bounds are added (errors assumed
+Ranges: each per-unit cost carries its 80% interval from the probe (Student's t); the bounds are added (errors assumed
 to move together, which is conservative), then widened by a systematic margin m that the probe cannot see
 (the machine's speed moving between the probe and the run, thermal state, other load), each bound in
 proportion to itself: low x (1 - m), high x (1 + m). ``bench validate`` measures how far

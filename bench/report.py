@@ -1330,7 +1330,7 @@ def format_markdown(report: Report) -> str:
         out += ["### Measured and extrapolated", ""]
         out.append("- measured: " + (", ".join(est.get("measured", [])) or "not recorded"))
         out.append("- extrapolated: " + "; ".join([*items, describe_epochs(s.epochs, s.close_mosaic)]))
-        out.append(f"- interval: bootstrap p10-p90 of steady-state means, bounds added, widened by "
+        out.append(f"- interval: 80% t-interval (p10-p90) of steady-state means, bounds added, widened by "
                    f"+-{src.local_systematic:.0%} systematic")
         out.append("")
     rec_warn = (src.record or {}).get("warnings") or []

@@ -14,7 +14,7 @@ What it reads (:func:`load`), each file through :func:`bench.record.load_records
   ``overhead``; these lack the run fields the loader requires, so they are read as plain JSON);
 * ``<results>/microbench/*.json`` via :mod:`bench.microbench` when that module exists.
 
-Ranges are shown as ``median [low-high]``: for a run, the bootstrap p10-p90 of the steady-state means widened by
+Ranges are shown as ``median [low-high]``: for a run, the 80% t-interval (p10-p90) of the steady-state means widened by
 the systematic margin (see README "What the numbers mean"); for a ratio of two ranges, the opposite bounds
 paired (low = low / high, high = high / low), so that it holds whatever the two runs' true values are.
 """

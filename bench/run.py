@@ -513,7 +513,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
         "seconds_per_epoch": per_epoch.to_dict() if per_epoch else None,
         "full_run_seconds": full_run.to_dict() if full_run else None,
         "estimate": ({**estimate.to_dict(), "measured": measured, "extrapolated": extrapolated,
-                      "interval": "bootstrap p10-p90 of steady-state means, bounds added, widened by "
+                      "interval": "80% t-interval (p10-p90) of steady-state means, bounds added, widened by "
                                   f"±{estimate.systematic:.0%} systematic (see bench validate)"}
                      if estimate else None),
         "profile": derived.profile.to_dict() if derived else None,

@@ -7,7 +7,6 @@ The statistics module never prints; warnings are returned as strings and the CLI
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -124,22 +123,42 @@ def t95(df: int) -> float:
     return 2.042 if df <= 40 else 2.021 if df <= 60 else 2.000 if df <= 120 else 1.980
 
 
-def bootstrap_mean(values: Sequence[float], *, low_q: float = 0.10, high_q: float = 0.90,
-                   n_resamples: int = 2000, seed: int = 0) -> Range:
-    """Range of the mean of ``values``: the mean itself, and the ``low_q``/``high_q`` quantiles of the
-    bootstrap distribution of the mean (Efron's percentile bootstrap, seeded so results are repeatable).
+#: One-sided 90% quantiles of Student's t (the bounds of a two-sided 80% interval) for 1..30 degrees of freedom.
+T80 = (3.078, 1.886, 1.638, 1.533, 1.476, 1.440, 1.415, 1.397, 1.383, 1.372, 1.363, 1.356, 1.350, 1.345, 1.341,
+       1.337, 1.333, 1.330, 1.328, 1.325, 1.323, 1.321, 1.319, 1.318, 1.316, 1.315, 1.314, 1.313, 1.311, 1.310)
 
-    With one value the range is that value (nothing to resample: the caller should warn)."""
+
+def t80(df: int) -> float:
+    """One-sided 90% quantile of Student's t with ``df`` degrees of freedom; beyond the table, the value at the
+    band's lowest df (t(40) = 1.303, t(60) = 1.296, t(120) = 1.289), so the interval errs wide, never narrow."""
+    if df < 1:
+        raise ValueError("df must be >= 1")
+    if df <= len(T80):
+        return T80[df - 1]
+    return 1.310 if df <= 40 else 1.303 if df <= 60 else 1.296 if df <= 120 else 1.289
+
+
+def mean_interval(values: Sequence[float]) -> Range:
+    """Range of the mean of ``values``: the mean, and its 80% interval (p10-p90 of where the true mean lies),
+    mean -+ t80(n - 1) x s / sqrt(n), Student's t with the sample standard deviation ``s``. A percentile
+    bootstrap of the mean (this function until 2026-12-03) covers far less than its nominal 80% with the few
+    samples a probe has of some terms (49% at n = 2, 62% at n = 3, 73% at n = 8: it divides by n, not n - 1,
+    and takes normal quantiles, not t's); this covers 80% at every n for normal data. The low bound is not taken
+    below 0 when no value is below 0 (a time cannot be negative).
+
+    With one value the range is that value (nothing to estimate a spread from: the caller should warn)."""
     if not values:
-        raise ValueError("bootstrap of an empty series")
-    m = mean(values)
-    if len(values) == 1:
-        return Range.exact(m)
-    rng = random.Random(seed)
+        raise ValueError("the mean of an empty series")
     n = len(values)
-    means = [sum(rng.choice(values) for _ in range(n)) / n for _ in range(n_resamples)]
-    lo, hi = quantile(means, low_q), quantile(means, high_q)
-    return Range(m, min(lo, m), max(hi, m))
+    m = mean(values)
+    if n == 1:
+        return Range.exact(m)
+    s = math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1))
+    half = t80(n - 1) * s / math.sqrt(n)
+    low = m - half
+    if min(values) >= 0.0:
+        low = max(0.0, low)
+    return Range(m, min(low, m), max(m + half, m))
 
 
 def noise_warning(values: Sequence[float], what: str) -> str | None:

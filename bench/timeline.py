@@ -26,7 +26,7 @@ from typing import Any
 
 from bench.extrapolate import buffer_images, decodes_per_image, optimizer_steps_per_batch
 from bench.profile import Phase, Profile
-from bench.stats import Range, bootstrap_mean, median, noise_warning
+from bench.stats import Range, mean_interval, median, noise_warning
 
 Event = tuple[str, float, int, int]
 
@@ -269,7 +269,7 @@ def warming_up(batches: Sequence[tuple[float, float, int, int]], *, batch: int, 
 
 def phase_stats(batches: Sequence[tuple[float, float, int, int]], *, batch: int, first_is_warmup: bool,
                 what: str) -> PhaseStats:
-    """Steady-state cost of one full batch of ``batch`` images in one phase (bootstrap range of the mean).
+    """Steady-state cost of one full batch of ``batch`` images in one phase (80% t-interval of the mean).
 
     Kept out of the steady state: the run's first batch (``first_is_warmup``), leading batches that cost more
     than ``WARMUP_FACTOR`` x the rest, batches in which ultralytics drew a plot (compute only: plotting
@@ -283,12 +283,12 @@ def phase_stats(batches: Sequence[tuple[float, float, int, int]], *, batch: int,
     norm = _per_full_batch(batches, batch)
     steady_idx = _steady(norm, batches, first_is_warmup)
     warm_idx = sorted(set(range(len(norm))) - set(steady_idx) - {i for i in range(len(norm)) if norm[i][2]})
-    compute = bootstrap_mean([norm[i][1] for i in steady_idx])
+    compute = mean_interval([norm[i][1] for i in steady_idx])
     # data: every batch but a slow first one
     data_idx = list(range(len(norm)))
     if len(norm) > 2 and norm[0][0] > WARMUP_FACTOR * median([d for d, _, _ in norm[1:]]):
         data_idx = data_idx[1:]
-    data = bootstrap_mean([norm[i][0] for i in data_idx])
+    data = mean_interval([norm[i][0] for i in data_idx])
     plots = tuple(max(0.0, norm[i][1] - compute.median) for i in range(len(norm))
                   if norm[i][2] and i not in warm_idx and not (i == 0 and first_is_warmup))
     compute_excess = sum(norm[i][1] - compute.median for i in warm_idx)
@@ -521,7 +521,7 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
         # Compute does not depend on the augmentation pipeline (same model, same image size; measured in a
         # full run on CPU: 53.3 vs 53.5 s of training per epoch with and without mosaic), only the data wait
         # does. Pooling both phases' steady batches halves the sampling noise of a short probe.
-        pooled = bootstrap_mean(samples)
+        pooled = mean_interval(samples)
         for name in phases_seen:
             ph = stats[name].phase
             stats[name] = replace(stats[name], phase=Phase(ph.data_seconds_per_batch, pooled, ph.batches_observed))
@@ -532,8 +532,10 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
         if n >= MIN_STEADY_BATCHES:
             continue
         if len(samples) < MIN_STEADY_BATCHES:
-            few.append(f"{label}: only {n} steady-state batch(es) observed; the range is narrow for lack of samples, "
-                       "not for lack of noise. Raise --budget for more.")
+            few.append(f"{label}: only {n} steady-state batch(es) observed; "
+                       + ("the range is that one batch, narrow for lack of samples, not for lack of noise"
+                          if n < 2 else "the range is wide for lack of samples")
+                       + ". Raise --budget for more.")
             continue
         # its compute has enough samples pooled; what rests on this phase's few is its data wait
         d = st.phase.data_seconds_per_batch.median
@@ -555,22 +557,22 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
         if len(waits) > 2 and waits[0] > WARMUP_FACTOR * median(waits[1:]):
             val_start_excess = val_batches[0][0] - median(waits[1:]) * val_batches[0][2]
             waits = waits[1:]
-        vd = bootstrap_mean(waits).scale(w.val_batch)
+        vd = mean_interval(waits).scale(w.val_batch)
         # and the run's first validation batch may compute slowly once: on cuda the first half-precision inference
         # loads its kernels, on mps the first graphs are built; that, too, is counted once, not in every pass
         computes = [c / n for _, c, n in val_batches]  # per image
         if len(computes) > 2 and computes[0] > WARMUP_FACTOR * median(computes[1:]):
             val_start_excess += val_batches[0][1] - median(computes[1:]) * val_batches[0][2]
             computes = computes[1:]
-        vc = bootstrap_mean(computes).scale(w.val_batch)
-        vfix = bootstrap_mean([v.fixed_seconds for v in vals])
+        vc = mean_interval(computes).scale(w.val_batch)
+        vfix = mean_interval([v.fixed_seconds for v in vals])
     else:
         vd = vc = vfix = Range.exact(0.0)
         warnings.append("no validation batch was observed: validation time is unknown and counted as 0")
     gaps = _gap_calls(measured, clear_memory)
     per_call = median(list(gaps.values())) if gaps else 0.0
     fixed = [e.fixed_seconds + (per_call if e.next_start is None else 0.0) for e in tl.epochs if e.complete]
-    efix = bootstrap_mean(fixed[1:] or fixed) if fixed else Range.exact(0.0)
+    efix = mean_interval(fixed[1:] or fixed) if fixed else Range.exact(0.0)
     # the first epoch boundary is a one-off too: ultralytics' first checkpoint save imports polars and creates
     # last.pt and best.pt (measured on a 2-core CPU: 0.41-0.53 s against 0.21-0.29 s for the next boundary)
     first_boundary_excess = max(0.0, fixed[0] - efix.median) if len(fixed) >= 2 else 0.0

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.stats import Range, bootstrap_mean, iqr, mean, median, noise_warning, quantile
+from bench.stats import Range, iqr, mean_interval, median, noise_warning, quantile, t80
 
 
 def test_quantile_matches_numpy_linear() -> None:
@@ -13,16 +13,42 @@ def test_quantile_matches_numpy_linear() -> None:
     assert median([3.0, 1.0, 2.0]) == 2.0
 
 
-def test_bootstrap_mean_brackets_mean_and_is_repeatable() -> None:
+def test_mean_interval_is_students_t_80_by_hand() -> None:
     xs = [10.0, 10.5, 9.5, 10.2, 9.8, 10.1]
-    a, b = bootstrap_mean(xs), bootstrap_mean(xs)
-    assert a == b
-    assert a.median == pytest.approx(mean(xs))
-    assert 9.5 < a.low < a.median < a.high < 10.5
+    # mean 60.1 / 6 = 10.01667; squared deviations sum 0.588333, s = sqrt(0.588333 / 5) = 0.343026,
+    # s / sqrt(6) = 0.140040; t80(5 df) = 1.476: half-width 0.206699
+    r = mean_interval(xs)
+    assert r.median == pytest.approx(10.016667, abs=1e-6)
+    assert r.low == pytest.approx(9.809968, abs=1e-5) and r.high == pytest.approx(10.223366, abs=1e-5)
+    assert mean_interval(xs) == r  # no randomness
 
 
-def test_bootstrap_single_value_is_exact() -> None:
-    assert bootstrap_mean([4.0]) == Range.exact(4.0)
+def test_mean_interval_single_value_is_exact() -> None:
+    assert mean_interval([4.0]) == Range.exact(4.0)
+    with pytest.raises(ValueError):
+        mean_interval([])
+
+
+def test_mean_interval_covers_80_percent_at_few_samples() -> None:
+    """The promise behind every probe range: 80% of intervals hold the true mean, also with 2 or 3 samples (a
+    percentile bootstrap held it in 49% and 62% of them)."""
+    import random
+
+    rng = random.Random(7)
+    for n in (2, 3, 8):
+        hits = 0
+        for _ in range(3000):
+            r = mean_interval([rng.gauss(10.0, 1.0) for _ in range(n)])
+            hits += r.low <= 10.0 <= r.high
+        assert 0.77 <= hits / 3000 <= 0.83, (n, hits / 3000)
+
+
+def test_t80_table_and_beyond() -> None:
+    assert t80(1) == 3.078 and t80(2) == 1.886 and t80(30) == 1.310
+    assert t80(35) == 1.310 and t80(50) == 1.303 and t80(100) == 1.296 and t80(10_000) == 1.289
+    assert all(t80(d) >= 1.2816 for d in range(1, 500))  # never narrower than the normal quantile
+    with pytest.raises(ValueError):
+        t80(0)
 
 
 def test_range_arithmetic() -> None:
@@ -63,8 +89,12 @@ def test_noise_warning_threshold_is_iqr_over_median() -> None:
     assert noise_warning([10.0, 10.2, 10.4, 10.6, 10.8], "x") is None  # 0.4 / 10.4 = 3.8%
 
 
-def test_bootstrap_mean_of_two_points_spans_them() -> None:
-    assert bootstrap_mean([0.0, 1.0]) == Range(0.5, 0.0, 1.0)
+def test_mean_interval_of_two_points() -> None:
+    # mean 0.5, s = 0.7071, s / sqrt(2) = 0.5, t80(1) = 3.078: 0.5 -+ 1.539; a time's low bound stops at 0
+    r = mean_interval([0.0, 1.0])
+    assert (r.median, r.low) == (0.5, 0.0) and r.high == pytest.approx(2.039)
+    r = mean_interval([-1.0, 1.0])  # a value below zero: no floor
+    assert r.low == pytest.approx(-3.078) and r.high == pytest.approx(3.078)
 
 
 def test_range_product_multiplies_bounds() -> None:
