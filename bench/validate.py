@@ -652,24 +652,35 @@ def _quiet(runs: Sequence[dict[str, Any]], names: Sequence[str], min_runs: int) 
     }
 
 
-#: The same-device margin a machine's validations support: this quantile of their |error| (the probe's own ranges
-#: are p10-p90, so about 80% of outcomes inside is the same promise).
+#: The same-device margin a machine's validations support: this quantile of the margins their errors needed
+#: (:func:`margin_needed`; the probe's own ranges are 80% intervals, so about 80% of outcomes inside is the same
+#: promise).
 MARGIN_QUANTILE = 0.8
 
 
 def validated_margin(vrecs: Sequence[dict[str, Any]], machine_id: str | None, device: str
                      ) -> dict[str, Any] | None:
     """What this machine's validations say about the probe's same-device error: the :data:`MARGIN_QUANTILE` of
-    their |error| (as a fraction), from at least :data:`AGGREGATE_MIN_RUNS` of them; None with fewer. Any
-    workload counts: on one machine the error is mostly the machine's own drift between probe and run."""
+    the margins their errors needed (:func:`margin_needed`, as a fraction), from at least
+    :data:`AGGREGATE_MIN_RUNS` of them; None with fewer. Any workload counts: on one machine the error is mostly
+    the machine's own drift between probe and run."""
     if not machine_id:
         return None
-    errs = [abs(float(v["error_pct"])) for v in vrecs if usable(v) and v.get("device") == device
+    errs = [float(v["error_pct"]) / 100.0 for v in vrecs if usable(v) and v.get("device") == device
             and (v.get("fingerprint") or {}).get("machine_id") == machine_id]
+    errs = [e for e in errs if e > -1.0]
     if len(errs) < AGGREGATE_MIN_RUNS:
         return None
-    return {"margin": quantile(errs, MARGIN_QUANTILE) / 100.0, "n": len(errs), "quantile": MARGIN_QUANTILE,
-            "max_abs_pct": max(errs)}
+    return {"margin": quantile([margin_needed(e) for e in errs], MARGIN_QUANTILE), "n": len(errs),
+            "quantile": MARGIN_QUANTILE, "max_abs_pct": max(abs(e) for e in errs) * 100.0}
+
+
+def margin_needed(error: float) -> float:
+    """The relative margin m that brings the actual time inside [P x (1 - m), P x (1 + m)] around a prediction P
+    that erred by ``error`` (a fraction, (P - A) / A, above -1): |A - P| / P = |error| / (1 + error). A margin is
+    applied to the prediction, so an error measured against the actual understates what an under-prediction
+    needs (-20% needs 25%: P / 0.8 = 1.25 P) and overstates an over-prediction's (+20% needs 16.7%)."""
+    return abs(error) / (1.0 + error)
 
 
 def margin_for(results: Path, machine_id: str | None, device: str, default: float) -> tuple[float, str | None]:
@@ -679,8 +690,9 @@ def margin_for(results: Path, machine_id: str | None, device: str, default: floa
     m = validated_margin(vrecs, machine_id, device)
     if m is None:
         return default, None
-    what = (f"{m['quantile']:.0%} of the {m['n']} validations on this machine ({device}) erred by at most "
-            f"{100 * m['margin']:.1f}% (worst {m['max_abs_pct']:.1f}%; `bench validate --summary`)")
+    what = (f"in {m['quantile']:.0%} of the {m['n']} validations on this machine ({device}) the actual time "
+            f"was within {100 * m['margin']:.1f}% of the prediction (worst error {m['max_abs_pct']:.1f}%; "
+            f"`bench validate --summary`)")
     if m["margin"] <= default:
         return default, f"margin ±{default:.0%} kept: {what}"
     trust = ("; the low bound stops at zero, and estimates on this machine are not to be trusted until it "
@@ -974,13 +986,15 @@ def overhead_verdict(ratios: Sequence[float], callback_shares: Sequence[float]) 
 
     The A/B runs cannot prove an overhead under 1% on a machine whose runs differ by more than that, but they can
     refute the own-code share: the target is met when the harness's own code stays under it and the ratios' 95%
-    interval (Student's t over the pairs; none from one pair) reaches below 1 + the target."""
+    interval (Student's t over the pairs) reaches below 1 + the target. One pair has no interval: then
+    ``ab_consistent`` and ``overhead_met`` are None (not judged), whatever its ratio."""
     ratio = paired_gain(ratios)
     half = ratio["ci95_pct"]
     share = median(callback_shares)
-    consistent = half is None or ratio["mean_pct"] - half <= 1 + TARGET_OVERHEAD
+    consistent = None if half is None else ratio["mean_pct"] - half <= 1 + TARGET_OVERHEAD
+    met = None if consistent is None else share < TARGET_OVERHEAD and consistent
     return {"ratio_mean": ratio["mean_pct"], "ratio_ci95": half, "callback_share_median": share,
-            "ab_consistent": consistent, "overhead_met": share < TARGET_OVERHEAD and consistent}
+            "ab_consistent": consistent, "overhead_met": met}
 
 
 def run_overhead(opts: Any, pairs: int = 2, log: Callable[[str], None] = lambda s: print(s, file=sys.stderr)

@@ -378,6 +378,8 @@ def test_overhead_ab(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert code == 0, out.err
     o = json.loads(out.out)
     assert o["kind"] == "overhead" and o["pairs"] == 1
+    assert o["overhead_met"] is None and o["ab_consistent"] is None  # one pair: no interval, not judged
+    assert "not judged: one A/B pair has no interval" in out.err
     assert len(o["wall_seconds"]["instrumented"]) == len(o["wall_seconds"]["bare"]) == 1
     assert o["ratio_median"] == pytest.approx(o["wall_seconds"]["instrumented"][0] / o["wall_seconds"]["bare"][0])
     assert 0 < o["callback_share_median"] < 0.2
@@ -395,8 +397,11 @@ def test_overhead_verdict_by_hand() -> None:
     v = overhead_verdict([1.049, 1.05, 1.051], [0.001] * 3)
     assert v["ratio_ci95"] == pytest.approx(4.303 * 0.001 / 3 ** 0.5)
     assert not v["ab_consistent"] and not v["overhead_met"]
-    assert overhead_verdict([1.3], [0.02]) == {"ratio_mean": 1.3, "ratio_ci95": None, "callback_share_median": 0.02,
-                                               "ab_consistent": True, "overhead_met": False}
+    # one pair has no interval: not judged, whatever its ratio (a 30% slower instrumented run is not "met")
+    for share in (0.02, 0.001):
+        assert overhead_verdict([1.3], [share]) == {"ratio_mean": 1.3, "ratio_ci95": None,
+                                                    "callback_share_median": share, "ab_consistent": None,
+                                                    "overhead_met": None}
 
 
 # ------------------------------------------------------------------------------- over many validations
@@ -683,15 +688,35 @@ def write_vrecs(results: Path, errors: list[float], machine: str = "m1", device:
         (vdir / f"{r['run_id']}.json").write_text(json.dumps(r))
 
 
+def test_margin_needed_brings_the_actual_inside_the_widened_prediction() -> None:
+    from bench.stats import Range
+    from bench.validate import margin_needed, validated_margin
+
+    assert margin_needed(-0.2) == pytest.approx(0.25) and margin_needed(0.2) == pytest.approx(0.2 / 1.2)
+    assert margin_needed(0.0) == 0.0
+    # five validations that each under-predicted by 20% (P = 80 for A = 100): the margin they give holds A = 100
+    recs = [vrec(f"r{i}", -20.0, 0.0, 0.0) for i in range(5)]
+    m = validated_margin(recs, "m1", "cpu")
+    assert m is not None and m["margin"] == pytest.approx(0.25) and m["max_abs_pct"] == pytest.approx(20.0)
+    widened = Range.exact(80.0).widen(m["margin"])
+    assert widened.low <= 100.0 <= widened.high
+    # an error at or below -100% (a prediction of zero or less) is no measurement: left out
+    assert validated_margin([vrec(f"r{i}", -100.0, 0.0, 0.0) for i in range(5)], "m1", "cpu") is None
+
+
 def test_margin_from_this_machines_validations(tmp_path: Path) -> None:
     from bench.validate import margin_for, validated_margin
 
-    write_vrecs(tmp_path, [1.0, -2.0, 30.0])  # |errors| 1, 2, 30: 80% quantile 18.8%
+    # errors 1, -2, 30%: margins needed 1/101, 2/98, 30/130 = 0.0099, 0.0204, 0.2308; their 80% quantile (linear,
+    # position 1.6) 0.0204 + 0.6 x (0.2308 - 0.0204) = 0.1466
+    write_vrecs(tmp_path, [1.0, -2.0, 30.0])
     write_vrecs(tmp_path, [50.0, 50.0, 50.0], machine="other")  # another machine: not counted
     write_vrecs(tmp_path, [60.0, 60.0, 60.0], device="mps")  # another device on this machine: not counted
     margin, note = margin_for(tmp_path, "m1", "cpu", 0.05)
-    assert margin == pytest.approx(0.188)
-    assert note is not None and "widened to ±19%" in note and "3 validations" in note and "worst 30.0%" in note
+    assert margin == pytest.approx(0.02 / 0.98 + 0.6 * (0.3 / 1.3 - 0.02 / 0.98))
+    assert margin == pytest.approx(0.14662, abs=1e-5)
+    assert note is not None and "widened to ±15%" in note and "3 validations" in note and "worst error 30.0%" in note
+    assert "within 14.7% of the prediction" in note
     assert margin_for(tmp_path, "nobody", "cpu", 0.05) == (0.05, None)  # no history: the default, no note
     assert margin_for(tmp_path, None, "cpu", 0.05) == (0.05, None)
     quiet = tmp_path / "quiet"
@@ -710,11 +735,13 @@ def test_margin_from_this_machines_validations(tmp_path: Path) -> None:
     huge = tmp_path / "huge"
     write_vrecs(huge, [1.0, 2.0, 1e308, float("inf")])
     assert margin_for(huge, "m1", "cpu", 0.05) == (0.05, None)  # two usable: too few
-    # validations that erred by 120%: the margin follows them (the low bound stops at zero), and says so
+    # validations that erred by +120% and -60%: margins needed 1.2 / 2.2 and 0.6 / 0.4 = 0.545 and 1.5; the
+    # margin follows them (the low bound stops at zero), and says so
     wild = tmp_path / "wild"
-    write_vrecs(wild, [120.0, -120.0, 120.0])
+    write_vrecs(wild, [120.0, -60.0, 120.0])
     margin, note = margin_for(wild, "m1", "cpu", 0.05)
-    assert margin == pytest.approx(1.2) and note is not None and "stops at zero" in note
+    assert margin == pytest.approx(1.2 / 2.2 + 0.6 * (1.5 - 1.2 / 2.2)) and note is not None
+    assert "stops at zero" in note
     assert "not to be trusted" in note and "not to be trusted" not in (margin_for(tmp_path, "m1", "cpu", 0.05)[1] or "")
 
 
@@ -773,11 +800,11 @@ def test_report_widens_this_machines_row_from_its_validations(tmp_path: Path,
     a, b = rows["plain"], rows["noisy"]
     assert a["instance"] == b["instance"] == "local" and a["hours"] == pytest.approx(b["hours"])  # same median
     assert b["hours_low"] < a["hours_low"] and b["hours_high"] > a["hours_high"]  # a wider range
-    assert a["systematic"] == pytest.approx(0.05) and b["systematic"] == pytest.approx(0.188)
+    assert a["systematic"] == pytest.approx(0.05) and b["systematic"] == pytest.approx(0.14662, abs=1e-5)
     md = (noisy / "report" / "report.md").read_text()
-    assert "margin widened to ±19%" in md
+    assert "margin widened to ±15%" in md
     # every place that states this machine's margin states the one its row used
-    assert "- this machine: +-19%, widened from the default" in md and "widened by +-19% systematic" in md
+    assert "- this machine: +-15%, widened from the default" in md and "widened by +-15% systematic" in md
     assert "±5%" not in md.split("### Measured and extrapolated")[1].split("###")[0]
     assert ("- this machine: +-5%, the default (no `bench validate` on this machine has widened it: 3 validations of "
             "its own set it from their errors)") in (plain / "report" / "report.md").read_text()
