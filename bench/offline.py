@@ -34,6 +34,31 @@ def _bundled_font() -> Path | None:
         return None
 
 
+def private_matplotlib_dir() -> str | None:
+    """Point matplotlib's cache (its font list) at a private folder in the temporary directory when nothing says
+    where it goes (``MPLCONFIGDIR``) and matplotlib is not imported yet, so that a report or the notebook writes
+    nothing in the user's home (``bench run`` puts it under its own config folder, :func:`prepare`). The folder
+    is ``bench-matplotlib-<uid>``, made with mode 0700; one that is not this user's own folder is not used (then
+    matplotlib picks its default). Returns the folder set, or None."""
+    import stat
+    import sys
+    import tempfile
+
+    if os.environ.get("MPLCONFIGDIR") or "matplotlib" in sys.modules:
+        return None
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    d = Path(tempfile.gettempdir()) / f"bench-matplotlib-{uid if uid is not None else 'user'}"
+    try:
+        d.mkdir(mode=0o700, exist_ok=True)
+        st = d.lstat()
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode) or (uid is not None and st.st_uid != uid) or st.st_mode & 0o022:
+        return None
+    os.environ["MPLCONFIGDIR"] = str(d)
+    return str(d)
+
+
 #: ultralytics' integrations (utils/callbacks/base.py ``add_integration_callbacks``): each one whose setting is True
 #: and whose package is installed is added to every trainer, and none asks YOLO_OFFLINE: MLflow, DVC, ClearML,
 #: Comet, Ray Tune, TensorBoard, W&B log or upload the run; ``sync`` sends analytics events; the Platform callback

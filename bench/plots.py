@@ -12,9 +12,13 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+from bench.offline import private_matplotlib_dir
+
+private_matplotlib_dir()  # before matplotlib's import: its font cache would go into the home directory
+
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
 
 Row = Mapping[str, Any]
 
