@@ -261,6 +261,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # --------------------------------------------------------------------------------------------- commands
+def _overhead_target(out: dict[str, Any]) -> str:
+    """The overhead record's verdict as one line of the summary."""
+    from bench import validate
+
+    head = f"  target: under {validate.TARGET_OVERHEAD:.0%}: "
+    if out["overhead_met"] is None:
+        return (head + f"not judged: one A/B pair has no interval (own code {out['callback_share_median']:.3%}; "
+                f"use --pairs 2 or more)")
+    return (head + f"{'met' if out['overhead_met'] else 'NOT met'} (own code {out['callback_share_median']:.3%}; "
+            f"the A/B ratio's interval {'reaches' if out['ab_consistent'] else 'does NOT reach'} below "
+            f"{1 + validate.TARGET_OVERHEAD:.2f})")
+
+
 def _out(text: str) -> None:
     """Print a command's result on stdout. A reader that stopped reading (``| head``) is not an error: what it
     wanted was printed, the rest goes nowhere, and the command ends with its own exit code. Output the machine
@@ -392,9 +405,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                  if out.get("ratio_ci95") is not None else "") + "\n"
               f"  time inside the harness's own code  {out['callback_share_median']:.3%} of the wall time "
               f"(its callbacks and its wrappers around ultralytics' code)\n"
-              f"  target: under {validate.TARGET_OVERHEAD:.0%}: {'met' if out['overhead_met'] else 'NOT met'} (own "
-              f"code {out['callback_share_median']:.3%}; the A/B ratio's interval "
-              f"{'reaches' if out['ab_consistent'] else 'does NOT reach'} below {1 + validate.TARGET_OVERHEAD:.2f})\n"
+              + _overhead_target(out) + "\n"
               f"  record {path}", file=sys.stderr)
     else:
         out, path = validate.run_validation(run_options(args), repeat=args.repeat)
@@ -543,7 +554,52 @@ def _after_record(e: BaseException) -> str:
     return f" after its record was written ({rec[1]}): {rec[0]}" if rec else ""
 
 
+class _StderrGuard:
+    """``sys.stderr`` while a command runs: a reader that stopped reading it (``2>&1 | head``) is not an error,
+    as on stdout (:func:`_out`). The first write or flush that finds the pipe closed points the stream's file
+    descriptor at ``os.devnull``, so that this and every later message goes nowhere and the command finishes its
+    work (a report, a record) and ends with its own exit code. Everything else is the wrapped stream's."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            self._discard()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._discard()
+
+    def _discard(self) -> None:
+        import os
+
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.flush()  # what was buffered for the closed pipe now goes to devnull
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    saved = sys.stderr
+    sys.stderr = _StderrGuard(saved)
+    try:
+        return _main(argv)
+    finally:
+        sys.stderr = saved
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
