@@ -474,6 +474,8 @@ def cross_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
 
 def validation_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """Predicted vs actual full-run time, the signed error, whether actual fell in the range, the probe's cost."""
+    from bench.validate import inside_range
+
     rows = []
     for v in vrecs:
         cfg = v.get("config") or {}
@@ -489,7 +491,7 @@ def validation_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
                                                "high": v.get("predicted_high")}),
             "actual s": _g(float(v["actual_seconds"])) if _num(v.get("actual_seconds")) is not None else "n/a",
             "error %": None if err is None else round(err, 2),
-            "actual in range": v.get("within_range"),
+            "actual in range": inside_range(v),
             "probe s": _round(v.get("probe_seconds"), 1),
             "probe share %": None if share is None else round(100 * share, 1),
             "repeats": (v.get("repeat") or {}).get("n"),
@@ -554,7 +556,7 @@ def validation_summary_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame
             floor = fl.get("probe" if name == "probe (bench)" else name) or {}
             rows.append({"workload": wl, "runs": g["n"], "method": name, "bias %": round(st["mean_pct"], 2),
                          "mean |error| %": round(st["mae_pct"], 2), "worst %": round(st["max_abs_pct"], 2),
-                         "observes s": round(cost, 1), "probe closer": closer, "verdict (paired)": verdict,
+                         "observes s": _round(cost, 1), "probe closer": closer, "verdict (paired)": verdict,
                          "one speed: bias %": _round(one and one["mean_pct"], 2),
                          "one speed: mean |error| %": _round(one and one["mae_pct"], 2),
                          "one speed: verdict": one_verdict,

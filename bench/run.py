@@ -450,7 +450,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
         before = float(prev["measurements"]["wall_seconds"]) if prev is not None else 0.0
         full_run = Range.exact(before + res.wall_seconds)
         if epochs_s:
-            per_epoch = Range(sorted(epochs_s)[len(epochs_s) // 2], min(epochs_s), max(epochs_s))
+            per_epoch = Range.spread(epochs_s)  # the median epoch [fastest-slowest]
     if status == "invalid":
         warnings.insert(0, f"INVALID: {invalid}")
     ext = res.warmup_extension_seconds  # time spent waiting out the warm-up: the probe at work, not a slow machine

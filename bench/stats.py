@@ -43,6 +43,12 @@ class Range:
     def exact(cls, value: float) -> Range:
         return cls(value, value, value)
 
+    @classmethod
+    def spread(cls, values: Sequence[float]) -> Range:
+        """The median of ``values`` with their smallest and largest as the range (measured values, not an
+        interval of an estimate)."""
+        return cls(median(values), min(values), max(values))
+
     def scale(self, factor: float) -> Range:
         """Multiply by a non-negative constant."""
         if factor < 0:

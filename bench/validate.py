@@ -19,7 +19,7 @@ import dataclasses
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -536,6 +536,7 @@ def aggregate(vrecs: Sequence[dict[str, Any]], min_runs: int = AGGREGATE_MIN_RUN
         noise = [float(x) for v in runs if isinstance(x := v.get("epoch_noise_pct"), (int, float))]
         drifts: list[dict[str, Any]] = [v["speed_drift"] for v in runs if _drift_usable(v.get("speed_drift"), names)]
         measured = [q for v in runs if (q := quiet(v)) is not None]
+        in_range = [inside_range(v) for v in runs]
         out.append({
             "workload": {"device": v0.get("device"), "device_name": v0.get("device_name"),
                          "machine_id": (v0.get("fingerprint") or {}).get("machine_id"), "model": cfg.get("model"),
@@ -549,11 +550,12 @@ def aggregate(vrecs: Sequence[dict[str, Any]], min_runs: int = AGGREGATE_MIN_RUN
             "last": runs[-1].get("created_at"),
             "probe": probe,
             "baselines": base,
-            "baseline_cost_seconds": {n: sum(float(v["baselines"][n].get("cost_seconds") or 0.0) for v in runs)
-                                      / len(runs) for n in names},
-            "probe_seconds": sum(float(v.get("probe_seconds") or 0.0) for v in runs) / len(runs),
+            "baseline_cost_seconds": {n: _mean_present([v["baselines"][n].get("cost_seconds") for v in runs])
+                                      for n in names},
+            "probe_seconds": _mean_present([v.get("probe_seconds") for v in runs]),
             "probe_closer": wins,
-            "within_range": sum(bool(v.get("within_range")) for v in runs),
+            "within_range": sum(x is True for x in in_range),
+            "within_range_n": sum(x is not None for x in in_range),
             "probe_share_max": max(float(v["probe_share"]) for v in runs),
             "epoch_noise_pct": (sum(noise) / len(noise)) if noise else None,
             "enough_runs": enough,
@@ -568,6 +570,26 @@ def aggregate(vrecs: Sequence[dict[str, Any]], min_runs: int = AGGREGATE_MIN_RUN
         })
     out.sort(key=lambda g: (-int(g["n"]), str(g["last"])))
     return out
+
+
+def _mean_present(xs: Sequence[Any]) -> float | None:
+    """The mean of the numbers among ``xs``, None when there are none: a record without a value (an older bench's,
+    or a hand-made one) is left out of the mean, not counted as 0."""
+    vals = [float(x) for x in xs if plausible(x)]
+    return sum(vals) / len(vals) if vals else None
+
+
+def inside_range(v: Mapping[str, Any]) -> bool | None:
+    """Was validation ``v``'s actual time inside its predicted range: its ``within_range``, else worked out from
+    ``predicted_low``, ``predicted_high`` and ``actual_seconds``; None when the record has neither (unknown, which
+    is neither inside nor outside)."""
+    w = v.get("within_range")
+    if isinstance(w, bool):
+        return w
+    lo, hi, actual = (as_number(v.get(k), -1e9, 1e9) for k in ("predicted_low", "predicted_high", "actual_seconds"))
+    if lo is None or hi is None or actual is None:
+        return None
+    return lo <= actual <= hi
 
 
 def plausible(x: Any) -> bool:
@@ -768,6 +790,10 @@ def load_validation_dir(results: Path) -> tuple[list[dict[str, Any]], list[dict[
     return sorted(vrecs, key=record.when), sorted(overhead, key=record.when), skipped
 
 
+def _secs(x: float | None) -> str:
+    return f"{x:8.0f}s" if x is not None else f"{'n/a':>9}"
+
+
 def format_aggregate(groups: Sequence[dict[str, Any]]) -> str:
     """The table `bench validate --summary` prints: one block a workload."""
     lines: list[str] = []
@@ -782,13 +808,15 @@ def format_aggregate(groups: Sequence[dict[str, Any]]) -> str:
             + f", on {w['device']} ({w['device_name']}), {str(g['first'])[:16]} to {str(g['last'])[:16]}",
             f"  {'method':<18} {'bias':>7} {'mean |err|':>10} {'RMS':>6} {'worst':>6} {'observes':>9}  probe closer",
             f"  {'probe (bench)':<18} {g['probe']['mean_pct']:+6.1f}% {g['probe']['mae_pct']:9.1f}% "
-            f"{g['probe']['rms_pct']:5.1f}% {g['probe']['max_abs_pct']:5.1f}% {g['probe_seconds']:8.0f}s",
+            f"{g['probe']['rms_pct']:5.1f}% {g['probe']['max_abs_pct']:5.1f}% {_secs(g['probe_seconds'])}",
         ]
         for n, st in g["baselines"].items():
             lines.append(f"  {n:<18} {st['mean_pct']:+6.1f}% {st['mae_pct']:9.1f}% {st['rms_pct']:5.1f}% "
-                         f"{st['max_abs_pct']:5.1f}% {g['baseline_cost_seconds'][n]:8.0f}s  "
+                         f"{st['max_abs_pct']:5.1f}% {_secs(g['baseline_cost_seconds'][n])}  "
                          f"{g['probe_closer'][n]}/{g['n']} runs")
-        lines.append(f"  actual inside the predicted range in {g['within_range']}/{g['n']}; probe share at most "
+        unknown = g["n"] - g["within_range_n"]
+        lines.append(f"  actual inside the predicted range in {g['within_range']}/{g['within_range_n']}"
+                     + (f" ({unknown} record(s) without a range)" if unknown else "") + "; probe share at most "
                      f"{g['probe_share_max']:.1%}"
                      + (f"; epoch-to-epoch noise of the full runs {g['epoch_noise_pct']:.1f}% (mean CV)"
                         if g["epoch_noise_pct"] is not None else ""))

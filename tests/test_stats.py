@@ -109,3 +109,10 @@ def test_as_number_takes_only_finite_numbers_in_range() -> None:
         assert as_number(bad) is None, bad
     assert as_number(3.0, 0, 3) is None and as_number(-1, 0) is None  # most is excluded, least included
     assert as_number(0, 0) == 0.0
+
+
+def test_spread_is_the_median_with_the_extremes() -> None:
+    """An even count's median is the mean of the middle two (a full run's seconds per epoch), not the upper one."""
+    r = Range.spread([3.0, 1.0, 10.0, 2.0])
+    assert (r.median, r.low, r.high) == (2.5, 1.0, 10.0)
+    assert Range.spread([4.0]) == Range.exact(4.0)

@@ -497,6 +497,33 @@ def test_aggregate_groups_by_workload_and_ranks_over_runs() -> None:
     assert "probe budget not recorded" in format_aggregate(aggregate([bare]))
 
 
+def test_aggregate_leaves_out_what_a_record_lacks_instead_of_counting_it_as_zero() -> None:
+    """A record without probe_seconds, a baseline's cost or within_range (an older bench's, or hand-made) is left
+    out of that mean or count; within_range is worked out from the predicted range where the record has it."""
+    from bench.validate import aggregate, format_aggregate, inside_range
+
+    a = vrec("a", 1.0, -5.0, -2.0)  # probe 40 s, within_range True
+    b = vrec("b", -2.0, 6.0, -1.0)
+    del b["probe_seconds"], b["within_range"]
+    b["baselines"]["first_epoch_x_n"].pop("cost_seconds")
+    b |= {"predicted_low": 90.0, "predicted_high": 99.0, "actual_seconds": 100.0}  # outside, worked out
+    c = vrec("c", 0.5, -4.0, -3.0) | {"probe_seconds": 20.0}
+    del c["within_range"]  # and no range to work it out from: unknown
+    g = aggregate([a, b, c])[0]
+    assert g["probe_seconds"] == pytest.approx(30.0)  # (40 + 20) / 2, not (40 + 0 + 20) / 3
+    assert g["baseline_cost_seconds"] == {"first_epoch_x_n": pytest.approx(36.0), "mean_first_3_x_n": 100.0}
+    assert (g["within_range"], g["within_range_n"]) == (1, 2)
+    assert "inside the predicted range in 1/2 (1 record(s) without a range)" in format_aggregate([g])
+    assert inside_range({"predicted_low": 1.0, "predicted_high": 3.0, "actual_seconds": 2.0}) is True
+    assert inside_range({"within_range": False, "predicted_low": 1.0, "predicted_high": 3.0,
+                         "actual_seconds": 2.0}) is False  # the record's own verdict stands
+    assert inside_range({"predicted_low": "1", "predicted_high": 3.0, "actual_seconds": 2.0}) is None
+    for v in (a, b, c):
+        v["probe_seconds"] = None
+    assert aggregate([a, b, c])[0]["probe_seconds"] is None
+    assert "n/a" in format_aggregate(aggregate([a, b, c]))
+
+
 def test_aggregate_at_one_machine_speed() -> None:
     from bench.validate import aggregate, format_aggregate
 
