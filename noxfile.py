@@ -32,10 +32,17 @@ def lint(session: nox.Session) -> None:
     session.run("mypy")
 
 
+#: What `bench report` imports beyond the standard library (checked with `python -X importtime`): the report
+#: reads JSON records and never needs torch or ultralytics, so this session does not install them.
+REPORT_DEPS = ["matplotlib>=3.7", "numpy>=1.24"]
+
+
 @nox.session(venv_params=VENV)
 def report(session: nox.Session) -> None:
-    """Speedup-and-cost table and plots from results/ (run `python -m bench run` first)."""
-    session.install("-e", ".")
+    """Speedup-and-cost table and plots from results/ (run `python -m bench run` first). Installs the project
+    without its training dependencies: a machine that only reads records needs no torch."""
+    session.install(*REPORT_DEPS)
+    session.install("--no-deps", "-e", ".")
     session.run("python", "-m", "bench", "report", *session.posargs)
 
 

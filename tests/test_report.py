@@ -582,7 +582,8 @@ def _subprocess(code: str) -> subprocess.CompletedProcess[str]:
 
 def test_report_on_100_records_is_fast_and_never_imports_torch(tmp_path: Path) -> None:
     """100 records cost little more than 1 (the process's imports and plots are the same for both; measured 2.1-2.8
-    s for either here): a bound relative to one record, so a slower or busier machine does not fail it."""
+    s for either here): a bound relative to one record, so a slower or busier machine does not fail it. Nor does
+    it import pandas, psutil or yaml: `nox -s report` installs only matplotlib and numpy (noxfile.REPORT_DEPS)."""
     base = json.loads((FIXTURES / "results" / f"{REAL}.json").read_text())
 
     def report(n: int) -> tuple[float, Path]:
@@ -592,7 +593,8 @@ def test_report_on_100_records_is_fast_and_never_imports_torch(tmp_path: Path) -
                        created_at=f"2026-11-28T00:{i // 60:02d}:{i % 60:02d}Z")
             write(res, rec)
         code = (f"import sys, json; from bench.cli import main; rc = main(['report', '--results', {str(res)!r}]); "
-                "print(json.dumps({'rc': rc, 'mods': [m for m in ('torch', 'ultralytics') if m in sys.modules]}), "
+                "print(json.dumps({'rc': rc, 'mods': [m for m in ('torch', 'ultralytics', 'pandas', 'psutil', 'yaml') "
+                "if m in sys.modules]}), "
                 "file=sys.stderr)")
         t0 = time.perf_counter()
         p = _subprocess(code)
