@@ -189,7 +189,8 @@ def _execute(o: RunOptions, prev: dict[str, Any] | None, log: Callable[[str], No
             if not o.full:
                 with contextlib.suppress(OSError):
                     shutil.rmtree(save_dir / "weights")  # a probe's random-init weights are of no use to anyone
-            if o.cache == "disk" and rec["status"] != "interrupted":  # a run to resume may still read them
+            # a probe is never resumed; an interrupted full run that may be resumed still reads them
+            if o.cache == "disk" and (kind == "probe" or rec["status"] != "interrupted"):
                 remove_disk_cache(save_dir / "data")
             path = record.write_record(results, rec)
     except (KeyboardInterrupt, Interrupted) as e:  # a stop held while the record was written: say where it is

@@ -149,6 +149,25 @@ def test_a_signal_while_the_record_is_written(tiny: Path, tmp_path: Path, capsys
                       f"{recs[0]['run_id']}.json", err[-3:]
 
 
+def test_an_interrupted_probe_removes_its_disk_cache(tiny: Path, tmp_path: Path) -> None:
+    """--cache disk: ultralytics' decoded .npy copies are removed when a probe is stopped, as when it ends (only a
+    full run, which may be resumed, keeps them)."""
+    res = tmp_path / "results"
+    p = bench("--device", "cpu", "--imgsz", "64", "--batch", "4", "--budget", "30", "--cache", "disk", "--data",
+              str(tiny), "--results", str(res))
+    deadline = time.monotonic() + 120
+    while not list(res.rglob("*.npy")) and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert list(res.rglob("*.npy")), "the probe wrote no .npy cache to interrupt"
+    time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=300)
+    assert p.returncode == 130, err[-2000:]
+    recs = assert_consistent(res)
+    assert [r["status"] for r in recs] == ["interrupted"] and recs[0]["kind"] == "probe"
+    assert not list(res.rglob("*.npy")), "the interrupted probe left its disk cache"
+
+
 def test_kill_during_dataset_generation_leaves_no_half_dataset(tmp_path: Path) -> None:
     ds = tmp_path / "ds"
     spec = ["--train-images", "400", "--val-images", "40", "--test-images", "0"]
