@@ -1025,6 +1025,12 @@ def overhead_verdict(ratios: Sequence[float], callback_shares: Sequence[float]) 
             "ab_consistent": consistent, "overhead_met": met}
 
 
+def _drop_weights(save_dir: Path) -> None:
+    import shutil
+
+    shutil.rmtree(save_dir / "weights", ignore_errors=True)
+
+
 def run_overhead(opts: Any, pairs: int = 2, log: Callable[[str], None] = lambda s: print(s, file=sys.stderr)
                  ) -> tuple[dict[str, Any], Path]:
     """The same short full training with (A) and without (B) the instrumentation, interleaved A, B, A, B.
@@ -1049,18 +1055,20 @@ def run_overhead(opts: Any, pairs: int = 2, log: Callable[[str], None] = lambda 
     # one uncounted run first: the first training on a dataset writes ultralytics' label cache and warms the page
     # cache, which would otherwise be charged to whichever mode runs first
     log("overhead: warm-up run (not counted)")
-    probe.run_training(device=device, config=cfg, data_yaml=data_yaml,
-                       save_dir=base / f"warmup-{record.new_run_id(device.type, 'oh')}", probe_budget_seconds=None,
+    save_dir = base / f"warmup-{record.new_run_id(device.type, 'oh')}"
+    probe.run_training(device=device, config=cfg, data_yaml=data_yaml, save_dir=save_dir, probe_budget_seconds=None,
                        config_dir=base / ".config", instrument=False, log=lambda s: None)
+    _drop_weights(save_dir)
     for i in range(pairs):
         for mode in ("instrumented", "bare"):
             log(f"overhead: pair {i + 1}/{pairs}, {mode}")
+            save_dir = base / f"{mode}-{i}-{record.new_run_id(device.type, 'oh')}"
             t = time.perf_counter()
-            res = probe.run_training(device=device, config=cfg, data_yaml=data_yaml,
-                                     save_dir=base / f"{mode}-{i}-{record.new_run_id(device.type, 'oh')}",
+            res = probe.run_training(device=device, config=cfg, data_yaml=data_yaml, save_dir=save_dir,
                                      probe_budget_seconds=None, config_dir=base / ".config",
                                      instrument=mode == "instrumented", log=lambda s: None)
             walls[mode].append(time.perf_counter() - t)
+            _drop_weights(save_dir)  # after the clock: 1 epoch on 96 images is no model anyone wants (6 MB a run)
             if res.interrupted is not None or res.error:
                 from bench.errors import RunFailed
 

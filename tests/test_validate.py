@@ -384,6 +384,9 @@ def test_overhead_ab(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert o["ratio_median"] == pytest.approx(o["wall_seconds"]["instrumented"][0] / o["wall_seconds"]["bare"][0])
     assert 0 < o["callback_share_median"] < 0.2
     assert len(list((res / "validation").glob("*.json"))) == 1
+    runs = res / "validation" / "overhead-runs"
+    assert len([d for d in runs.iterdir() if d.name.startswith(("warmup-", "instrumented-", "bare-"))]) == 3
+    assert not list(runs.rglob("*.pt"))  # the A/B runs' weights are deleted: no one wants them
 
 
 def test_overhead_verdict_by_hand() -> None:
