@@ -28,8 +28,15 @@ COLORS = {"on_demand": "#1f77b4", "spot": "#2ca02c", "local": "#d62728", "pareto
           "data": "#ff7f0e", "compute": "#1f77b4", "val": "#2ca02c", "overhead": "#9467bd"}
 
 
+def _plain(text: Any) -> str:
+    """``text`` as matplotlib shows it literally: a ``$`` (in a chip, device or instance name, a region) would
+    start mathtext, and an unpaired or odd one (``a $x^$ b``) fails to parse when the figure is drawn."""
+    return str(text).replace("$", r"\$")
+
+
 def _short(name: str) -> str:
-    return name[3:] if name.startswith("ml.") else name
+    """An instance name without its ``ml.`` prefix, made plain (:func:`_plain`) for matplotlib."""
+    return _plain(name[3:] if name.startswith("ml.") else name)
 
 
 def _png(fig: Figure) -> bytes:
@@ -42,9 +49,16 @@ def _priced(rows: Sequence[Row]) -> list[Row]:
     return [r for r in rows[1:] if r.get("hours") is not None and r.get("cost_usd") is not None]
 
 
-#: Readable time ticks for a log axis in hours: 1, 2, 5, 10, 30 min, then 1, 2, 5, 10, 20, 50 ... h.
-TIME_TICKS_HOURS = (1 / 60, 2 / 60, 5 / 60, 10 / 60, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
-USD_TICKS = (0, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+def _steps125(low_exp: int, high_exp: int) -> tuple[float, ...]:
+    """1, 2, 5 times each power of ten from ``10**low_exp`` to ``5 * 10**high_exp``."""
+    return tuple(m * 10.0**e for e in range(low_exp, high_exp + 1) for m in (1, 2, 5))
+
+
+#: Readable time ticks for a log axis in hours: 1, 2, 5, 10, 30 min, then 1, 2, 5, 10, 20, 50 ... h up to 100,000 h
+#: (a CPU-only run of a big model can take years).
+TIME_TICKS_HOURS = (1 / 60, 2 / 60, 5 / 60, 10 / 60, 0.5, *_steps125(0, 4), 1e5)
+#: Ticks for the symlog cost axis: 0, then 0.1, 0.2, 0.5 ... USD up to a million.
+USD_TICKS = (0, *_steps125(-1, 5), 1e6)
 
 
 def _hours_label(h: float) -> str:
@@ -54,8 +68,8 @@ def _hours_label(h: float) -> str:
 
 
 def _times(x: float) -> str:
-    """A speedup factor: 625x, 41x, 5.3x, 1.2x."""
-    return f"{x:,.0f}x" if x >= 10 else f"{x:.2g}x" if x >= 1 else f"{x:.2f}x"
+    """A speedup factor: 625x, 41x, 5.3x, 1.2x, 0.5x, 0.043x (two significant digits below 10)."""
+    return f"{x:,.0f}x" if x >= 10 else f"{x:.2g}x"
 
 
 def _err(rows: Sequence[Row], key: str, lo: str, hi: str) -> list[list[float]]:
@@ -101,7 +115,7 @@ def cost_vs_time(rows: Sequence[Row], meta: Mapping[str, Any]) -> bytes:
     ax.errorbar([local["hours"]], [0.0], xerr=[[local["hours"] - local["hours_low"]],
                                                  [local["hours_high"] - local["hours"]]],
                 fmt="*", ms=18, color=COLORS["local"], ecolor=COLORS["local"], capsize=4,
-                label=f"{meta.get('local_name', 'this machine')}: 0 USD", zorder=5)
+                label=f"{_plain(meta.get('local_name', 'this machine'))}: 0 USD", zorder=5)
     ax.set_xscale("log")
     top = max([r["cost_high"] for r in priced] + [r["spot_high"] for r in priced] + [1.0])
     # symlog: 0 USD (this machine) stays on the axis while cents and tens of dollars both stay readable
@@ -141,11 +155,21 @@ def cost_vs_time(rows: Sequence[Row], meta: Mapping[str, Any]) -> bytes:
                 ha="center", fontsize=9, color=COLORS["local"])
     ax.set_xlabel("time to a trained model: training, plus job start and download on an instance (log scale)")
     ax.set_ylabel("cost of the whole job, USD (linear below 0.1, log above)")
-    ax.set_title(f"Cost against time: {meta.get('title', '')}\nSageMaker on-demand training prices, catalog as of "
-                 f"{meta.get('catalog_as_of')}; costs include job start, dataset download and S3 storage",
-                 fontsize=10.5)
+    ax.set_title(f"Cost against time: {_plain(meta.get('title', ''))}\nSageMaker on-demand training prices, catalog "
+                 f"as of {_plain(meta.get('catalog_as_of'))}; costs include job start, dataset download and S3 "
+                 "storage", fontsize=10.5)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8.5, framealpha=0.92)
+    unpriced = meta.get("unpriced")
+    if unpriced is None:  # meta from an older caller: the rows say it too
+        unpriced = [r["instance"] for r in rows[1:] if r.get("hours") is not None and r.get("cost_usd") is None]
+    note = None
+    if unpriced:  # their time is in the speedup plot; here they would need a cost. Said above the legend
+        names = ", ".join(_short(str(n)) for n in unpriced[:4]) + (" ..." if len(unpriced) > 4 else "")
+        note = (f"not shown: {len(unpriced)} instance(s) without a price in "
+                f"{_plain(meta.get('region', 'this region'))} ({names})")
+    # below the axes, not over the points a dozen instances spread across the whole plot
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=8.5, frameon=False,
+               title=note, title_fontsize=9)
     return _png(fig)
 
 
@@ -161,12 +185,14 @@ def speedup(rows: Sequence[Row], meta: Mapping[str, Any]) -> bytes:
     ypos = list(range(len(missing), n))
     colors = [COLORS["local"] if r["instance"] == "local" else COLORS.get(str(r["basis"]), COLORS["estimated"])
               for r in shown]
-    ax.barh(ypos, [r["speedup"] for r in shown], color=colors, alpha=0.85, height=0.65,
+    # bars grow from the 1x line, not from the log axis' edge: faster instances to the right, slower ones (a
+    # speedup below 1x) to the left; the whiskers sit at each bar's end, left + width = the speedup
+    ax.barh(ypos, [r["speedup"] - 1.0 for r in shown], left=1.0, color=colors, alpha=0.85, height=0.65,
             xerr=_err(shown, "speedup", "speedup_low", "speedup_high"), ecolor="#333333", capsize=3)
     for y, r in zip(ypos, shown, strict=True):
         text = "1x" if r["instance"] == "local" else \
             f"{_times(r['speedup'])}  ({_times(r['speedup_low'])} to {_times(r['speedup_high'])})"
-        ax.text(max(r["speedup_high"], r["speedup"]) * 1.1, y, text, va="center", fontsize=8.5)
+        ax.text(max(r["speedup_high"], r["speedup"], 1.0) * 1.1, y, text, va="center", fontsize=8.5)
     for y in range(len(missing)):
         ax.text(1.1, y, "n/a: no estimate (report.md says why)", va="center", fontsize=8.5, color="#666666")
     names = [_short(r["instance"]) for r in missing] + [
@@ -181,7 +207,7 @@ def speedup(rows: Sequence[Row], meta: Mapping[str, Any]) -> bytes:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _times(v)))
     ax.set_xlabel("speedup over this machine (its hours / the instance's hours), log scale; whiskers: low-high "
                   "range; dashed line: 1x")
-    ax.set_title(f"Speedup: {meta.get('title', '')}", fontsize=10.5)
+    ax.set_title(f"Speedup: {_plain(meta.get('title', ''))}", fontsize=10.5)
     ax.grid(True, axis="x", which="major", alpha=0.3)
     handles = [Patch(color=COLORS["estimated"], label="estimated (scaled from this machine)")]
     if any(r["basis"] == "measured" and r["instance"] != "local" for r in shown):
@@ -206,6 +232,15 @@ def _panels(rs: Sequence[Row], ratio: float = 8.0) -> list[list[Row]]:
     return out
 
 
+def _epoch_label(total: float, low: float | None, high: float | None) -> str:
+    """An epoch's total seconds, with its low-high range where the row has one: ``111 s [100-125] (2 min)``."""
+    def secs(x: float) -> str:
+        return f"{x:.3g}" if x < 100 else f"{x:,.0f}"
+
+    span = f" [{secs(low)}-{secs(high)}]" if low is not None and high is not None else ""
+    return f"{secs(total)} s{span}" + (f" ({total / 60:.0f} min)" if total >= 100 else "")
+
+
 def breakdown(rows: Sequence[Row], meta: Mapping[str, Any]) -> bytes:
     """One epoch (mosaic phase) in seconds, stacked: data wait, compute, validation, overhead. Rows are grouped
     into panels of similar length, each on its own seconds axis; this machine gets the first panel."""
@@ -224,18 +259,18 @@ def breakdown(rows: Sequence[Row], meta: Mapping[str, Any]) -> bytes:
             vals = [float(r["epoch_parts"][p]) for r in rs]
             ax.barh(range(len(rs)), vals, left=left, color=COLORS[p], height=0.62, label=labels[p])
             left = [a + b for a, b in zip(left, vals, strict=True)]
-        for y, t in enumerate(left):
-            ax.text(t * 1.01, y, f"{t:.3g} s" if t < 100 else f"{t:,.0f} s ({t / 60:.0f} min)", va="center",
-                    fontsize=8.5)
-        names = [f"this machine: {r['accelerator']}" if r["instance"] == "local"
-                 else f"{_short(r['instance'])}, {r['basis']}" for r in rs]
+        for y, (t, r) in enumerate(zip(left, rs, strict=True)):
+            ax.text(t * 1.01, y, _epoch_label(t, r.get("epoch_seconds_low"), r.get("epoch_seconds_high")),
+                    va="center", fontsize=8.5)
+        names = [f"this machine: {_plain(r['accelerator'])}" if r["instance"] == "local"
+                 else f"{_short(r['instance'])}, {_plain(r['basis'])}" for r in rs]
         ax.set_yticks(range(len(rs)), names, fontsize=9)
         ax.set_ylim(-0.6, len(rs) - 0.4)
-        ax.set_xlim(0, max([*left, 1e-9]) * 1.2)
+        ax.set_xlim(0, max([*left, 1e-9]) * 1.45)  # room for "total s [low-high] (min)" right of the longest bar
         ax.grid(True, axis="x", alpha=0.3)
         ax.tick_params(axis="x", labelsize=8.5)
     axes[-1].set_xlabel("seconds per epoch (medians; each panel has its own scale)")
     handles = [Patch(color=COLORS[p], label=labels[p]) for p in parts]
     fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8.5, frameon=False)
-    fig.suptitle(f"One epoch (mosaic phase): {meta.get('title', '')}", fontsize=10.5)
+    fig.suptitle(f"One epoch (mosaic phase): {_plain(meta.get('title', ''))}", fontsize=10.5)
     return _png(fig)

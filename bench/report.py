@@ -50,6 +50,7 @@ from bench.extrapolate import (
     auto_optimizer,
     describe_epochs,
     epoch_parts,
+    epoch_seconds,
     estimate_run,
 )
 from bench.offline import amp_allowed
@@ -660,8 +661,8 @@ def _speedup(here: Range, there: Range) -> tuple[float, float, float]:
 def _base_row(name: str, accelerator: str, settings: Settings, run_id: str) -> dict[str, Any]:
     row: dict[str, Any] = {c: None for c in CSV_COLUMNS}
     row.update(instance=name, accelerator=accelerator, region=settings.region, catalog_as_of=settings.catalog.as_of,
-               run_id=run_id, notes=[], details=[], epoch_parts=None, reason=None, measured_run_id=None,
-               price_missing=None)
+               run_id=run_id, notes=[], details=[], epoch_parts=None, epoch_seconds_low=None,
+               epoch_seconds_high=None, reason=None, measured_run_id=None, price_missing=None)
     return row
 
 
@@ -678,6 +679,9 @@ def _fill_time(row: dict[str, Any], est: RunEstimate, prof: Profile, local_hours
     row["seconds_per_epoch"] = est.seconds_per_epoch.median
     row["systematic"] = est.systematic
     row["epoch_parts"] = epoch_parts(prof, prof.mosaic)
+    # the range of the mosaic epoch the parts add up to (their medians sum to its median), with the row's margin
+    epoch = epoch_seconds(prof, prof.mosaic).widen(est.systematic)
+    row["epoch_seconds_low"], row["epoch_seconds_high"] = epoch.low, epoch.high
     if local_hours is None:
         row["speedup"], row["speedup_low"], row["speedup_high"] = 1.0, 1.0, 1.0
     else:
@@ -805,6 +809,15 @@ def _beats(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
             and (lt(a["hours"], b["hours"]) or lt(a["cost_usd"], b["cost_usd"])))
 
 
+def _best(rows: Sequence[Mapping[str, Any]], key: str, then: str) -> Mapping[str, Any] | None:
+    """The row with the lowest ``key``; among those within :data:`TIE` of it, the lowest ``then`` (None: no rows).
+    "Fastest" is ``_best(rows, "hours", "cost_usd")``, "cheapest" ``_best(rows, "cost_usd", "hours")``."""
+    if not rows:
+        return None
+    low = min(r[key] for r in rows)
+    return min((r for r in rows if r[key] <= low * (1 + TIE)), key=lambda r: (r[then], r[key]))
+
+
 def pareto_front(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Rows no other row beats on both median hours and median on-demand cost (a tie within 1% is no win),
     fastest first."""
@@ -833,16 +846,9 @@ def recommend(rows: Sequence[Mapping[str, Any]], deadline_hours: float | None = 
     def name(r: Mapping[str, Any] | None) -> str | None:
         return None if r is None else str(r["instance"])
 
-    def best(key: str, then: str) -> Mapping[str, Any] | None:
-        """The lowest ``key``; among those within TIE of it, the lowest ``then``."""
-        if not kept:
-            return None
-        low = min(r[key] for r in kept)
-        return min((r for r in kept if r[key] <= low * (1 + TIE)), key=lambda r: (r[then], r[key]))
-
-    fastest = best("hours", "cost_usd")
-    cheapest = best("cost_usd", "hours")
-    cheapest_spot = best("spot_cost_usd", "hours")
+    fastest = _best(kept, "hours", "cost_usd")
+    cheapest = _best(kept, "cost_usd", "hours")
+    cheapest_spot = _best(kept, "spot_cost_usd", "hours")
     value_pool = [r for r in kept if r["speedup"] >= BEST_VALUE_MIN_SPEEDUP]
     best_value = min(value_pool, key=lambda r: (r["cost_usd"], r["hours"]), default=None)
     front = pareto_front(kept)
@@ -856,14 +862,15 @@ def recommend(rows: Sequence[Mapping[str, Any]], deadline_hours: float | None = 
     why_none = None
     if priced and not kept:
         parts, met = [], []
-        for limit, key, what, extreme, needs in (
-                (deadline_hours, "hours", "the deadline of {:g} h", "fastest", "needs {:.3g} h"),
-                (max_usd, "cost_usd", "the cost limit of {:g} USD", "cheapest", "costs {:.2f} USD")):
+        for limit, key, then, what, extreme, needs in (
+                (deadline_hours, "hours", "cost_usd", "the deadline of {:g} h", "fastest", "needs {:.3g} h"),
+                (max_usd, "cost_usd", "hours", "the cost limit of {:g} USD", "cheapest", "costs {:.2f} USD")):
             if limit is None:
                 continue
             what = what.format(limit)
             n = sum(r[key] <= limit for r in priced)
-            top = min(priced, key=lambda r: r[key])
+            top = _best(priced, key, then)  # the one the table would call fastest (cheapest): the same tie rule
+            assert top is not None  # priced is not empty
             parts.append(f"{n} of {len(priced)} meet {what}" if n else
                          f"none meets {what}: the {extreme}, {top['instance']}, {needs.format(top[key])}")
             met.append(n)
@@ -911,7 +918,8 @@ class Report:
         return {"title": self.title, "model": p.model, "imgsz": p.imgsz, "batch": p.batch,
                 "epochs": self.settings.epochs, "region": self.settings.region, "kind": self.source.kind,
                 "local_name": f"this machine: {p.device_name}", "catalog_as_of": self.settings.catalog.as_of,
-                "pareto_front": self.recommendation["pareto_front"]}
+                "pareto_front": self.recommendation["pareto_front"],
+                "unpriced": self.recommendation["unpriced"]}
 
     def parameters(self) -> dict[str, Any]:
         s = self.settings
@@ -1079,7 +1087,11 @@ def _x(x: float | None) -> str:
         return "n/a"
     if not math.isfinite(x):
         return "inf"
-    return f"{x:.0f}x" if x >= 10 else f"{x:.1f}x"
+    if round(x, 1) >= 10:
+        return f"{x:.0f}x"
+    if round(x, 2) >= 1:  # 0.996 rounds up: shown as 1.0x, as 1.0 is
+        return f"{x:.1f}x"
+    return f"{x:.2g}x"  # below 1x two significant digits: 0.043x, not 0.0x
 
 
 def _span(row: Mapping[str, Any], key: str, lo: str, hi: str, fmt: Any) -> str:
@@ -1413,7 +1425,11 @@ def write_report(report: Report, out_dir: Path, plots: bool = True) -> list[Path
         meta = report.meta()
         for name, draw in zip(PLOT_FILES, (plotting.cost_vs_time, plotting.speedup, plotting.breakdown),
                               strict=True):
-            files[out_dir / name] = draw(report.rows, meta)
+            try:
+                files[out_dir / name] = draw(report.rows, meta)
+            except ValueError as e:  # matplotlib refused a text or a value (its messages span lines): one line
+                why = " ".join(str(e).split()) or type(e).__name__
+                raise BenchError(f"cannot draw {name}: {why[:300]}") from None
     try:
         return replace_files(files, lock=out_dir)  # two reports at once: one whole set, not a mix
     except OSError as e:  # the machine refused (a full disk, a permission): exit 1, as everywhere (bench.errors)
