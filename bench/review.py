@@ -163,6 +163,23 @@ def _num(x: Any) -> float | None:
     return as_number(x)
 
 
+def _mapping(x: Any) -> Mapping[str, Any]:
+    """``x`` if it is a mapping, else an empty one: a part of a record a hand edit left null, a list or a number
+    reads as missing."""
+    return x if isinstance(x, Mapping) else {}
+
+
+def _list(x: Any) -> list[Any]:
+    """``x`` if it is a list, else an empty one."""
+    return x if isinstance(x, list) else []
+
+
+def _gib(x: Any) -> str:
+    """Bytes as whole GiB ("16"), or "n/a" when ``x`` is not a number."""
+    v = _num(x)
+    return "n/a" if v is None else f"{v / GIB:.0f}"
+
+
 def _round(x: Any, digits: int) -> float | None:
     v = _num(x)
     return None if v is None else round(v, digits)
@@ -253,8 +270,8 @@ def fingerprints_table(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     rows = []
     for r in records:
         fp = r.get("fingerprint") or {}
-        gpus = "; ".join(f"{g.get('name')} {int(g.get('memory_bytes') or 0) / GIB:.0f} GiB"
-                         for g in fp.get("gpus") or [] if isinstance(g, Mapping))
+        gpus = "; ".join(f"{g.get('name')} {_gib(g.get('memory_bytes'))} GiB"
+                         for g in _list(fp.get("gpus")) if isinstance(g, Mapping))
         ram = _num(fp.get("ram_bytes"))
         commit = str(fp.get("git_commit") or "")[:10]
         rows.append({
@@ -308,10 +325,12 @@ def epoch_parts_table(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             continue
         try:
             prof = Profile.from_dict(dict(r["profile"]))
+            phases = [(name, epoch_parts(prof, phase)) for name, phase in (("mosaic", prof.mosaic),
+                                                                           ("no mosaic", prof.plain))]
         except (KeyError, TypeError, ValueError, ArithmeticError):
             continue
-        for name, phase in (("mosaic", prof.mosaic), ("no mosaic", prof.plain)):
-            rows.append({"run_id": str(r["run_id"]), "phase": name, **epoch_parts(prof, phase)})
+        for name, parts in phases:
+            rows.append({"run_id": str(r["run_id"]), "phase": name, **parts})
     df = pd.DataFrame(rows, columns=["run_id", "phase", *EPOCH_PARTS]).set_index(["run_id", "phase"])
     df["total"] = df.sum(axis=1)
     return df
@@ -498,7 +517,7 @@ def validation_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             "other CPU % probe/full": _load_text(v.get("machine_load")),
             "targets": ", ".join(f"{k}={'yes' if tg.get(k) else 'NO'}"
                                  for k in ("error_met", "probe_share_met", "beats_baselines") if k in tg),
-            "warnings": "; ".join(v.get("warnings") or []),
+            "warnings": "; ".join(str(w) for w in v.get("warnings") or []),
         })
     return pd.DataFrame(rows)
 
@@ -520,7 +539,8 @@ def baselines_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
                          "predicted s": _round(v.get("predicted_seconds"), 1), "error %": _round(v["error_pct"], 2),
                          "cost to observe s": _round(v.get("probe_seconds"), 1)})
         for name, b in (v.get("baselines") or {}).items():
-            err = _num((b or {}).get("error_pct"))
+            b = _mapping(b)
+            err = _num(b.get("error_pct"))
             rows.append({"run_id": v["run_id"], "method": name, "predicted s": _round(b.get("predicted_seconds"), 1),
                          "error %": None if err is None else round(err, 2),
                          "cost to observe s": _round(b.get("cost_seconds"), 1)})
@@ -580,7 +600,7 @@ def terms_table(vrecs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     rows = []
     for v in vrecs:
         for name, t in (v.get("terms") or {}).items():
-            t = t or {}
+            t = _mapping(t)
             rows.append({"run_id": v["run_id"], "term": name, "predicted s": _round(t.get("predicted_seconds"), 3),
                          "actual s": _round(t.get("actual_seconds"), 3), "error %": _round(t.get("error_pct"), 1)})
     return pd.DataFrame(rows, columns=["run_id", "term", "predicted s", "actual s", "error %"])

@@ -346,9 +346,11 @@ def quiet(v: dict[str, Any]) -> bool | None:
     cpu = v.get("machine_load")
     if not isinstance(cpu, dict) or not isinstance(cpu.get("full_run"), dict):
         return None
-    parts = [*(cpu.get("probes") or []), cpu["full_run"]]
+    probes = cpu.get("probes") or []
+    if not isinstance(probes, list):
+        return None
     try:
-        return all(load.warning(p, "") is None for p in parts)
+        return all(load.warning(p, "") is None for p in [*probes, cpu["full_run"]])
     except (KeyError, TypeError, ValueError, ArithmeticError):
         return None
 
@@ -533,7 +535,7 @@ def aggregate(vrecs: Sequence[dict[str, Any]], min_runs: int = AGGREGATE_MIN_RUN
         v0 = runs[-1]
         cfg = v0.get("config") or {}
         counts = ((cfg.get("dataset") or {}).get("counts")) or {}
-        noise = [float(x) for v in runs if isinstance(x := v.get("epoch_noise_pct"), (int, float))]
+        noise = [x for v in runs if (x := as_number(v.get("epoch_noise_pct"), -1e9, 1e9)) is not None]
         drifts: list[dict[str, Any]] = [v["speed_drift"] for v in runs if _drift_usable(v.get("speed_drift"), names)]
         measured = [q for v in runs if (q := quiet(v)) is not None]
         in_range = [inside_range(v) for v in runs]
