@@ -96,7 +96,7 @@ ASSUMED_BYTES_PER_IMAGE = 87_552
 ESTIMATE_VAL_IMAGE_COST = Range(1 / 3, 0.2, 0.5)
 #: Share of a training step spent loading data on cpu and mps (ultralytics forces workers=0 there, so loading is
 #: paid in series), by device. On a CPU the compute is slow and loading weighs little: the probe on this project's
-#: 2-core CPU measured 2.0-2.1% with yolov8n at 640 px (0.17 s of 8-9.6 s per batch; a larger model weighs less),
+#: 2-core CPU measured 2.0-2.2% with yolov8n at 640 px (0.17 s of 8-9.6 s per batch; a larger model weighs less),
 #: so 2% (1-10%). On an Apple GPU compute is faster and loading weighs more: 20% (10-30%), an assumption (not
 #: measured: no Mac was available). The data term becomes the CPU work a cloud instance's loader does, so a share
 #: 10 times too large made a CPU's given hours a data-bound cloud estimate 5 times too slow (found 2026-12-03).
