@@ -65,7 +65,7 @@ from bench.scaling import (
     local_bottleneck,
     scale_profile,
 )
-from bench.stats import ZERO, Range, as_number
+from bench.stats import ZERO, Range, as_number, pct
 
 #: Version of report.json (1: first version).
 REPORT_SCHEMA = 1
@@ -1321,7 +1321,7 @@ def format_markdown(report: Report) -> str:
     for sid in used_sources:
         info = s.catalog.sources.get(sid, {})
         out.append(f"- {sid}: {info.get('description', '?')} ({info.get('date') or 'undated'})")
-    local_margin = (f"+-{src.local_systematic:.0%}, widened from the default by this machine's validations (see "
+    local_margin = (f"+-{pct(src.local_systematic)}, widened from the default by this machine's validations (see "
                     "the warnings)" if src.local_systematic > SAME_DEVICE_SYSTEMATIC else
                     f"+-{src.local_systematic:.0%}, the default (no `bench validate` on this machine has widened "
                     "it: 3 validations of its own set it from their errors)")
@@ -1343,7 +1343,7 @@ def format_markdown(report: Report) -> str:
         out.append("- measured: " + (", ".join(est.get("measured", [])) or "not recorded"))
         out.append("- extrapolated: " + "; ".join([*items, describe_epochs(s.epochs, s.close_mosaic)]))
         out.append(f"- interval: 80% t-interval (p10-p90) of steady-state means, bounds added, widened by "
-                   f"+-{src.local_systematic:.0%} systematic")
+                   f"+-{pct(src.local_systematic)} systematic")
         out.append("")
     rec_warn = (src.record or {}).get("warnings") or []
     out += ["### Warnings", ""]

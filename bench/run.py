@@ -21,7 +21,7 @@ from typing import Any
 from bench import extrapolate, fingerprint, load, record, timeline
 from bench.dataset import DatasetInfo, SyntheticSpec, cache_warning, ensure_synthetic, load_dataset
 from bench.errors import Interrupted, RunFailed, UsageError, deferred_signals
-from bench.stats import Range
+from bench.stats import Range, pct
 
 MODELS = ("yolov8n", "yolov8s", "yolov8m", "yolov8l", "yolov8x")
 CACHE_CHOICES = ("false", "ram", "disk")
@@ -515,7 +515,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
         "full_run_seconds": full_run.to_dict() if full_run else None,
         "estimate": ({**estimate.to_dict(), "measured": measured, "extrapolated": extrapolated,
                       "interval": "80% t-interval (p10-p90) of steady-state means, bounds added, widened by "
-                                  f"±{estimate.systematic:.0%} systematic (see bench validate)"}
+                                  f"±{pct(estimate.systematic)} systematic (see bench validate)"}
                      if estimate else None),
         "profile": derived.profile.to_dict() if derived else None,
         "summary": {

@@ -26,7 +26,7 @@ from typing import Any
 from bench import extrapolate, load, record, timeline
 from bench.errors import BenchError
 from bench.profile import Profile
-from bench.stats import IQR_WARN_THRESHOLD, as_number, iqr, mean, median, quantile, t95
+from bench.stats import IQR_WARN_THRESHOLD, as_number, iqr, mean, median, pct, quantile, t95
 
 #: The default validation workload: a full run of 5.3 to 9 minutes on a 2-core CPU whose probe costs about 11-13% of
 #: it, so the whole validation fits in 12 minutes there. Its shape follows a real run: 16 epochs, the last fifth
@@ -718,10 +718,10 @@ def margin_for(results: Path, machine_id: str | None, device: str, default: floa
             f"was within {100 * m['margin']:.1f}% of the prediction (worst error {m['max_abs_pct']:.1f}%; "
             f"`bench validate --summary`)")
     if m["margin"] <= default:
-        return default, f"margin ±{default:.0%} kept: {what}"
+        return default, f"margin ±{pct(default)} kept: {what}"
     trust = ("; the low bound stops at zero, and estimates on this machine are not to be trusted until it "
              "validates better" if m["margin"] >= 1 else "")
-    return m["margin"], f"margin widened to ±{m['margin']:.0%} from the default ±{default:.0%}: {what}{trust}"
+    return m["margin"], f"margin widened to ±{pct(m['margin'])} from the default ±{pct(default)}: {what}{trust}"
 
 
 def load_validations(results: Path, *, backfill: bool = True) -> tuple[list[dict[str, Any]], list[str]]:

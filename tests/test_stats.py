@@ -116,3 +116,11 @@ def test_spread_is_the_median_with_the_extremes() -> None:
     r = Range.spread([3.0, 1.0, 10.0, 2.0])
     assert (r.median, r.low, r.high) == (2.5, 1.0, 10.0)
     assert Range.spread([4.0]) == Range.exact(4.0)
+
+
+def test_pct_is_whole_where_it_is_and_one_decimal_otherwise() -> None:
+    """A margin widened from 5% to 5.4% must not read '5% from 5%'."""
+    from bench.stats import pct
+
+    assert [pct(x) for x in (0.05, 0.0542, 0.14662, 0.15, 0.0, 1.0, 0.99996)] == \
+        ["5%", "5.4%", "14.7%", "15%", "0%", "100%", "100%"]

@@ -745,7 +745,7 @@ def test_margin_from_this_machines_validations(tmp_path: Path) -> None:
     margin, note = margin_for(tmp_path, "m1", "cpu", 0.05)
     assert margin == pytest.approx(0.02 / 0.98 + 0.6 * (0.3 / 1.3 - 0.02 / 0.98))
     assert margin == pytest.approx(0.14662, abs=1e-5)
-    assert note is not None and "widened to ±15%" in note and "3 validations" in note and "worst error 30.0%" in note
+    assert note is not None and "widened to ±14.7%" in note and "3 validations" in note and "worst error 30.0%" in note
     assert "within 14.7% of the prediction" in note
     assert margin_for(tmp_path, "nobody", "cpu", 0.05) == (0.05, None)  # no history: the default, no note
     assert margin_for(tmp_path, None, "cpu", 0.05) == (0.05, None)
@@ -832,9 +832,9 @@ def test_report_widens_this_machines_row_from_its_validations(tmp_path: Path,
     assert b["hours_low"] < a["hours_low"] and b["hours_high"] > a["hours_high"]  # a wider range
     assert a["systematic"] == pytest.approx(0.05) and b["systematic"] == pytest.approx(0.14662, abs=1e-5)
     md = (noisy / "report" / "report.md").read_text()
-    assert "margin widened to ±15%" in md
+    assert "margin widened to ±14.7%" in md
     # every place that states this machine's margin states the one its row used
-    assert "- this machine: +-15%, widened from the default" in md and "widened by +-15% systematic" in md
+    assert "- this machine: +-14.7%, widened from the default" in md and "widened by +-14.7% systematic" in md
     assert "±5%" not in md.split("### Measured and extrapolated")[1].split("###")[0]
     assert ("- this machine: +-5%, the default (no `bench validate` on this machine has widened it: 3 validations of "
             "its own set it from their errors)") in (plain / "report" / "report.md").read_text()
