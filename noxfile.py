@@ -48,8 +48,8 @@ def report(session: nox.Session) -> None:
 
 @nox.session(venv_params=VENV)
 def accuracy(session: nox.Session) -> None:
-    """Prediction error of the probe against a real full run (6.6-7.5 min on the 2-core reference VM, 2026-12-03;
-    the default workload is sized for at most 12)."""
+    """Prediction error of the probe against a real full run (6.6-7.5 min on the 2-core reference VM on 2026-12-03,
+    7.9-8.3 min on 12-07; the default workload is sized for at most 12)."""
     session.install("-e", ".")
     session.run("python", "-m", "bench", "validate", *session.posargs)
 
