@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -676,18 +677,19 @@ def _quiet(runs: Sequence[dict[str, Any]], names: Sequence[str], min_runs: int) 
     }
 
 
-#: The same-device margin a machine's validations support: this quantile of the margins their errors needed
-#: (:func:`margin_needed`; the probe's own ranges are 80% intervals, so about 80% of outcomes inside is the same
-#: promise).
+#: The same-device margin a machine's validations support: the smallest of the margins their errors needed
+#: (:func:`margin_needed`) that held for at least this share of them (the probe's own ranges are 80% intervals, so
+#: 80% of outcomes inside is the same promise).
 MARGIN_QUANTILE = 0.8
 
 
 def validated_margin(vrecs: Sequence[dict[str, Any]], machine_id: str | None, device: str
                      ) -> dict[str, Any] | None:
-    """What this machine's validations say about the probe's same-device error: the :data:`MARGIN_QUANTILE` of
-    the margins their errors needed (:func:`margin_needed`, as a fraction), from at least
-    :data:`AGGREGATE_MIN_RUNS` of them; None with fewer. Any workload counts: on one machine the error is mostly
-    the machine's own drift between probe and run."""
+    """What this machine's validations say about the probe's same-device error: the smallest margin (a fraction,
+    rounded up to a tenth of a percent) that the actual time of at least :data:`MARGIN_QUANTILE` of them fell
+    within (:func:`margin_needed`; the ceil(0.8 n)-th smallest, not an interpolated quantile, so that "in k of
+    the n validations" is literally true), from at least :data:`AGGREGATE_MIN_RUNS` of them; None with fewer. Any
+    workload counts: on one machine the error is mostly the machine's own drift between probe and run."""
     if not machine_id:
         return None
     errs = [float(v["error_pct"]) / 100.0 for v in vrecs if usable(v) and v.get("device") == device
@@ -695,7 +697,9 @@ def validated_margin(vrecs: Sequence[dict[str, Any]], machine_id: str | None, de
     errs = [e for e in errs if e > -1.0]
     if len(errs) < AGGREGATE_MIN_RUNS:
         return None
-    return {"margin": quantile([margin_needed(e) for e in errs], MARGIN_QUANTILE), "n": len(errs),
+    needed = sorted(margin_needed(e) for e in errs)
+    k = math.ceil(round(MARGIN_QUANTILE * len(needed), 9))
+    return {"margin": math.ceil(round(1000 * needed[k - 1], 6)) / 1000, "n": len(errs), "held": k,
             "quantile": MARGIN_QUANTILE, "max_abs_pct": max(abs(e) for e in errs) * 100.0}
 
 
@@ -714,9 +718,9 @@ def margin_for(results: Path, machine_id: str | None, device: str, default: floa
     m = validated_margin(vrecs, machine_id, device)
     if m is None:
         return default, None
-    what = (f"in {m['quantile']:.0%} of the {m['n']} validations on this machine ({device}) the actual time "
-            f"was within {100 * m['margin']:.1f}% of the prediction (worst error {m['max_abs_pct']:.1f}%; "
-            f"`bench validate --summary`)")
+    what = (f"in {m['held']} of the {m['n']} validations on this machine ({device}) the actual time was within "
+            f"{pct(m['margin'])} of the prediction (the smallest margin that held in at least {m['quantile']:.0%} "
+            f"of them; worst error {m['max_abs_pct']:.1f}%; `bench validate --summary`)")
     if m["margin"] <= default:
         return default, f"margin ±{pct(default)} kept: {what}"
     trust = ("; the low bound stops at zero, and estimates on this machine are not to be trusted until it "

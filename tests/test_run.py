@@ -46,13 +46,13 @@ def test_probe_writes_a_complete_record(tiny_data: Path, tmp_path: Path, capsys:
     from tests.test_validate import write_vrecs
 
     res = tmp_path / "results"
-    # three validations of this machine erred by 1, 2 and 30%: the estimate's margin widens to their 80% quantile
+    # three validations of this machine erred by 1, -2 and 30%: the estimate's margin widens to what all 3 needed
     write_vrecs(res, [1.0, -2.0, 30.0], machine=fingerprint.collect(torch)["machine_id"])
     code, out, err = run_cli(["run", *TINY, "--data", str(tiny_data), "--results", str(res), "--json"], capsys)
     assert code == 0, err
     rec = json.loads(out)
-    assert rec["estimate"]["systematic"] == pytest.approx(0.14662, abs=1e-5)
-    assert any("margin widened to ±14.7%" in x for x in rec["estimate"]["extrapolated"])
+    assert rec["estimate"]["systematic"] == pytest.approx(0.231)
+    assert any("margin widened to ±23.1%" in x for x in rec["estimate"]["extrapolated"])
     # 24 images, all of them in ultralytics' image buffer after the first epoch: the probe counted its decodes (one
     # row per training batch, as the timeline has them), and the data part moves to the full run's far fewer decodes
     decodes = rec["measurements"]["image_decodes"]
@@ -75,7 +75,7 @@ def test_probe_writes_a_complete_record(tiny_data: Path, tmp_path: Path, capsys:
     assert all(0 <= start <= wall and 0 < sec < wall for start, sec in rec["measurements"]["gc_pauses"])
     # the harness's own time (callbacks and wrappers): some, and far under the 1% overhead target
     assert 0 < rec["measurements"]["callback_seconds"] < 0.01 * wall
-    assert "±14.7% systematic" in rec["estimate"]["interval"]
+    assert "±23.1% systematic" in rec["estimate"]["interval"]
     files = list(res.glob("*.json"))
     assert len(files) == 1 and json.loads(files[0].read_text()) == rec
     for key in ("schema_version", "run_id", "status", "device", "fingerprint", "config", "epochs",

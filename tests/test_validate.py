@@ -737,16 +737,19 @@ def test_margin_needed_brings_the_actual_inside_the_widened_prediction() -> None
 def test_margin_from_this_machines_validations(tmp_path: Path) -> None:
     from bench.validate import margin_for, validated_margin
 
-    # errors 1, -2, 30%: margins needed 1/101, 2/98, 30/130 = 0.0099, 0.0204, 0.2308; their 80% quantile (linear,
-    # position 1.6) 0.0204 + 0.6 x (0.2308 - 0.0204) = 0.1466
+    # errors 1, -2, 30%: margins needed 1/101, 2/98, 30/130 = 0.0099, 0.0204, 0.2308; at least 80% of 3 is all 3:
+    # the largest, 0.2308, rounded up to 0.231 (an interpolated quantile, 0.1466, held in 2 of the 3)
     write_vrecs(tmp_path, [1.0, -2.0, 30.0])
     write_vrecs(tmp_path, [50.0, 50.0, 50.0], machine="other")  # another machine: not counted
     write_vrecs(tmp_path, [60.0, 60.0, 60.0], device="mps")  # another device on this machine: not counted
     margin, note = margin_for(tmp_path, "m1", "cpu", 0.05)
-    assert margin == pytest.approx(0.02 / 0.98 + 0.6 * (0.3 / 1.3 - 0.02 / 0.98))
-    assert margin == pytest.approx(0.14662, abs=1e-5)
-    assert note is not None and "widened to ±14.7%" in note and "3 validations" in note and "worst error 30.0%" in note
-    assert "within 14.7% of the prediction" in note
+    assert margin == 0.231
+    assert note is not None and "widened to ±23.1%" in note and "in 3 of the 3 validations" in note
+    assert "within 23.1% of the prediction" in note and "worst error 30.0%" in note
+    five = tmp_path / "five"  # needed 0.0099, 0.0196, 0.0291, 0.0909, 0.2857: the 4th of 5 (80%) is 10/110
+    write_vrecs(five, [1.0, 2.0, 3.0, 10.0, 40.0])
+    margin, note = margin_for(five, "m1", "cpu", 0.05)
+    assert margin == 0.091 and note is not None and "in 4 of the 5 validations" in note
     assert margin_for(tmp_path, "nobody", "cpu", 0.05) == (0.05, None)  # no history: the default, no note
     assert margin_for(tmp_path, None, "cpu", 0.05) == (0.05, None)
     quiet = tmp_path / "quiet"
@@ -766,11 +769,11 @@ def test_margin_from_this_machines_validations(tmp_path: Path) -> None:
     write_vrecs(huge, [1.0, 2.0, 1e308, float("inf")])
     assert margin_for(huge, "m1", "cpu", 0.05) == (0.05, None)  # two usable: too few
     # validations that erred by +120% and -60%: margins needed 1.2 / 2.2 and 0.6 / 0.4 = 0.545 and 1.5; the
-    # margin follows them (the low bound stops at zero), and says so
+    # margin follows them, 1.5 for all 3 (the low bound stops at zero), and says so
     wild = tmp_path / "wild"
     write_vrecs(wild, [120.0, -60.0, 120.0])
     margin, note = margin_for(wild, "m1", "cpu", 0.05)
-    assert margin == pytest.approx(1.2 / 2.2 + 0.6 * (1.5 - 1.2 / 2.2)) and note is not None
+    assert margin == 1.5 and note is not None
     assert "stops at zero" in note
     assert "not to be trusted" in note and "not to be trusted" not in (margin_for(tmp_path, "m1", "cpu", 0.05)[1] or "")
 
@@ -830,11 +833,11 @@ def test_report_widens_this_machines_row_from_its_validations(tmp_path: Path,
     a, b = rows["plain"], rows["noisy"]
     assert a["instance"] == b["instance"] == "local" and a["hours"] == pytest.approx(b["hours"])  # same median
     assert b["hours_low"] < a["hours_low"] and b["hours_high"] > a["hours_high"]  # a wider range
-    assert a["systematic"] == pytest.approx(0.05) and b["systematic"] == pytest.approx(0.14662, abs=1e-5)
+    assert a["systematic"] == pytest.approx(0.05) and b["systematic"] == pytest.approx(0.231)
     md = (noisy / "report" / "report.md").read_text()
-    assert "margin widened to ±14.7%" in md
+    assert "margin widened to ±23.1%" in md
     # every place that states this machine's margin states the one its row used
-    assert "- this machine: +-14.7%, widened from the default" in md and "widened by +-14.7% systematic" in md
+    assert "- this machine: +-23.1%, widened from the default" in md and "widened by +-23.1% systematic" in md
     assert "±5%" not in md.split("### Measured and extrapolated")[1].split("###")[0]
     assert ("- this machine: +-5%, the default (no `bench validate` on this machine has widened it: 3 validations of "
             "its own set it from their errors)") in (plain / "report" / "report.md").read_text()
