@@ -107,6 +107,18 @@ def pct(x: float) -> str:
     return f"{p:.0f}%" if p == round(p) else f"{p:.1f}%"
 
 
+def times(x: float) -> str:
+    """A speedup factor for text, the same in the report's tables and its plots: 1,234x, 41x, 5.3x, 1.0x (0.996
+    too), 0.95x, 0.043x (two significant digits below 1x, not 0.0x)."""
+    if not math.isfinite(x):
+        return "inf"
+    if round(x, 1) >= 10:
+        return f"{x:,.0f}x"
+    if round(x, 2) >= 1:
+        return f"{x:.1f}x"
+    return f"{x:.2g}x"
+
+
 def median(values: Sequence[float]) -> float:
     return quantile(values, 0.5)
 
@@ -151,13 +163,14 @@ def t80(df: int) -> float:
     return 1.310 if df <= 40 else 1.303 if df <= 60 else 1.296 if df <= 120 else 1.289
 
 
-def mean_interval(values: Sequence[float]) -> Range:
+def mean_interval(values: Sequence[float], floor: float | None = 0.0) -> Range:
     """Range of the mean of ``values``: the mean, and its 80% interval (p10-p90 of where the true mean lies),
     mean -+ t80(n - 1) x s / sqrt(n), Student's t with the sample standard deviation ``s``. A percentile
     bootstrap of the mean (this function until 2026-12-03) covers far less than its nominal 80% with the few
     samples a probe has of some terms (49% at n = 2, 62% at n = 3, 73% at n = 8: it divides by n, not n - 1,
     and takes normal quantiles, not t's); this covers 80% at every n for normal data. The low bound is not taken
-    below 0 when no value is below 0 (a time cannot be negative).
+    below ``floor`` (0: the values are times, and a time cannot be negative, even where float noise left a sample
+    at -1e-12; None: no floor).
 
     With one value the range is that value (nothing to estimate a spread from: the caller should warn)."""
     if not values:
@@ -168,9 +181,7 @@ def mean_interval(values: Sequence[float]) -> Range:
         return Range.exact(m)
     s = math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1))
     half = t80(n - 1) * s / math.sqrt(n)
-    low = m - half
-    if min(values) >= 0.0:
-        low = max(0.0, low)
+    low = m - half if floor is None else max(floor, m - half)
     return Range(m, min(low, m), max(m + half, m))
 
 

@@ -534,7 +534,7 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
         if len(samples) < MIN_STEADY_BATCHES:
             few.append(f"{label}: only {n} steady-state batch(es) observed; "
                        + ("the range is that one batch, narrow for lack of samples, not for lack of noise"
-                          if n < 2 else "the range is wide for lack of samples")
+                          if len(samples) < 2 else "the range is wide for lack of samples")
                        + ". Raise --budget for more.")
             continue
         # its compute has enough samples pooled; what rests on this phase's few is its data wait

@@ -93,8 +93,13 @@ def test_mean_interval_of_two_points() -> None:
     # mean 0.5, s = 0.7071, s / sqrt(2) = 0.5, t80(1) = 3.078: 0.5 -+ 1.539; a time's low bound stops at 0
     r = mean_interval([0.0, 1.0])
     assert (r.median, r.low) == (0.5, 0.0) and r.high == pytest.approx(2.039)
-    r = mean_interval([-1.0, 1.0])  # a value below zero: no floor
+    r = mean_interval([-1.0, 1.0], floor=None)  # not times: no floor
     assert r.low == pytest.approx(-3.078) and r.high == pytest.approx(3.078)
+    r = mean_interval([-1e-12, 0.3])  # a time with float noise below zero still stops at 0
+    assert r.low == 0.0 and r.median == pytest.approx(0.15)
+    r = mean_interval([-0.2, 0.1])  # a mean below the floor: the low bound is the mean
+    assert (r.median, r.low) == (pytest.approx(-0.05), pytest.approx(-0.05))
+    assert r.high == pytest.approx(0.4117, abs=1e-4)
 
 
 def test_range_product_multiplies_bounds() -> None:

@@ -205,8 +205,11 @@ def test_compute_is_pooled_across_phases_but_data_is_not() -> None:
     epoch(c, 0, [(0.3, 5.0), (0.3, 2.0), (0.3, 2.0)], 0.0, 0.0, [(0.1, 1.0, 32)])
     epoch(c, 1, [(0.1, 3.0)], 0.0, 0.0, [(0.1, 1.0, 32)])
     c.mark("end")
-    assert [w.split(";")[0] for w in derive(c.events, WORKLOAD).warnings if "steady-state" in w] == [
+    few = [w for w in derive(c.events, WORKLOAD).warnings if "steady-state" in w]
+    assert [w.split(";")[0] for w in few] == [
         "mosaic: only 1 steady-state batch(es) observed", "no mosaic: only 1 steady-state batch(es) observed"]
+    # the compute's range is pooled from the 2 (a wide 2-sample interval), not that one batch's
+    assert all("the range is wide for lack of samples" in w for w in few)
 
 
 def test_falling_compute_at_the_end_of_the_probe_is_flagged() -> None:
