@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bench.offline import private_matplotlib_dir
+from bench.stats import times
 
 private_matplotlib_dir()  # before matplotlib's import: its font cache would go into the home directory
 
@@ -67,9 +68,7 @@ def _hours_label(h: float) -> str:
     return f"{h * 60:.0f} min"
 
 
-def _times(x: float) -> str:
-    """A speedup factor: 625x, 41x, 5.3x, 1.2x, 0.5x, 0.043x (two significant digits below 10)."""
-    return f"{x:,.0f}x" if x >= 10 else f"{x:.2g}x"
+_times = times  # the report's tables write a speedup the same way
 
 
 def _err(rows: Sequence[Row], key: str, lo: str, hi: str) -> list[list[float]]:
@@ -123,7 +122,7 @@ def cost_vs_time(rows: Sequence[Row], meta: Mapping[str, Any]) -> bytes:
     ax.set_ylim(-0.01, top * 1.8)
     ax.yaxis.set_major_locator(FixedLocator([t for t in USD_TICKS if t <= top * 1.8]))
     ax.yaxis.set_minor_locator(NullLocator())
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))  # not 1e+06
     lo = max(min([r["hours_low"] for r in priced] + [local["hours_low"]]), 1e-3) / 1.6
     hi = max([r["hours_high"] for r in priced] + [local["hours_high"]]) * 2.2
     ax.set_xlim(lo, hi)

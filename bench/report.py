@@ -65,7 +65,7 @@ from bench.scaling import (
     local_bottleneck,
     scale_profile,
 )
-from bench.stats import ZERO, Range, as_number, pct
+from bench.stats import ZERO, Range, as_number, pct, times
 
 #: Version of report.json (1: first version).
 REPORT_SCHEMA = 1
@@ -739,7 +739,7 @@ def build_rows(source: Source, settings: Settings) -> list[dict[str, Any]]:
             row.update(basis="measured", bottleneck=local_bottleneck(prof), measured_run_id=rec["run_id"])
             row["notes"].append(f"measured on {prof.device_name} ({rec['run_id']})")
             row["details"].append(f"measured: record {rec['run_id']} ({rec.get('kind')}, {prof.device_name}, "
-                                  f"{prof.precision}, {prof.workers} workers); margin +-{SAME_DEVICE_SYSTEMATIC:.0%}")
+                                  f"{prof.precision}, {prof.workers} workers); margin +-{pct(SAME_DEVICE_SYSTEMATIC)}")
         else:
             src_prof, src_note = source.scaled, None
             if m is not None:
@@ -1083,15 +1083,7 @@ def _usd(x: float | None) -> str:
 
 
 def _x(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    if not math.isfinite(x):
-        return "inf"
-    if round(x, 1) >= 10:
-        return f"{x:.0f}x"
-    if round(x, 2) >= 1:  # 0.996 rounds up: shown as 1.0x, as 1.0 is
-        return f"{x:.1f}x"
-    return f"{x:.2g}x"  # below 1x two significant digits: 0.043x, not 0.0x
+    return "n/a" if x is None else times(x)
 
 
 def _span(row: Mapping[str, Any], key: str, lo: str, hi: str, fmt: Any) -> str:
@@ -1289,7 +1281,7 @@ def format_markdown(report: Report) -> str:
     if src.assumed:
         out += ["### The split that was assumed (no measurement)", ""]
         out += [f"- {a}" for a in src.assumed]
-        out += [f"- this machine's row uses the given time (margin +-{SAME_DEVICE_SYSTEMATIC:.0%}); the instances "
+        out += [f"- this machine's row uses the given time (margin +-{pct(SAME_DEVICE_SYSTEMATIC)}); the instances "
                 "are scaled from the ranges of the assumed split, so their ranges are wide", ""]
     out += ["### Cost parameters", ""]
     cost_rows = []
@@ -1323,14 +1315,15 @@ def format_markdown(report: Report) -> str:
         out.append(f"- {sid}: {info.get('description', '?')} ({info.get('date') or 'undated'})")
     local_margin = (f"+-{pct(src.local_systematic)}, widened from the default by this machine's validations (see "
                     "the warnings)" if src.local_systematic > SAME_DEVICE_SYSTEMATIC else
-                    f"+-{src.local_systematic:.0%}, the default (no `bench validate` on this machine has widened "
+                    f"+-{pct(src.local_systematic)}, the default (no `bench validate` on this machine has widened "
                     "it: 3 validations of its own set it from their errors)")
     out += ["", "### Margins", "",
             f"- this machine: {local_margin}",
-            f"- instances measured on their own GPU: +-{SAME_DEVICE_SYSTEMATIC:.0%}",
-            f"- scaled estimates: same GPU {s.scaling.systematic_same:.0%}, GPU to GPU {s.scaling.systematic_near:.0%}"
-            f", MPS to GPU {s.scaling.systematic_far:.0%}, CPU to GPU {s.scaling.systematic_farthest:.0%}, CPU to CPU "
-            f"{s.scaling.systematic_cpu:.0%}, added to both bounds on top of the factor ranges", ""]
+            f"- instances measured on their own GPU: +-{pct(SAME_DEVICE_SYSTEMATIC)}",
+            f"- scaled estimates: same GPU {pct(s.scaling.systematic_same)}, GPU to GPU "
+            f"{pct(s.scaling.systematic_near)}, MPS to GPU {pct(s.scaling.systematic_far)}, CPU to GPU "
+            f"{pct(s.scaling.systematic_farthest)}, CPU to CPU {pct(s.scaling.systematic_cpu)}, added to both bounds "
+            "on top of the factor ranges", ""]
     if src.record is not None:
         rec, est = src.record, src.record.get("estimate") or {}
         try:  # the record's own epoch line and run-time margin give way to this report's
@@ -1354,7 +1347,7 @@ def format_markdown(report: Report) -> str:
     out += ["", "## Details per instance", ""]
     for r in rows[1:]:
         out.append(f"**{r['instance']}** ({r['accelerator']}, {r['basis']}"
-                   + (f", margin +-{r['systematic']:.0%}" if r.get("systematic") is not None else "") + ")")
+                   + (f", margin +-{pct(r['systematic'])}" if r.get("systematic") is not None else "") + ")")
         if r["reason"]:
             out.append(f"- no estimate: {r['reason']}")
         if r["price_missing"]:

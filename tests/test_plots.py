@@ -139,7 +139,7 @@ def test_ticks_reach_a_cpu_run_of_years(figures: list[Figure]) -> None:
     yt = list(ax.get_yticks())
     # the highest cost bar is 200,000 USD + 10%; the axis goes 1.8 times above it
     assert yt[-2:] == [100_000, 200_000] and max(yt) <= 220_000 * 1.8
-    assert [lab.get_text() for lab in ax.get_yticklabels()][-2:] == ["100000", "200000"]
+    assert [lab.get_text() for lab in ax.get_yticklabels()][-2:] == ["100,000", "200,000"]
     # 1-2-5 steps all the way up
     assert plots.TIME_TICKS_HOURS[-4:] == (10_000, 20_000, 50_000, 100_000)
     assert plots.USD_TICKS[-4:] == (100_000, 200_000, 500_000, 1_000_000)
