@@ -37,7 +37,8 @@ def _bundled_font() -> Path | None:
 def private_matplotlib_dir() -> str | None:
     """Point matplotlib's cache (its font list) at a private folder in the temporary directory when nothing says
     where it goes (``MPLCONFIGDIR``) and matplotlib is not imported yet, so that a report or the notebook writes
-    nothing in the user's home (``bench run`` puts it under its own config folder, :func:`prepare`). The folder
+    nothing in the user's home (``bench.plots`` and ``bench.review``, which the notebook imports before pyplot,
+    call it at import; ``bench run`` puts it under its own config folder, :func:`prepare`). The folder
     is ``bench-matplotlib-<uid>``, made with mode 0700; one that is not this user's own folder is not used (then
     matplotlib picks its default). Returns the folder set, or None."""
     import stat

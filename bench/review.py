@@ -29,12 +29,16 @@ from itertools import combinations, pairwise
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+from bench.offline import private_matplotlib_dir
 
-from bench.extrapolate import epoch_parts
-from bench.profile import Profile
-from bench.record import iter_record_files, load_records, when
-from bench.stats import as_number
+private_matplotlib_dir()  # the notebook imports this first, pyplot later: matplotlib's cache stays out of home
+
+import pandas as pd  # noqa: E402
+
+from bench.extrapolate import epoch_parts  # noqa: E402
+from bench.profile import Profile  # noqa: E402
+from bench.record import iter_record_files, load_records, when  # noqa: E402
+from bench.stats import as_number  # noqa: E402
 
 RESULTS_ENV = "BENCH_RESULTS"
 VALIDATION_DIR = Path("validation")

@@ -763,7 +763,7 @@ def test_nothing_to_recommend_still_writes_everything(tmp_path: Path, capsys: py
 
 def test_report_writes_nothing_in_home(tmp_path: Path) -> None:
     """matplotlib keeps a font cache in the home directory unless MPLCONFIGDIR says where: the report (and the
-    notebook, through bench.plots) puts it in a private folder of the temporary directory instead."""
+    notebook: tests/test_review.py) puts it in a private folder of the temporary directory instead."""
     res = tmp_path / "results"
     shutil.copytree(Path(__file__).parent / "fixtures" / "results", res)
     home, tmp = tmp_path / "home", tmp_path / "tmp"

@@ -247,3 +247,25 @@ def test_every_field_of_the_wrong_shape_is_survived(tmp_path: Path) -> None:
     assert tried > 1000
     assert not failures, "\n".join(failures)
     assert time.monotonic() - start < 120
+
+
+def test_the_notebook_s_imports_write_nothing_in_home(tmp_path: Path) -> None:
+    """The notebook imports bench.review (its first cell) and matplotlib.pyplot later: matplotlib's config and font
+    cache go to the private folder in the temporary directory, not the home directory (checked in a fresh process,
+    as a kernel is)."""
+    import os
+    import subprocess
+    import sys
+
+    home, tmp = tmp_path / "home", tmp_path / "tmp"
+    home.mkdir()
+    tmp.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME")}
+    env |= {"HOME": str(home), "TMPDIR": str(tmp), "MPLBACKEND": "Agg"}
+    code = ("import io, bench.review, matplotlib, matplotlib.pyplot as plt\n"
+            "fig, ax = plt.subplots(); ax.set_title('fonts'); fig.savefig(io.BytesIO(), format='png')\n"
+            "print(matplotlib.get_configdir())")
+    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == str(tmp / f"bench-matplotlib-{os.getuid()}")
+    assert list(home.iterdir()) == []
