@@ -208,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--repeat", type=_positive_int, default=1, help="probe N times; report the spread (1)")
     val.add_argument("--overhead", action="store_true",
                      help="instead: measure the instrumentation's overhead (A/B interleaved full trainings of 1 epoch "
-                          "on 96 train / 32 val images, whatever the workload flags say)")
+                          "on 96 train / 32 val images, unless the workload flags say otherwise)")
     val.add_argument("--pairs", type=_positive_int, default=2, help="A/B pairs for --overhead (2)")
     val.add_argument("--summary", action="store_true",
                      help="instead: rank the probe against the naive estimates over every validation in "
@@ -227,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--close-mosaic", type=_nonneg_int, help="last epochs without mosaic (default: the record's)")
     rep.add_argument("--run", type=_text,
                      help="the record to report on: its run id or a unique prefix (default: the newest complete record "
-                          "not measured on a GPU of the catalog)")
+                          "not measured on a GPU of the catalog, else the newest)")
     rep.set_defaults(func=cmd_report)
 
     est = sub.add_parser("estimate", help="what-if: the same table from a training time you already know "
