@@ -257,6 +257,18 @@ def _range(d: Mapping[str, Any]) -> Range:
     return Range(float(d["median"]), float(d["low"]), float(d["high"]))
 
 
+def _flag(d: Mapping[str, Any], key: str, name: str, default: bool | None = None) -> bool:
+    """``d[key]`` as a JSON true or false (the text "false" is not false)."""
+    v = d[key] if default is None else d.get(key, default)
+    if not isinstance(v, bool):
+        raise ValueError(f"{name}: {key} must be true or false, got {v!r}"[:160])
+    return v
+
+
+#: A price's confidence, as the reference grades it.
+CONFIDENCES = ("high", "medium-high", "medium", "low")
+
+
 def _parse_catalog(data: Any, path: Path | None, at: list[str] | None = None) -> Catalog:
     """The catalog in ``data``; ``at`` follows the part being read, so that an error can say where it is."""
     at = at if at is not None else []
@@ -283,7 +295,7 @@ def _parse_catalog(data: Any, path: Path | None, at: list[str] | None = None) ->
             spot[region] = SpotDiscount(r, str(s["source"]), str(s.get("basis", "")))
         buckets = {region: {ec2: str(b["bucket"]) for ec2, b in types.items()}
                    for region, types in f.get("interruption", {}).items()}
-        families[fname] = Family(fname, bool(f["local_nvme"]), spot, buckets)
+        families[fname] = Family(fname, _flag(f, "local_nvme", f"family {fname}"), spot, buckets)
     instances: dict[str, Instance] = {}
     raw_instances = data["instances"]
     at[:] = ["instances"]
@@ -302,9 +314,12 @@ def _parse_catalog(data: Any, path: Path | None, at: list[str] | None = None) ->
             usd = float(p["usd_per_hour"])
             if not 0 < usd < 1e6:  # NaN and infinity fail too
                 raise ValueError(f"{name} {region}: usd_per_hour {usd:g} must be a number > 0 and < 1e6")
+            if p["confidence"] not in CONFIDENCES:
+                raise ValueError(f"{name} {region}: confidence must be one of {', '.join(CONFIDENCES)}, "
+                                 f"got {p['confidence']!r}"[:160])
             prices[region] = Price(usd, str(p["source"]), _as_date(p["as_of"], f"{name} {region}", undated_ok=True),
-                                   str(p["confidence"]), bool(p.get("derived", False)))
-        local_nvme = d.get("local_nvme", families[fam].local_nvme if fam in families else False)
+                                   str(p["confidence"]), _flag(p, "derived", f"{name} {region}", False))
+        local_nvme = _flag(d, "local_nvme", name, families[fam].local_nvme if fam in families else False)
         accel = d["accelerator"]
         vcpus = _whole(d, "vcpus", 1, 10_000, name)
         count = _whole(d, "accelerator_count", 0 if accel is None else 1, 0 if accel is None else 64, name)
@@ -352,10 +367,20 @@ def load_accelerators(path: Path | None = None) -> dict[str, Accelerator]:
     try:
         out = {}
         for key, a in data["accelerators"].items():
+            if a["kind"] not in ("cuda", "mps"):
+                raise ValueError(f"{key}: kind must be cuda or mps, got {a['kind']!r}"[:160])
+            ratio = _range(a["t4_amp_ratio"])
+            if not 0 < ratio.low <= ratio.high < 1e6:
+                raise ValueError(f"{key}: t4_amp_ratio must be above 0 (a T4 is 1), got {ratio.low:g} to "
+                                 f"{ratio.high:g}")
+            spec = {k: (None if a.get(k) is None else _amount(a, k, 1e-6, 1e9, str(key)))
+                    for k in ("fp32_tflops", "tensor_tflops", "bandwidth_gb_s")}
+            memory = a.get("memory_gb", a.get("memory_gib"))
             out[str(key)] = Accelerator(
-                key=str(key), kind=str(a["kind"]), t4_amp_ratio=_range(a["t4_amp_ratio"]), basis=str(a["basis"]),
-                fp32_tflops=a.get("fp32_tflops"), tensor_tflops=a.get("tensor_tflops"),
-                bandwidth_gb_s=a.get("bandwidth_gb_s"), memory_gb=a.get("memory_gb", a.get("memory_gib")),
+                key=str(key), kind=str(a["kind"]), t4_amp_ratio=ratio, basis=str(a["basis"]),
+                fp32_tflops=spec["fp32_tflops"], tensor_tflops=spec["tensor_tflops"],
+                bandwidth_gb_s=spec["bandwidth_gb_s"],
+                memory_gb=None if memory is None else _amount({"memory_gb": memory}, "memory_gb", 1e-6, 1e9, str(key)),
                 patterns=tuple(a["patterns"]), exclude=tuple(a.get("exclude", ())), spec_note=a.get("spec_note", ""))
             for p in (*out[key].patterns, *out[key].exclude):
                 re.compile(p)

@@ -5,19 +5,23 @@ Every parameter is a field of :class:`CostParams`, overridable (``--set name=val
 report's assumptions section. Facts come from ``bench/data/reference/sagemaker-prices.md`` (original sources named
 there); the rest are assumptions and say so.
 
-The model (hours are instance-hours of one instance; USD):
+The model (hours are instance-hours of one instance; USD; billed per second, as the API's
+BillableTimeInSeconds counts, with no minimum or rounding assumed):
 
     billable hours = training hours + job start + dataset download (S3 -> instance)
     on-demand      = billable hours x on-demand USD/hour
     spot           = spot hours x on-demand USD/hour x (1 - spot discount)
-    spot hours     = billable hours + expected interruptions x (lost work + restart) / 3600
-    expected interruptions = interruptions per hour x billable hours     (first-order expectation: it ignores
-                             interruptions during the redone work, small while rate x hours << 1)
-    lost work      = lost_work_fraction_of_checkpoint_interval x checkpoint interval (ultralytics writes last.pt
-                     every epoch, so the interval is one epoch unless set)
-    storage        = dataset in S3 for storage_months + ML storage volume for the billable hours (only when the
-                     instance has no local NVMe)
-    transfer       = dataset across regions (when cross_region) + results downloaded to the internet (egress_gb)
+    spot hours     = the expected time to finish the billable hours when interruptions arrive at random
+                     (a Poisson process of ``interruptions_per_hour``), each one losing the work since the last
+                     checkpoint and costing a restart (``restart_seconds`` + the dataset's download again). Per
+                     checkpoint interval w: (1/rate + restart) x (e^(rate x w) - 1), the standard renewal result;
+                     for rate x w << 1 that is w + rate x w x (w/2 + restart): half an interval lost per interruption
+    checkpoint interval = one epoch (ultralytics writes last.pt at the end of every epoch), or the set interval
+                     when longer
+    storage        = dataset in S3 for storage_months + ML storage volume for the billed hours (only when the
+                     instance has no local NVMe; spot keeps it for its longer spot hours)
+    transfer       = dataset copied in from another region once (when cross_region) + results downloaded to the
+                     internet (egress_gb)
 
 Managed spot bills fewer seconds at the on-demand rate (AWS: savings = 1 - BillableTimeInSeconds /
 TrainingTimeInSeconds); the discount applied here is the EC2 spot discount used as a proxy, since no SageMaker
@@ -31,6 +35,7 @@ show both.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -72,15 +77,16 @@ PARAMETER_DOCS: dict[str, tuple[str, str]] = {
         "is deliberately pessimistic: 0.02/h (one per 50 h), range 0 to 0.1/h (one per 10 h)"),
     "restart_seconds": (
         "seconds per interruption",
-        "assumption: new instance and container start, dataset download and checkpoint restore after an "
-        "interruption; 300 (180-600), the same order as the job start (sample below) plus a checkpoint restore"),
-    "lost_work_fraction_of_checkpoint_interval": (
-        "fraction",
-        "on average half a checkpoint interval of work is lost per interruption (uniform interruption time)"),
+        "assumption: new instance and container start and checkpoint restore after an interruption, 300 "
+        "(180-600): the same order as the job start (sample below) plus a checkpoint restore. The dataset's "
+        "download is added to each restart apart (s3_download_mb_per_s). Interruptions are taken to arrive at "
+        "random (Poisson); the work since the last checkpoint is lost, half an interval on average when they "
+        "are rare"),
     "checkpoint_interval_seconds": (
         "seconds",
         "ultralytics writes last.pt at the end of every epoch (engine/trainer.py save_model; save_period=-1): "
-        "one epoch unless set. Assumes CheckpointConfig syncs /opt/ml/checkpoints to S3 and the job resumes"),
+        "one epoch unless set; a set interval shorter than an epoch counts as one epoch, as no checkpoint is "
+        "written in between. Assumes CheckpointConfig syncs /opt/ml/checkpoints to S3 and the job resumes"),
     "job_start_seconds": (
         "seconds per job",
         "assumption: instance and container start before training, 240 (120-420). In "
@@ -91,14 +97,21 @@ PARAMETER_DOCS: dict[str, tuple[str, str]] = {
         "MB/s",
         "assumption: S3 -> instance dataset download (SageMaker File mode) 100 MB/s (25-250); YOLO datasets are "
         "many small files, so per-object latency keeps it well below the instance's network bandwidth"),
-    "s3_usd_per_gb_month": ("USD per GB-month", "S3 Standard, first 50 TB, us-east-1 (public price guides, mid 2026)"),
+    "s3_usd_per_gb_month": (
+        "USD per GB-month",
+        "S3 Standard, first 50 TB, us-east-1 (public price guides, mid 2026); the us-east-1 figure is used in every "
+        "region (others differ by cents on a YOLO dataset)"),
     "storage_months": ("months", "assumption: the dataset stays in S3 for one month per job"),
     "ml_volume_gb": ("GB", "assumption: SageMaker's default ML storage volume size for training (VolumeSizeInGB 30)"),
     "ml_volume_usd_per_gb_month": (
         "USD per GB-month",
         "SageMaker ML storage volume (gp2), about 0.14 us-east-1 (inferred, S1), 0.154 eu-west-1 (billed, S3); "
+        "the us-east-1 figure is used in every region (eu-west-1 bills 10% more: 0.04 USD on a 100 h job); "
         "charged only for instances without local NVMe (g4dn, g5, p4d have it)"),
-    "cross_region": ("bool", "whether the dataset bucket is in another region than the job (default: no)"),
+    "cross_region": (
+        "bool",
+        "whether the dataset is first copied in from a bucket in another region (a training job reads S3 only in "
+        "its own region), charged once per job (default: no)"),
     "cross_region_usd_per_gb": ("USD per GB", "inter-region transfer, about 0.02 (some pairs up to 0.08)"),
     "egress_gb": ("GB", "results downloaded to the internet per job; weights and plots are small: 0"),
     "egress_usd_per_gb": (
@@ -131,7 +144,6 @@ class CostParams:
     spot_discount: Range | None = None
     interruptions_per_hour: Range = _INTERRUPTIONS_PER_HOUR
     restart_seconds: Range = _RESTART_SECONDS
-    lost_work_fraction_of_checkpoint_interval: float = 0.5
     checkpoint_interval_seconds: float | None = None
     job_start_seconds: Range = _JOB_START_SECONDS
     s3_download_mb_per_s: Range = _S3_DOWNLOAD_MB_PER_S
@@ -144,6 +156,22 @@ class CostParams:
     egress_gb: float = 0.0
     egress_usd_per_gb: float = 0.09
     hours_per_month: float = 730.0
+
+    def __post_init__(self) -> None:
+        """Every field checked as ``--set`` checks it, however the parameters were made."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in _BOOL_FIELDS:
+                if not isinstance(value, bool):
+                    raise UsageError(f"cost parameter {f.name}: expected true or false, got {value!r}")
+            elif value is None and f.name in {"spot_discount", "checkpoint_interval_seconds"}:
+                continue
+            elif f.name in _RANGE_FIELDS:
+                if not isinstance(value, Range):
+                    raise UsageError(f"cost parameter {f.name}: expected a range, got {value!r}")
+                _check_range(f.name, value.median, value.low, value.high)
+            else:
+                _check_number(f.name, _number(f.name, value))
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> CostParams:
         """A copy with ``overrides`` applied (names as the fields; values as numbers, strings from ``--set``,
@@ -255,8 +283,6 @@ def _check_number(name: str, v: float) -> float:
         raise UsageError(f"cost parameter {name}: must not be negative, got {v:g}")
     if name == "spot_discount" and v >= 1:
         raise UsageError(f"cost parameter {name}: a discount is a fraction below 1 (0.6 = 60% off), got {v:g}")
-    if name == "lost_work_fraction_of_checkpoint_interval" and v > 1:
-        raise UsageError(f"cost parameter {name}: a fraction between 0 and 1, got {v:g}")
     if v > MAX_PARAMETER:
         raise UsageError(f"cost parameter {name}: {v:g} is beyond any plausible value (at most {MAX_PARAMETER:g})")
     return v
@@ -325,21 +351,48 @@ def _as_range(x: Range | float) -> Range:
     return x if isinstance(x, Range) else Range.exact(float(x))
 
 
+#: Beyond this many interruptions expected per checkpoint interval (rate x interval > 50: e^50 ~ 5e21 tries) a spot
+#: job would in effect never finish, and the arithmetic would overflow: refused with a message instead.
+_MAX_RATE_TIMES_INTERVAL = 50.0
+
+
+def _interrupted(work_h: float, rate: float, interval_h: float, restart_h: float) -> tuple[float, float]:
+    """(expected hours, expected interruptions) to finish ``work_h`` hours of work checkpointed every
+    ``interval_h`` when interruptions arrive at random at ``rate`` per hour, each losing the work since the last
+    checkpoint and costing ``restart_h`` (itself not interrupted). A stretch of w hours between checkpoints takes
+    (1/rate + restart) x (e^(rate x w) - 1) hours with e^(rate x w) - 1 interruptions (the expected number of
+    failed tries before an uninterrupted w). 10 h at 0.1/h in 1 h intervals, 0.1 h restarts: 10 x 10.1 x
+    (e^0.1 - 1) = 10.622 h, 1.052 interruptions."""
+    if work_h <= 0 or rate <= 0:
+        return max(work_h, 0.0), 0.0
+    if rate * min(interval_h, work_h) > _MAX_RATE_TIMES_INTERVAL:
+        raise UsageError(f"{rate:g} spot interruptions per hour with a checkpoint every {interval_h * 3600:g} s: "
+                         f"a spot job would almost never reach its next checkpoint; lower interruptions_per_hour "
+                         f"(default {_INTERRUPTIONS_PER_HOUR.median:g}, {_INTERRUPTIONS_PER_HOUR.low:g}-"
+                         f"{_INTERRUPTIONS_PER_HOUR.high:g}) or checkpoint_interval_seconds")
+    whole, rest = divmod(work_h, interval_h)
+    tries = whole * math.expm1(rate * interval_h) + math.expm1(rate * rest)
+    return (1.0 / rate + restart_h) * tries, tries
+
+
 def spot_cost(hours: Range, checkpoint_interval_seconds: Range | float, usd_per_hour: float, discount: Range,
-              params: CostParams) -> SpotCost:
+              params: CostParams, dataset_bytes: int = 0) -> SpotCost:
     """Managed-spot cost of a job whose uninterrupted billable time is ``hours`` (see the module docstring).
 
-    Expected interruptions = ``interruptions_per_hour x hours`` (first-order expectation); each costs half a
-    checkpoint interval of lost work (``lost_work_fraction_of_checkpoint_interval``) plus ``restart_seconds``.
-    The interval is a range when it is the epoch time: a slow epoch loses more work, so the high bound uses it.
+    Interruptions arrive at random at ``interruptions_per_hour``; each loses the work since the last checkpoint and
+    costs ``restart_seconds`` plus the dataset's download again (:func:`download_seconds` of ``dataset_bytes``).
+    The interval is a range when it is the epoch time: a slow epoch loses more work, so the high bound uses it, as
+    it uses the highest rate, the longest restart and the longest job (the expected time grows with each).
     """
     interval = _as_range(checkpoint_interval_seconds)
-    if interval.low < 0:
-        raise UsageError(f"checkpoint interval must not be negative, got {checkpoint_interval_seconds}")
-    interruptions = params.interruptions_per_hour * hours
-    lost_s = interval.scale(params.lost_work_fraction_of_checkpoint_interval)
-    per_interruption_s = params.restart_seconds + lost_s
-    spot_hours = hours + (interruptions * per_interruption_s).scale(1 / 3600)
+    if interval.low <= 0:
+        raise UsageError(f"checkpoint interval must be greater than 0 s, got {checkpoint_interval_seconds}")
+    restart = params.restart_seconds + download_seconds(dataset_bytes, params)
+    rate = params.interruptions_per_hour
+    bounds = {b: _interrupted(getattr(hours, b), getattr(rate, b), getattr(interval, b) / 3600,
+                              getattr(restart, b) / 3600) for b in ("median", "low", "high")}
+    spot_hours = Range(bounds["median"][0], bounds["low"][0], bounds["high"][0])
+    interruptions = Range(bounds["median"][1], bounds["low"][1], bounds["high"][1])
     usd = (spot_hours * _complement(discount)).scale(usd_per_hour)
     return SpotCost(usd=usd, hours=spot_hours, interruptions=interruptions)
 
@@ -354,9 +407,14 @@ def storage_cost(dataset_bytes: int, hours: float, instance: Instance, params: C
     return s3 + volume
 
 
+def _storage_range(dataset_bytes: int, hours: Range, instance: Instance, params: CostParams) -> Range:
+    """:func:`storage_cost` at each bound of ``hours`` (the volume is billed for as long as the job runs)."""
+    return Range(*(storage_cost(dataset_bytes, h, instance, params) for h in (hours.median, hours.low, hours.high)))
+
+
 def transfer_cost(dataset_bytes: int, params: CostParams) -> float:
-    """USD: the dataset across regions (when ``cross_region``) and ``egress_gb`` out to the internet.
-    S3 to SageMaker in the same region and data into AWS are free."""
+    """USD: the dataset copied in from another region once (when ``cross_region``) and ``egress_gb`` out to the
+    internet. S3 to SageMaker in the same region and data into AWS are free."""
     gb = dataset_bytes / BYTES_PER_GB
     cross = gb * params.cross_region_usd_per_gb if params.cross_region else 0.0
     return cross + params.egress_gb * params.egress_usd_per_gb
@@ -391,19 +449,20 @@ def job_cost(training_hours: Range, seconds_per_epoch: Range | float, instance: 
              dataset_bytes: int, params: CostParams, *, spot: SpotDiscount | None = None) -> JobCost:
     """On-demand and managed-spot cost of a job training for ``training_hours`` on ``instance`` in ``region``.
 
-    ``seconds_per_epoch`` is the checkpoint interval unless ``params.checkpoint_interval_seconds`` is set;
-    ``spot`` is ``catalog.spot_discount(instance, region)`` (None: no family figure). Storage is charged for the
-    median on-demand billable hours (cents; the same figure in both totals)."""
+    ``seconds_per_epoch`` is the checkpoint interval unless ``params.checkpoint_interval_seconds`` sets a longer
+    one; ``spot`` is ``catalog.spot_discount(instance, region)`` (None: no family figure). The ML volume is billed
+    for each total's own hours (on-demand or spot, each bound); ``storage_usd`` is the on-demand median."""
     price = instance.price(region)
     hours = billable_hours(training_hours, dataset_bytes, params)
     discount, discount_source = resolve_spot_discount(params, spot)
-    interval = _as_range(params.checkpoint_interval_seconds if params.checkpoint_interval_seconds is not None
-                         else seconds_per_epoch)
-    sp = spot_cost(hours, interval, price.usd_per_hour, discount, params)
+    interval = _as_range(seconds_per_epoch)
+    if params.checkpoint_interval_seconds is not None:  # no checkpoint is written within an epoch
+        interval = Range(*(max(params.checkpoint_interval_seconds, e)
+                           for e in (interval.median, interval.low, interval.high)))
+    sp = spot_cost(hours, interval, price.usd_per_hour, discount, params, dataset_bytes)
     od_instance = on_demand_cost(hours, price.usd_per_hour)
-    storage = storage_cost(dataset_bytes, hours.median, instance, params)
+    storage = _storage_range(dataset_bytes, hours, instance, params)
     transfer = transfer_cost(dataset_bytes, params)
-    extra = Range.exact(storage + transfer)
     used = params.to_dict()
     used.update({
         "instance": instance.name, "region": region, "usd_per_hour": price.usd_per_hour,
@@ -415,10 +474,10 @@ def job_cost(training_hours: Range, seconds_per_epoch: Range | float, instance: 
     })
     return JobCost(
         billable_hours=hours,
-        on_demand_usd=od_instance + extra,
-        spot_usd=sp.usd + extra,
+        on_demand_usd=od_instance + storage + Range.exact(transfer),
+        spot_usd=sp.usd + _storage_range(dataset_bytes, sp.hours, instance, params) + Range.exact(transfer),
         spot_hours=sp.hours,
-        storage_usd=storage,
+        storage_usd=storage.median,
         transfer_usd=transfer,
         interruptions_expected=sp.interruptions.median,
         parameters=used,

@@ -37,9 +37,7 @@ def test_packaged_catalog_has_every_required_instance(catalog: Catalog) -> None:
     assert catalog.path is None
     assert catalog.as_of == "2026-09-27"
     for name in REQUIRED:
-        inst = catalog.get(name)
-        assert inst.prices["us-east-1"].usd_per_hour > 0
-        assert inst.vcpus > 0 and inst.ram_gib > 0
+        assert "us-east-1" in catalog.get(name).prices, name
 
 
 @pytest.mark.parametrize(("name", "accel", "count", "mem", "vcpus", "ram"), [
@@ -70,6 +68,34 @@ def test_every_price_has_a_known_source_and_a_date(catalog: Catalog) -> None:
                 re.match(r"^\d{4}-\d{2}(-\d{2})?$", price.as_of), (inst.name, region, price.as_of)
             assert price.confidence in {"high", "medium-high", "medium", "low"}
             assert not price.derived  # the shipped catalog derives nothing
+
+
+def _reference_rows() -> list[list[str]]:
+    """The rows of the price table in bench/data/reference/sagemaker-prices.md, cells stripped."""
+    text = (Path(__file__).parents[1] / "bench/data/reference/sagemaker-prices.md").read_text(encoding="utf-8")
+    return [[c.strip() for c in line.strip().strip("|").split("|")] for line in text.splitlines()
+            if line.startswith("| ml.")]
+
+
+def test_every_price_and_specification_is_the_reference_table(catalog: Catalog) -> None:
+    """Each cell of the reference's table against the catalog: a typo in any price, region or size fails here
+    (a review found that only us-east-1 and a few other prices were pinned)."""
+    rows = _reference_rows()
+    assert sorted(r[0] for r in rows) == sorted(catalog.instances)  # 13 instances, none missed either way
+    for name, accel, cpu_ram, *prices, grade in rows:
+        inst = catalog.get(name)
+        vcpus, ram = (float(x) for x in cpu_ram.split("/"))
+        count = int(m.group(1)) if (m := re.search(r"x(\d+)", accel)) else 0
+        assert (inst.vcpus, inst.ram_gib, inst.accelerator_count) == (vcpus, ram, count), name
+        for region, cell in zip(["us-east-1", "us-west-2", "eu-west-1"], prices, strict=True):
+            got = inst.prices.get(region)
+            if re.fullmatch(r"[\d.]+", cell):
+                assert got is not None and got.usd_per_hour == float(cell), (name, region)
+                # never graded above the reference's row (the catalog may grade a region's older figure lower)
+                order = ["low", "medium", "medium-high", "high"]
+                assert order.index(got.confidence) <= order.index(grade.split(";")[1].split()[0]), (name, region)
+            else:  # "unknown" or "not offered"
+                assert got is None, (name, region, cell)
 
 
 def test_exact_reference_prices(catalog: Catalog) -> None:
@@ -338,6 +364,13 @@ def test_refresh_without_boto3(catalog: Catalog, monkeypatch: pytest.MonkeyPatch
     (lambda c: c["families"]["g4dn"].update(spot_discount="x"), "(in families.g4dn)"),
     (lambda c: c.update(families="x"), "(in families)"),
     (lambda c: c.update(instances={}), "instances is empty: the catalog lists no instance to price"),
+    # found by a review: bool("false") is True, and any confidence was taken
+    (lambda c: c["families"]["g4dn"].update(local_nvme="false"), "family g4dn: local_nvme must be true or false"),
+    (lambda c: c["instances"]["ml.m5.xlarge"].update(local_nvme=0), "ml.m5.xlarge: local_nvme must be true or false"),
+    (lambda c: c["instances"]["ml.m5.xlarge"]["prices"]["us-east-1"].update(confidence="sure"),
+     "ml.m5.xlarge us-east-1: confidence must be one of high, medium-high, medium, low, got 'sure'"),
+    (lambda c: c["instances"]["ml.m5.xlarge"]["prices"]["us-east-1"].update(derived="no"),
+     "derived must be true or false"),
 ])
 def test_a_damaged_catalog_says_where(tmp_path: Path, change: Any, words: str) -> None:
     from importlib import resources
@@ -349,6 +382,25 @@ def test_a_damaged_catalog_says_where(tmp_path: Path, change: Any, words: str) -
     with pytest.raises(UsageError) as e:
         load_catalog(path)
     assert str(e.value).startswith(f"{path}: not a valid instance catalog: ") and words in str(e.value), str(e.value)
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    (lambda a: a.update(t4_amp_ratio={"median": 0, "low": 0, "high": 0}), "T4: t4_amp_ratio must be above 0"),
+    (lambda a: a.update(kind="tpu"), "T4: kind must be cuda or mps, got 'tpu'"),
+    (lambda a: a.update(fp32_tflops="fast"), "T4: fp32_tflops must be a number"),
+    (lambda a: a.update(memory_gb=-16), "T4: memory_gb must be a number"),
+])
+def test_a_damaged_accelerator_table_is_refused(tmp_path: Path, change: Any, words: str) -> None:
+    """Found by a review: a ratio of 0 loaded and then divided by zero in the scaling; a spec of "fast" loaded."""
+    from importlib import resources
+
+    data = json.loads(resources.files("bench").joinpath("data/accelerators.json").read_text(encoding="utf-8"))
+    change(data["accelerators"]["T4"])
+    path = tmp_path / "accelerators.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(UsageError, match="not a valid accelerator table: ") as e:
+        load_accelerators(path)
+    assert words in str(e.value), str(e.value)
 
 
 @pytest.mark.parametrize("discount", [(1.5, 1.4, 1.6), (-0.5, -0.6, -0.4), (0.6, 0.5, 1.0)])

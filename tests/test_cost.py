@@ -53,30 +53,64 @@ def test_billable_hours() -> None:
 
 
 def test_spot_worked_example() -> None:
-    # 10 h, 1 USD/h, 60% off, 0.1 interruptions/h -> 1 expected; each loses half of a 3600 s epoch (1800 s) and
-    # 300 s of restart: 2100 s; spot hours = 10 + 2100/3600 = 10.5833; USD = 10.5833 x 1.0 x 0.4 = 4.2333
+    # 10 h, 1 USD/h, 60% off, 0.1 interruptions/h at random, a checkpoint every 3600 s, 300 s restarts:
+    # each 1 h interval takes (1/0.1 + 300/3600) x (e^0.1 - 1) = 10.08333 x 0.1051709 = 1.0604734 h;
+    # 10 intervals: 10.604734 h with 10 x 0.1051709 = 1.0517 interruptions; USD = 10.604734 x 1.0 x 0.4 = 4.241894
     params = replace(EXACT, interruptions_per_hour=Range.exact(0.1))
     sp = spot_cost(Range.exact(10.0), 3600.0, 1.0, Range.exact(0.6), params)
-    assert sp.interruptions.median == pytest.approx(1.0)
-    assert sp.hours.median == pytest.approx(10 + 2100 / 3600)
-    assert sp.usd.median == pytest.approx((10 + 2100 / 3600) * 0.4)
+    assert sp.interruptions.median == pytest.approx(1.0517092, rel=1e-6)
+    assert sp.hours.median == pytest.approx(10.604734, rel=1e-6)
+    assert sp.usd.median == pytest.approx(4.241894, rel=1e-6)
+    # first order, as rate x interval -> 0: 10 + 1 interruption x (1800 s lost + 300 s restart) = 10.5833 h
+    assert sp.hours.median == pytest.approx(10 + 2100 / 3600, rel=0.003)
+
+
+def test_spot_long_intervals_are_not_first_order() -> None:
+    """Found by a review: the first-order model (rate x hours interruptions, half an interval lost each) said 151.7 h
+    for 100 h at 0.1/h checkpointed every 10 h with 600 s restarts; the expectation is 174.69 h: every retry of a
+    10 h stretch may be interrupted again."""
+    params = replace(EXACT, restart_seconds=Range.exact(600.0))
+    rate = replace(params, interruptions_per_hour=Range.exact(0.1))
+    # 10 stretches of (1/0.1 + 1/6 h) x (e^1 - 1) = 10.16667 x 1.7182818 = 17.469199 h
+    assert spot_cost(Range.exact(100.0), 36000.0, 1.0, Range.exact(0.0), rate).hours.median == \
+        pytest.approx(174.69199, rel=1e-6)
+    # 60 h in 20 h stretches: 3 x 10.16667 x (e^2 - 1) = 3 x 10.16667 x 6.3890561 = 194.86621 h
+    assert spot_cost(Range.exact(60.0), 72000.0, 1.0, Range.exact(0.0), rate).hours.median == \
+        pytest.approx(194.86621, rel=1e-6)
+    # a stretch shorter than the interval at the end: 2.5 h in 1 h intervals = 2 x f(1 h) + f(0.5 h)
+    sp = spot_cost(Range.exact(2.5), 3600.0, 1.0, Range.exact(0.0), rate)
+    f = 10.16667 * 0.1051709 * 2 + 10.16667 * 0.0512711
+    assert sp.hours.median == pytest.approx(f, rel=1e-5)
+    assert sp.interruptions.median == pytest.approx(2 * 0.1051709 + 0.0512711, rel=1e-6)
+    with pytest.raises(UsageError, match="would almost never reach its next checkpoint; lower interruptions_per_hour"):
+        spot_cost(Range.exact(100.0), 36000.0, 1.0, Range.exact(0.0),
+                  replace(params, interruptions_per_hour=Range.exact(6.0)))
+
+
+def test_spot_restart_downloads_the_dataset_again() -> None:
+    # 0.1/h, 1 h intervals, 10 h; 300 s restart + 1e10 bytes at 100 MB/s (100 s) = 400 s per restart:
+    # 10 x (10 + 400/3600) x (e^0.1 - 1) = 10.634 h, against 10.605 h without a dataset
+    params = replace(EXACT, interruptions_per_hour=Range.exact(0.1))
+    sp = spot_cost(Range.exact(10.0), 3600.0, 1.0, Range.exact(0.6), params, dataset_bytes=10**10)
+    assert sp.hours.median == pytest.approx(10 * (10 + 400 / 3600) * 0.1051709, rel=1e-6)
 
 
 def test_spot_bounds_are_conservative() -> None:
     sp = spot_cost(Range(10.0, 8.0, 12.0), 600.0, 2.0, Range(0.6, 0.5, 0.7), CostParams())
-    # high: 12 h + (0.1/h x 12 h) x (600 + 0.5 x 600) s = 12 + 1.2 x 900 / 3600 = 12.3 h; x 2 USD x (1 - 0.5)
-    assert sp.hours.high == pytest.approx(12.3)
-    assert sp.usd.high == pytest.approx(12.3 * 2 * 0.5)
+    # high: 12 h at 0.1/h in 600 s stretches with 600 s restarts: 72 x (10 + 1/6) x (e^(1/60) - 1) = 12.302234 h
+    # (first order: 12 + 1.2 x (600 + 300) / 3600 = 12.3); x 2 USD x (1 - 0.5)
+    assert sp.hours.high == pytest.approx(12.302234, rel=1e-6)
+    assert sp.usd.high == pytest.approx(12.302234 * 2 * 0.5, rel=1e-6)
     # low: no interruptions at rate 0; 8 h x 2 x (1 - 0.7)
     assert sp.usd.low == pytest.approx(8 * 2 * 0.3)
-    # an epoch-time range as the checkpoint interval: the high bound loses half of the slowest epoch,
-    # 12 + 1.2 x (600 + 0.5 x 1800) / 3600 = 12.5 h; the median stays at half of 600 s
+    # an epoch-time range as the checkpoint interval: the high bound uses the slowest epoch (1800 s stretches),
+    # 24 x 10.16667 x (e^0.05 - 1) = 12.510148 h; the median stays at 600 s
     ranged = spot_cost(Range(10.0, 8.0, 12.0), Range(600.0, 400.0, 1800.0), 2.0, Range(0.6, 0.5, 0.7),
                        CostParams())
-    assert ranged.hours.high == pytest.approx(12.5) and ranged.usd.low == pytest.approx(sp.usd.low)
-    # median: 0.02/h x 10 h = 0.2 interruptions x (300 s restart + 300 s lost) = 120 s -> 10.0333 h x 2 x 0.4
-    assert ranged.hours.median == pytest.approx(10 + 0.2 * 600 / 3600) == sp.hours.median
-    assert ranged.usd.median == pytest.approx((10 + 0.2 * 600 / 3600) * 2 * 0.4)
+    assert ranged.hours.high == pytest.approx(12.510148, rel=1e-6) and ranged.usd.low == pytest.approx(sp.usd.low)
+    # median: 60 stretches of 600 s at 0.02/h with 300 s restarts: 60 x (50 + 1/12) x (e^(1/300) - 1) = 10.03338 h
+    assert ranged.hours.median == pytest.approx(10.033380, rel=1e-6) and ranged.hours.median == sp.hours.median
+    assert ranged.usd.median == pytest.approx(10.033380 * 2 * 0.4, rel=1e-6)
 
 
 def test_spot_never_dearer_without_interruptions(catalog: Catalog) -> None:
@@ -203,7 +237,6 @@ def test_with_overrides(overrides: dict[str, object], expected: dict[str, object
     ({"restart_seconds": -5}, "must not be negative"),
     ({"interruptions_per_hour": "-0.1:0.2"}, "must not be negative"),
     ({"spot_discount": 1.2}, "a fraction below 1"),
-    ({"lost_work_fraction_of_checkpoint_interval": 1.5}, "between 0 and 1"),
     ({"s3_download_mb_per_s": 0}, "greater than 0"),
     ({"restart_seconds": "600:100"}, "a range low:high needs low <= high, got 600:100"),
     ({"restart_seconds": "1:2:3:4"}, "low:high or low:median:high"),
@@ -254,9 +287,13 @@ def test_job_totals_by_hand(catalog: Catalog) -> None:
     params = replace(EXACT, interruptions_per_hour=Range.exact(0.1), checkpoint_interval_seconds=3600,
                      job_start_seconds=Range.exact(0.0))
     jc = job_cost(Range.exact(10.0), 600.0, g4, "us-east-1", 0, params)
-    # one interruption in 10 h loses half of the set 3600 s interval (not of the 600 s epoch) + 300 s restart
+    # 10 h in the set 3600 s stretches (not the 600 s epoch) at 0.1/h with 300 s restarts: 10.604734 h
     assert jc.parameters["checkpoint_interval_seconds_used"] == 3600
-    assert jc.spot_instance_usd.median == pytest.approx((10 + 2100 / 3600) * 0.7364 * 0.4)  # 3.1174
+    assert jc.spot_instance_usd.median == pytest.approx(10.604734 * 0.7364 * 0.4, rel=1e-6)  # 3.1237
+    # a set interval shorter than the epoch counts as the epoch: no checkpoint is written within one
+    short = job_cost(Range.exact(10.0), 600.0, g4, "us-east-1", 0, replace(params, checkpoint_interval_seconds=60))
+    same = job_cost(Range.exact(10.0), 600.0, g4, "us-east-1", 0, replace(params, checkpoint_interval_seconds=None))
+    assert short.parameters["checkpoint_interval_seconds_used"] == 600 and short.spot_usd == same.spot_usd
 
 
 def test_volume_billed_for_billable_hours_not_training_hours(catalog: Catalog) -> None:
@@ -266,3 +303,34 @@ def test_volume_billed_for_billable_hours_not_training_hours(catalog: Catalog) -
     jc = job_cost(Range.exact(73.0), 600.0, m5, "us-east-1", 0, replace(EXACT, job_start_seconds=Range.exact(3600.0)))
     assert jc.billable_hours.median == pytest.approx(74.0)
     assert jc.storage_usd == pytest.approx(30 * 0.14 * 74 / 730)
+
+
+def test_volume_follows_each_totals_hours(catalog: Catalog) -> None:
+    """Found by a review: the volume was billed for the median on-demand hours in every bound of both totals."""
+    m5 = catalog.get("ml.m5.xlarge")  # 0.23 USD/h, no local NVMe: 30 GB x 0.14 USD/GB-month = 4.2 USD per 730 h
+    params = replace(EXACT, job_start_seconds=Range.exact(0.0), interruptions_per_hour=Range.exact(0.1),
+                     restart_seconds=Range.exact(0.0))
+    jc = job_cost(Range(100.0, 50.0, 200.0), 3600.0, m5, "us-east-1", 0, params)
+    volume = 4.2 / 730  # USD per hour
+    assert jc.on_demand_usd.low == pytest.approx(50 * (0.23 + volume))  # 11.788
+    assert jc.on_demand_usd.high == pytest.approx(200 * (0.23 + volume))  # 47.151
+    # spot keeps the volume for its longer hours: 100 x 10 x (e^0.1 - 1) = 105.17 h at the median
+    assert jc.spot_hours.median == pytest.approx(105.17092, rel=1e-6)
+    assert jc.spot_usd.median == pytest.approx(105.17092 * (0.23 * 0.4 + volume), rel=1e-6)
+    assert jc.storage_usd == pytest.approx(100 * volume)
+
+
+@pytest.mark.parametrize(("make", "fragment"), [
+    (lambda: CostParams().with_overrides({"spot_discount": Range.exact(1.5)}), "a fraction below 1"),
+    (lambda: CostParams().with_overrides({"interruptions_per_hour": Range(0.0, -1.0, 0.1)}), "must not be negative"),
+    (lambda: CostParams(restart_seconds=Range(-5.0, -5.0, -5.0)), "must not be negative"),
+    (lambda: CostParams(storage_months=-1.0), "must not be negative"),
+    (lambda: CostParams(cross_region="false"), "expected true or false"),  # type: ignore[arg-type]
+    (lambda: CostParams(egress_gb=float("inf")), "not a finite number"),
+    (lambda: CostParams(job_start_seconds=240.0), "expected a range"),  # type: ignore[arg-type]
+])
+def test_parameters_are_checked_however_made(make: object, fragment: str) -> None:
+    """Found by a review: a Range passed to with_overrides, or any value given to CostParams(), was not checked and
+    failed later inside the arithmetic."""
+    with pytest.raises(UsageError, match=fragment):
+        make()  # type: ignore[operator]
