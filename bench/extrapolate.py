@@ -3,7 +3,7 @@
 The model follows ultralytics' training loop (engine/trainer.py, 8.4):
 
     full run = setup + warm-up excess
-             + (epochs - close_mosaic) x [train epoch with mosaic    + validation pass + epoch fixed]
+             + max(0, epochs - close_mosaic) x [train epoch with mosaic + validation pass + epoch fixed]
              + min(close_mosaic, epochs) x [train epoch without mosaic + validation pass + epoch fixed]
              + final evaluation (ultralytics validates best.pt once more after the last epoch: one validation
                pass plus its fixed cost, loading and fusing the weights and the final plots)
@@ -226,12 +226,15 @@ def optimizer_steps_per_batch(epochs: int, batches_per_epoch: int, batch: int) -
     acc0 = min(max(round(NOMINAL_BATCH / batch), 1), total)
     nw = round(min(WARMUP_EPOCHS, max(epochs - 1, 0)) * batches_per_epoch)
     acc, last, steps = acc0, -1, 0
-    for ni in range(total):
-        if nw and ni <= nw:
+    for ni in range(min(total, nw + 1)):  # the warm-up, batch by batch
+        if nw:
             acc = max(1, round(1 + (acc0 - 1) * ni / nw))  # np.interp on [0, nw]; round() halves to even, as numpy
         if ni - last >= acc:
             steps += 1
             last = ni
+    # after it every acc0-th batch steps (acc has reached acc0 at ni = nw): counted, not walked, so that a run of
+    # 1e9 epochs costs no more than one of 50
+    steps += max(0, (total - 1 - last) // acc0)
     return steps / total
 
 

@@ -494,6 +494,13 @@ class RunResult:
     loaded_images: tuple[int, int] | None = None  # (train, val) images ultralytics kept of the mirror's (not corrupt)
     mirrored_images: tuple[int, int] | None = None  # (train, val) images of the mirror the run read
     left_out_images: dict[str, list[str]] | None = None  # {"train": [...], "val": [...]}: the user's files it left out
+    val_workers_used: int | None = None  # the validation loader's worker processes; None where no loader was built
+
+
+def _workers(loader: Any) -> int | None:
+    """A dataloader's worker processes, None when there is no loader (or it has no such attribute)."""
+    n = getattr(loader, "num_workers", None)
+    return int(n) if isinstance(n, int) else None
 
 
 def build_mirror(info: DatasetInfo, dest: Path, train_n: int | None = None, val_n: int | None = None) -> Path:
@@ -884,6 +891,7 @@ def run_training(
         events=rec.events, losses=rec.losses, memory=mem.to_dict(), wall_seconds=wall,
         trainer_epochs=trainer_epochs, plain_from_epoch=plain_from,
         workers_used=int(getattr(getattr(tr, "train_loader", None), "num_workers", 0) or 0) if tr else 0,
+        val_workers_used=_workers(getattr(tr, "test_loader", None)) if tr else None,
         amp_used=bool(getattr(tr, "amp", False)) if tr else False,
         torch_threads=torch.get_num_threads(), gflops=gflops,
         val_batch=int(getattr(getattr(tr, "test_loader", None), "batch_size", 0) or config.batch * 2) if tr

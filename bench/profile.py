@@ -71,6 +71,10 @@ class Profile:
     warmup_device_seconds: float = 0.0
     data_load_seconds_per_batch: Range | None = None  # full loading cost when workers overlap it (CUDA)
     torch_threads: int = 0  # intra-op threads torch used (cpu training); 0 = unknown
+    #: the validation loader's worker processes actually used (ultralytics asks for 2 x workers, capped by CPUs and
+    #: by the batches of the set it loads: a probe's small validation subset gets fewer); None = unknown (records
+    #: before 2026-12-08)
+    val_workers: int | None = None
     gflops: float | None = None  # forward GFLOPs of the model for one image at imgsz (ultralytics' figure)
     notes: tuple[str, ...] = field(default=())
 
@@ -119,6 +123,7 @@ class Profile:
                 warmup_device_seconds=float(d.get("warmup_device_seconds", 0.0)),
                 data_load_seconds_per_batch=rng(dl) if dl else None,
                 torch_threads=int(d.get("torch_threads", 0)),
+                val_workers=int(d["val_workers"]) if d.get("val_workers") is not None else None,
                 gflops=float(d["gflops"]) if d.get("gflops") is not None else None,
                 notes=tuple(d.get("notes", ())),
             ))
@@ -147,8 +152,8 @@ def _checked(p: Profile) -> Profile:
                        ("train_images", MAX_COUNT), ("val_images", MAX_COUNT), ("host_cpus", MAX_CPUS)):
         if not 1 <= getattr(p, name) <= most:
             raise bad(name, f"{getattr(p, name)} must be from 1 to {most:,}")
-    for name in ("workers", "torch_threads"):
-        if not 0 <= getattr(p, name) <= MAX_CPUS:
+    for name in ("workers", "torch_threads", "val_workers"):
+        if getattr(p, name) is not None and not 0 <= getattr(p, name) <= MAX_CPUS:
             raise bad(name, f"{getattr(p, name)} must be from 0 to {MAX_CPUS:,}")
     for ph in ("mosaic", "plain"):
         if not 0 <= getattr(p, ph).batches_observed <= MAX_COUNT:

@@ -714,7 +714,7 @@ def build_rows(source: Source, settings: Settings) -> list[dict[str, Any]]:
     local_hours = _fill_time(local, local_est, source.local, None)
     local.update(hourly_usd=0.0, billable_hours=local["hours"], cost_usd=0.0, cost_low=0.0, cost_high=0.0,
                  spot_cost_usd=0.0, spot_low=0.0, spot_high=0.0, basis=source.local_basis,
-                 bottleneck=local_bottleneck(source.local))
+                 bottleneck=local_bottleneck(source.local, s.scaling.data_bound_wait_fraction))
     local["notes"].append("this machine: no instance cost" + (" (time as given)" if source.kind == "estimate"
                                                               else f" ({source.run_id})"))
 
@@ -736,7 +736,8 @@ def build_rows(source: Source, settings: Settings) -> list[dict[str, Any]]:
         if m is not None and differs is None:
             rec, prof = m
             est = estimate_run(prof, s.epochs, s.close_mosaic, systematic=SAME_DEVICE_SYSTEMATIC)
-            row.update(basis="measured", bottleneck=local_bottleneck(prof), measured_run_id=rec["run_id"])
+            row.update(basis="measured", bottleneck=local_bottleneck(prof, s.scaling.data_bound_wait_fraction),
+                       measured_run_id=rec["run_id"])
             row["notes"].append(f"measured on {prof.device_name} ({rec['run_id']})")
             row["details"].append(f"measured: record {rec['run_id']} ({rec.get('kind')}, {prof.device_name}, "
                                   f"{prof.precision}, {prof.workers} workers); margin +-{pct(SAME_DEVICE_SYSTEMATIC)}")

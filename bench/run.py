@@ -420,6 +420,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
         # a probe draws 2 of the full run's training-sample plots and extrapolates the rest; a full run measures all
         full_run_plots=(3 if (o.close_mosaic == 0 or o.close_mosaic >= o.epochs) else 6) if kind == "probe" else 0,
         full_train_images=n_train, full_val_images=n_val, full_epochs=o.epochs,
+        val_workers=getattr(res, "val_workers_used", None),
     )
     derived = None
     try:

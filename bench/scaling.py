@@ -32,7 +32,10 @@ The model, per training batch (validation batches alike, with ``val_batch`` imag
   (``profile.workers`` processes) needs when nothing else runs, so the serial cost is that x ``workers`` (worker
   efficiency taken equal on both hosts, so it cancels). Without it, the data wait tells: a source that waited
   (wait > ``data_bound_wait_fraction`` x compute) was data-bound and its loader needed compute + wait per batch;
-  one that did not wait gives only bounds: wait (median, a lower bound) to compute + wait (high).
+  one that waited less gives only bounds, the wait (low) to compute + wait (high), and a median that moves from
+  the wait (no wait) to compute + wait (a wait at the threshold), so that a noise-level change of the wait does not
+  make the estimate jump. The validation loader's workers are the record's ``val_workers`` (a probe's small
+  validation subset gets fewer than the full set's would).
 
 * **CPU-only targets** (m5, c5) only from a CPU source: compute scales with the torch threads ultralytics uses
   (``NUM_THREADS = min(8, max(1, cpu_count - 1))``, ``ultralytics/utils/__init__.py``, applied by
@@ -40,8 +43,9 @@ The model, per training batch (validation batches alike, with ``val_batch`` imag
   From an MPS or CUDA source there is no estimate (the reference: extrapolate CPU targets from CPU measurements
   only): :class:`NoEstimate` says why.
 
-* Setup, warm-up, the per-epoch and per-validation fixed work are CPU-side: kept from the source, scaled by the
-  per-core speed ratio (its range for the Range fields; its median for the two single numbers).
+* Setup, the warm-up's host part, the per-epoch and per-validation fixed work are CPU-side: kept from the source,
+  scaled by the per-core speed ratio (its range for the Range fields; its median for the single numbers). The
+  warm-up's device part (the first batches' compute above the steady state) scales as the compute does.
 
 Ranges: each factor is a :class:`~bench.stats.Range`; they are combined conservatively (low with low, high with
 high), so the estimate widens with every uncertain factor, and ``systematic`` grows with the hardware distance.
@@ -59,7 +63,8 @@ from bench.stats import Range
 # --- the FLOPs anchor for CPU sources (derivation of the default t4_effective_tflops) -------------------------
 
 #: Forward GFLOPs of YOLOv3-SPP at 608 px: 141.5 (AlexeyAB/darknet README, yolov3-spp.cfg "width=608: 141.5 BFlops";
-#: darknet counts a multiply-add as 2 FLOPs, as ultralytics' GFLOPs figure does).
+#: darknet counts a multiply-add as 2 FLOPs, as ultralytics' GFLOPs figure does). This figure and the 3 x rule
+#: below are the anchor's only inputs not in bench/data/reference: outside sources, named here.
 YOLOV3_SPP_GFLOPS_608 = 141.5
 #: The same at 416 px (convolution FLOPs scale with the pixel count): 141.5 x (416/608)^2 = 66.24 GFLOPs.
 YOLOV3_SPP_GFLOPS_416 = YOLOV3_SPP_GFLOPS_608 * (416 / 608) ** 2
@@ -239,18 +244,21 @@ def hardware_distance(profile: Profile, instance: Instance,
     return "cpu" if profile.device_type == "cpu" else "none"
 
 
-def local_bottleneck(profile: Profile) -> str:
+def local_bottleneck(profile: Profile, data_bound_wait_fraction: float | None = None) -> str:
     """"data" or "compute" for the measured device itself (mosaic phase, medians).
 
     cpu and mps load data in series (workers=0): "data" when loading takes longer than compute. CUDA: with the
     loader's own time per batch (``data_load_seconds_per_batch``), "data" when it exceeds compute; without it,
-    "data" when the GPU waited for data more than 10% of compute per batch."""
+    "data" when the GPU waited for data more than ``data_bound_wait_fraction`` of compute per batch (the
+    scaling's own threshold, :class:`ScalingParams`: 0.05 by default)."""
+    fraction = ScalingParams().data_bound_wait_fraction if data_bound_wait_fraction is None \
+        else data_bound_wait_fraction
     ph = profile.mosaic
     compute = ph.compute_seconds_per_batch.median
     if profile.device_type == "cuda":
         if profile.data_load_seconds_per_batch is not None:
             return "data" if profile.data_load_seconds_per_batch.median > compute else "compute"
-        return "data" if ph.data_seconds_per_batch.median > 0.10 * compute else "compute"
+        return "data" if ph.data_seconds_per_batch.median > fraction * compute else "compute"
     return "data" if ph.data_seconds_per_batch.median > compute else "compute"
 
 
@@ -273,11 +281,17 @@ def _cuda_loader_time(wait: Range, compute: Range, measured: Range | None, fract
     """Time per batch a CUDA source's loader needed (its workers together), and how it was found."""
     if measured is not None:
         return measured, "measured loader time"
-    if wait.median > fraction * compute.median:
-        return compute + wait, "data-bound source: loader time = compute + wait"
-    high = (compute + wait).high
-    return Range(wait.median, wait.low, max(high, wait.high)), \
-        "source loader kept up: its time is known only to lie between the wait and compute + wait"
+    whole = compute + wait
+    threshold = fraction * compute.median
+    if wait.median > threshold:
+        return whole, "data-bound source: loader time = compute + wait"
+    # below the threshold the loader kept up, and its time lies between the wait and compute + wait; the median
+    # moves from the wait toward compute + wait as the wait nears the threshold, so that the estimate does not
+    # jump when a noise-level change of the wait crosses it
+    share = wait.median / threshold if threshold > 0 else 1.0
+    return Range(wait.median + share * compute.median, wait.low, max(whole.high, wait.high)), \
+        (f"source loader kept up (waited {share * fraction:.1%} of compute): its time lies between the wait and "
+         f"compute + wait, the median {share:.0%} of the way")
 
 
 def _data_terms(profile: Profile, instance: Instance, params: ScalingParams,
@@ -305,8 +319,11 @@ def _data_terms(profile: Profile, instance: Instance, params: ScalingParams,
                      f"{params.worker_efficiency.high:g}) of a source core's work")
     else:
         src_workers = max(profile.workers, 1)
-        # the source's validation loader, by the rule the target's follows (2 x workers, capped by vCPUs and batches)
-        src_val_workers = max(loader_workers(profile.host_cpus, 1, 2 * profile.workers, per_rank_val), 1)
+        # the source's validation loader as the record says (a probe validates a subset of a few batches, so its
+        # loader had fewer workers than the full set's would), else by the rule the target's follows (2 x workers,
+        # capped by vCPUs and the full set's batches: records before 2026-12-08)
+        src_val_workers = max(profile.val_workers if profile.val_workers is not None else
+                              loader_workers(profile.host_cpus, 1, 2 * profile.workers, per_rank_val), 1)
         for key, phase_wait, phase_compute, measured, n in (
             ("mosaic", profile.mosaic.data_seconds_per_batch, profile.mosaic.compute_seconds_per_batch,
              profile.data_load_seconds_per_batch, src_workers),
@@ -314,6 +331,11 @@ def _data_terms(profile: Profile, instance: Instance, params: ScalingParams,
              profile.data_load_seconds_per_batch, src_workers),
             ("val", profile.val_data_seconds_per_batch, profile.val_compute_seconds_per_batch, None, src_val_workers),
         ):
+            if key == "val" and profile.val_workers == 0:  # a one-batch set: that loader ran in series
+                costs[key] = phase_wait
+                notes.append("data (val): the source's validation loader had no workers, so its wait is the whole "
+                             "loading cost")
+                continue
             t, how = _cuda_loader_time(phase_wait, phase_compute, measured, params.data_bound_wait_fraction)
             costs[key] = t.scale(n)
             if key != "plain":
@@ -387,7 +409,7 @@ def _cuda_compute(profile: Profile, target: Accelerator, accelerators: dict[str,
 def _with_fixed(profile: Profile, ratio: Range, device_factor: float | None = None) -> Profile:
     """CPU-side fixed costs scaled by the per-core speed ratio (Ranges conservatively; floats by the median).
     ``device_factor``: the target's compute per batch over the source's, for the warm-up's device part (the first
-    batches' compute above the steady state); None keeps it with the CPU-side work (a CPU target)."""
+    batches' compute above the steady state); None keeps it with the CPU-side work."""
     device = profile.warmup_device_seconds
     host = (profile.warmup_excess_seconds - device) * ratio.median
     device_after = device * (ratio.median if device_factor is None else device_factor)
@@ -492,7 +514,7 @@ def _scale_to_cpu(profile: Profile, instance: Instance, params: ScalingParams) -
 
     mosaic = phase(profile.mosaic)
     target_profile = replace(
-        _with_fixed(profile, r),
+        _with_fixed(profile, r, factor.median),  # the warm-up's compute part moves with the threads too
         device_type="cpu",
         device_name=f"{instance.name} ({instance.vcpus} vCPU, estimated)",
         precision="fp32",

@@ -357,6 +357,7 @@ class Workload:
     full_val_images: int
     full_run_plots: int = 6  # training-sample plots of a full run (ultralytics: 3 at the start, 3 at close_mosaic)
     full_epochs: int = 0  # epochs of the full run (its optimizer-step cadence); 0: unknown, compute not rescaled
+    val_workers: int | None = None  # the validation loader's worker processes; None: unknown
 
 
 @dataclass(frozen=True)
@@ -617,7 +618,7 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
         mosaic=stats["mosaic"].phase, plain=stats["plain"].phase,
         val_data_seconds_per_batch=vd, val_compute_seconds_per_batch=vc, val_fixed_seconds=vfix,
         epoch_fixed_seconds=efix, setup_seconds=parts["setup"], warmup_excess_seconds=warmup,
-        final_fixed_seconds=final_fixed, torch_threads=w.torch_threads, gflops=w.gflops,
+        final_fixed_seconds=final_fixed, torch_threads=w.torch_threads, gflops=w.gflops, val_workers=w.val_workers,
         warmup_device_seconds=min(warmup, sum(ph.warmup_compute_seconds for ph in phases)),
     )
     m = stats["mosaic"].phase

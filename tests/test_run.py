@@ -103,6 +103,7 @@ def test_probe_writes_a_complete_record(tiny_data: Path, tmp_path: Path, capsys:
     prof = rec["profile"]
     assert prof["mosaic"]["compute_seconds_per_batch"]["median"] > 0
     assert prof["mosaic"]["data_seconds_per_batch"]["median"] > 0  # workers=0: loading is in the loop
+    assert (prof["workers"], prof["val_workers"]) == (0, 0)  # ultralytics forces workers=0 on cpu, validation too
     assert rec["summary"]["warmup_batches"]["mosaic"] >= 1  # the first batch is never steady state
     assert rec["summary"]["peak_host_rss_bytes"] > 2**26
     assert 0 < rec["summary"]["data_wait_share"] < 1

@@ -455,4 +455,102 @@ def test_the_warm_up_of_the_first_batches_scales_as_the_compute_does(catalog: Ca
     assert new.warmup_device_seconds == pytest.approx(12.0 * factor)
     assert new.warmup_excess_seconds == pytest.approx(6.0 * r + 12.0 * factor)
     cpu = scaled(scale_profile(split, catalog.get("ml.m5.xlarge"), accels, params)).profile
-    assert cpu.warmup_excess_seconds == pytest.approx(18.0 * r)  # a CPU target: all of it CPU work, as before
+    # a CPU target (found by a review, 2026-12-08: the device part moved with the per-core ratio only): 1 -> 3 torch
+    # threads at 0.7 of a core each, x 1 / (1 + 2 x 0.7) = 0.41667 as the compute; 6 + 12 x 0.41667 = 11.0 s
+    cf = cpu.mosaic.compute_seconds_per_batch.median / split.mosaic.compute_seconds_per_batch.median
+    assert r == 1.0 and cf == pytest.approx(1 / 2.4)
+    assert cpu.warmup_excess_seconds == pytest.approx(11.0) and cpu.warmup_device_seconds == pytest.approx(5.0)
+
+
+# --- found by a review (2026-12-08): cases no test checked --------------------------------------------------------
+
+
+def _t4_source(wait: float, **over: object) -> Profile:
+    """A T4 host with 16 CPUs and 8 workers, 0.1 s of compute per batch, ``wait`` of data wait per batch."""
+    x = Range.exact
+    return make_profile("cuda", "Tesla T4", exact=True, workers=8, host_cpus=16,
+                        mosaic=Phase(x(wait), x(0.1), 40), plain=Phase(x(wait), x(0.1), 40),
+                        val_data_seconds_per_batch=x(0.0), val_compute_seconds_per_batch=x(0.1), **over)
+
+
+def test_the_estimate_does_not_jump_at_the_data_bound_threshold(catalog: Catalog,
+                                                              accels: dict[str, Accelerator]) -> None:
+    """A wait of 4.9% of compute gave 0.40 h on ml.g4dn.xlarge and one of 5.1% gave 0.81 h: the loader time's
+    median jumped from the wait to compute + wait. It now moves there as the wait nears the threshold (5%)."""
+    t4 = catalog.get("ml.g4dn.xlarge")  # 4 vCPU: 4 loader workers against the source's 8
+
+    def step(wait: float) -> float:
+        return scaled(scale_profile(_t4_source(wait), t4, accels, EXACT)).profile.mosaic.seconds_per_batch.median
+
+    # no wait: loader time 0 (median), compute sets the step: 0.1 s
+    assert step(0.0) == pytest.approx(0.1)
+    # 2.5% (half the threshold): loader time 0.0025 + 0.5 x 0.1 = 0.0525 s per batch with 8 workers = 0.42 s of one
+    # worker; 4 workers: 0.105 s > 0.1 s compute, so data sets the step
+    assert step(0.0025) == pytest.approx(0.0525 * 8 / 4)
+    # either side of the threshold: (0.1 + 0.0049) x 2 = 0.2098 against (0.1 + 0.0051) x 2 = 0.2102
+    assert step(0.0049) == pytest.approx((0.0049 + 0.049 / 0.05 * 0.1) * 2)
+    assert step(0.0051) == pytest.approx((0.1 + 0.0051) * 2)
+    assert abs(step(0.0051) - step(0.0049)) < 0.005
+
+
+def test_the_source_validation_workers_come_from_the_record(catalog: Catalog,
+                                                            accels: dict[str, Accelerator]) -> None:
+    """A probe validates 4 batches, so its validation loader had 4 workers; the rule for the full set (2 x 8
+    capped by 16 CPUs and 13 batches) said 13, and the validation data term came out 13 / 4 = 3.25x too slow."""
+    x = Range.exact
+    g4 = catalog.get("ml.g4dn.2xlarge")  # 8 vCPU: 8 validation workers
+    src = replace(_t4_source(0.0), val_data_seconds_per_batch=x(0.05), val_compute_seconds_per_batch=x(0.1))
+    recorded = scaled(scale_profile(replace(src, val_workers=4), g4, accels, EXACT))
+    # data-bound validation (wait 50% of compute): 0.15 s per batch x 4 workers / 8 = 0.075 s < 0.1 s compute
+    assert recorded.profile.val_data_seconds_per_batch.median == pytest.approx(0.0)
+    assert recorded.profile.val_compute_seconds_per_batch.median == pytest.approx(0.1)
+    assert any("x 4 source workers" in n for n in recorded.notes)
+    old = scaled(scale_profile(src, g4, accels, EXACT))  # a record without val_workers: the rule, 13
+    assert any("x 13 source workers" in n for n in old.notes)
+    assert old.profile.val_data_seconds_per_batch.median + old.profile.val_compute_seconds_per_batch.median == \
+        pytest.approx(0.15 * 13 / 8)
+    # a one-batch validation set ran its loader in series: the wait is the whole loading cost, / 8 workers
+    serial = scaled(scale_profile(replace(src, val_workers=0), g4, accels, EXACT))
+    assert serial.profile.val_data_seconds_per_batch.median + serial.profile.val_compute_seconds_per_batch.median \
+        == pytest.approx(0.1)
+
+
+def test_gpu_sources_scale_each_phase_and_validation(catalog: Catalog, accels: dict[str, Accelerator]) -> None:
+    """CUDA -> CUDA: every compute term x (source / target in T4 units); the no-mosaic phase keeps its own data.
+    MPS -> CUDA: x 0.3 / target. FP32 on the source: / the AMP speed-up, bounds crossed conservatively."""
+    x = Range.exact
+    src = replace(_t4_source(0.0), plain=Phase(x(0.0), x(0.08), 40), val_compute_seconds_per_batch=x(0.06))
+    v100 = scaled(scale_profile(src, catalog.get("ml.p3.2xlarge"), accels, EXACT)).profile
+    assert v100.mosaic.compute_seconds_per_batch.median == pytest.approx(0.1 / 2.9)
+    assert v100.plain.compute_seconds_per_batch.median == pytest.approx(0.08 / 2.9)
+    assert v100.val_compute_seconds_per_batch.median == pytest.approx(0.06 / 2.9)
+    # V100 2.9 (2.8-3.0): the fast bound divides by 3.0, the slow one by 2.8
+    assert (v100.mosaic.compute_seconds_per_batch.low, v100.mosaic.compute_seconds_per_batch.high) == \
+        pytest.approx((0.1 / 3.0, 0.1 / 2.8))
+    fp32 = scaled(scale_profile(replace(src, precision="fp32"), catalog.get("ml.p3.2xlarge"), accels,
+                                replace(EXACT, amp_speedup=Range(2.0, 1.5, 2.5)))).profile.mosaic
+    # / the AMP speed-up 2.0 (1.5-2.5): fast bound 0.1 / 3.0 / 2.5, slow bound 0.1 / 2.8 / 1.5
+    assert (fp32.compute_seconds_per_batch.median, fp32.compute_seconds_per_batch.low,
+            fp32.compute_seconds_per_batch.high) == pytest.approx((0.1 / 2.9 / 2, 0.1 / 7.5, 0.1 / 4.2))
+    mps = make_profile("mps", "Apple M4 Pro", exact=True, val_compute_seconds_per_batch=x(6.0))
+    on_t4 = scaled(scale_profile(mps, catalog.get("ml.g4dn.xlarge"), accels, EXACT)).profile
+    assert on_t4.mosaic.compute_seconds_per_batch.median == pytest.approx(10.4 * 0.3)
+    assert on_t4.plain.compute_seconds_per_batch.median == pytest.approx(9.3 * 0.3)
+    assert on_t4.val_compute_seconds_per_batch.median == pytest.approx(6.0 * 0.3)
+    # the no-mosaic phase keeps its own data wait: 0.15 s per batch in series on a 2-core source, / 4 workers
+    assert on_t4.plain.data_seconds_per_batch.median + on_t4.plain.compute_seconds_per_batch.median == \
+        pytest.approx(max(9.3 * 0.3, 0.15 / 4))
+
+
+def test_both_phases_carry_the_systematic_margin() -> None:
+    """estimate_run widens every epoch by the margin, the no-mosaic ones too, and handles close_mosaic >= epochs."""
+    p = make_profile(exact=True)
+    bare, wide = estimate_run(p, 10, 10, systematic=0.0), estimate_run(p, 10, 10, systematic=0.2)
+    assert bare.seconds_per_epoch_plain.low == bare.seconds_per_epoch_plain.high  # exact inputs: no spread
+    assert wide.seconds_per_epoch_plain.low == pytest.approx(0.8 * bare.seconds_per_epoch_plain.median)
+    assert wide.seconds_per_epoch_plain.high == pytest.approx(1.2 * bare.seconds_per_epoch_plain.median)
+    assert wide.full_run_seconds.high == pytest.approx(1.2 * bare.full_run_seconds.median)
+    # all 10 epochs without mosaic (close_mosaic 10 or 30 alike): 10 plain epochs + the final evaluation
+    assert estimate_run(p, 10, 30, systematic=0.0).full_run_seconds == bare.full_run_seconds
+    plain_epoch = 262.1875 * (0.15 + 9.3) + (400 / 32) * (0.2 + 6.3) + 0.5 + 0.6
+    assert bare.seconds_per_epoch_plain.median == pytest.approx(plain_epoch)
