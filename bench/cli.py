@@ -354,10 +354,14 @@ def format_summary(rec: dict[str, Any], path: Path) -> str:
     lines.append(f"  epoch       {_rng(rec.get('seconds_per_epoch'))}  (train + val + boundary, whole dataset)")
     label = "full run" if rec["kind"] == "probe" else "full run (measured)"
     lines.append(f"  {label:<11} {_rng(rec.get('full_run_seconds'))}  for {rec['epochs']} epochs")
-    host = summ.get("peak_host_rss_bytes") or 0
-    acc = summ.get("peak_accelerator_bytes") or 0
-    lines.append(f"  memory      peak host RSS {host / 2**30:.2f} GiB"
-                 + (f"; accelerator {acc / 2**30:.2f} GiB" if acc else "; accelerator n/a (cpu)"))
+    host, acc = summ.get("peak_host_rss_bytes"), summ.get("peak_accelerator_bytes")
+    on_cpu = rec.get("device") == "cpu"
+    lines.append("  memory      peak host "
+                 + (f"{host / 2**30:.2f} GiB (this process's RSS + its loader workers' own memory)"
+                    if isinstance(host, int | float) else "not measured")
+                 + ("; accelerator n/a (cpu)" if on_cpu else
+                    f"; accelerator {acc / 2**30:.2f} GiB" if isinstance(acc, int | float) else
+                    "; accelerator not measured"))
     if meas.get("wall_seconds") is not None:
         ext = meas.get("warmup_extension_seconds") or 0.0
         lines.append(f"  took        {meas['wall_seconds']:.0f}s of training"

@@ -16,6 +16,11 @@ Data versus compute (the split every cross-hardware estimate depends on):
   loading cost per batch measured apart.
 * ``compute_seconds_per_batch``: from the start of a step to its end, device synchronized at both ends:
   host-to-device copy, forward, loss, backward, optimizer step (every ``accumulate`` batches) and logging.
+
+From a probe these are the steady-state batches' means, moved to what the full run will do where the probe
+cannot: the data wait to the full dataset's image-decode rate, compute to the full run's optimizer-step cadence
+(``bench.timeline.derive``, which says by how much in the record's notes). A Range's ``median`` field holds that
+mean; ``low``/``high`` its 80% Student-t interval.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ class Phase:
 
     @property
     def seconds_per_batch(self) -> Range:
-        """Wall time per batch as measured (data wait + compute)."""
+        """Wall time per batch (data wait + compute)."""
         return self.data_seconds_per_batch + self.compute_seconds_per_batch
 
 

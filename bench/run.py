@@ -435,8 +435,9 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
     if cpu and (busy := load.warning(cpu["whole"], "the probe" if kind == "probe" else "the run")):
         warnings.append(busy)
     if device_type == "mps" and fp.get("mps_fallback") not in (None, "", "0"):
-        warnings.append("PYTORCH_ENABLE_MPS_FALLBACK is set: an operator MPS lacks ran on the CPU instead of failing, "
-                        "so these times are not MPS alone; unset it to see whether the training needs it")
+        warnings.append("PYTORCH_ENABLE_MPS_FALLBACK is set: any operator MPS lacks runs on the CPU instead of "
+                        "failing, so these times may not be MPS alone (torch printed 'will fall back to run on the "
+                        "CPU' above if one did); unset it to see whether the training needs it")
     estimate, margin_note = None, None
     if derived is not None:
         from bench.validate import margin_for

@@ -111,19 +111,29 @@ class Timeline:
         return done[-1].fit_end if done else None
 
     def parts(self) -> dict[str, float]:
-        """Partition of the wall time [0, end] into setup, data, compute, val, epoch fixed and final."""
+        """Partition of the wall time [0, end] into setup, data, compute, val, epoch fixed and final. A run cut off
+        (interrupted, failed) inside an epoch ends there: that epoch's validation counts as val, the rest of it
+        besides batches (a batch in flight, the epoch's end) as epoch fixed, and there is no final section; one
+        cut off before its first epoch is all setup."""
         out = {"setup": self.setup_end, "data": 0.0, "compute": 0.0, "val": 0.0, "epoch_fixed": 0.0, "final": 0.0}
         if self.epochs:
             out["setup"] = self.epochs[0].start
+        elif self.end is not None:
+            out["setup"] = max(self.setup_end, self.end)
         for e in self.epochs:
-            out["data"] += sum(b[0] for b in e.batches)
-            out["compute"] += sum(b[1] for b in e.batches)
+            data, compute = sum(b[0] for b in e.batches), sum(b[1] for b in e.batches)
+            out["data"] += data
+            out["compute"] += compute
             if e.complete:
                 out["val"] += sum(v.seconds for v in e.vals)
                 out["epoch_fixed"] += e.fixed_seconds
-        lf = self.last_fit_end
-        if self.end is not None and lf is not None:
-            out["final"] = self.end - lf
+            elif self.end is not None:  # the epoch the run stopped in (only the last one can be incomplete)
+                val = sum(v.seconds for v in e.vals)
+                out["val"] += val
+                out["epoch_fixed"] += max(0.0, self.end - e.start - data - compute - val)
+        last = self.epochs[-1] if self.epochs else None
+        if self.end is not None and last is not None and last.fit_end is not None and last.train_end is not None:
+            out["final"] = self.end - last.fit_end
         return out
 
     def epoch_seconds(self) -> list[float]:
@@ -480,6 +490,14 @@ def _gap_calls(tl: Timeline, calls: Sequence[Sequence[float]] | None) -> dict[in
     return out
 
 
+def _pre_val_calls(tl: Timeline, calls: Sequence[Sequence[float]] | None) -> list[float]:
+    """Seconds of each ``_clear_memory`` call ultralytics made before an epoch's validation (between the epoch's
+    end and its first validation pass, on ``tl``'s clock)."""
+    ordered = sorted((float(a), float(d)) for a, d in (calls or ()) if float(d) >= 0)
+    return [d for e in tl.epochs if e.train_end is not None and e.vals
+            for a, d in ordered if e.train_end <= a < e.vals[0].start]
+
+
 def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Sequence[Any]] | None = None,
            optimizer: Sequence[Sequence[Any]] | None = None, gc_pauses: Sequence[Sequence[float]] | None = None,
            clear_memory: Sequence[Sequence[float]] | None = None) -> Derived:
@@ -492,7 +510,9 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
     epoch's end (``gc.collect()`` and emptying the cache: every epoch on MPS, on CUDA above half the memory). It
     falls between one epoch's end and the next one's start, a gap the probe sees only once, after its first epoch
     (a one-off there), and its last epoch's call lands in the final section: a call's median is added to each
-    epoch whose gap was not seen and taken out of the final section, so the estimate pays it in every epoch."""
+    epoch whose gap was not seen and taken out of the final section, so the estimate pays it in every epoch.
+    ultralytics also calls it before each validation, inside the epoch: a probe epoch whose validation was skipped
+    (budget spent) did not pay that call, and its median is added to that epoch's boundary."""
     measured = parse(events)
     train_start = measured.epochs[0].start if measured.epochs else 0.0
     events, gc_seconds = without_pauses(events, gc_pauses, after=train_start)
@@ -572,7 +592,10 @@ def derive(events: Sequence[Sequence[object]], w: Workload, decodes: Sequence[Se
         warnings.append("no validation batch was observed: validation time is unknown and counted as 0")
     gaps = _gap_calls(measured, clear_memory)
     per_call = median(list(gaps.values())) if gaps else 0.0
-    fixed = [e.fixed_seconds + (per_call if e.next_start is None else 0.0) for e in tl.epochs if e.complete]
+    pre_val = _pre_val_calls(measured, clear_memory)
+    pre_val_call = median(pre_val) if pre_val else 0.0
+    fixed = [e.fixed_seconds + (per_call if e.next_start is None else 0.0) + (0.0 if e.vals else pre_val_call)
+             for e in tl.epochs if e.complete]
     efix = mean_interval(fixed[1:] or fixed) if fixed else Range.exact(0.0)
     # the first epoch boundary is a one-off too: ultralytics' first checkpoint save imports polars and creates
     # last.pt and best.pt (measured on a 2-core CPU: 0.41-0.53 s against 0.21-0.29 s for the next boundary)

@@ -129,14 +129,17 @@ def test_mps_and_cuda_paths_with_fakes(monkeypatch: pytest.MonkeyPatch) -> None:
     assert mem.accelerator_bytes == 3 * 2**30 and "driver_allocated" in mem.accelerator_kind
 
     monkeypatch.setattr(torch.cuda, "synchronize", lambda i=None: calls.append(f"cuda{i}"))
-    monkeypatch.setattr(torch.cuda, "max_memory_reserved", lambda i=None: 5 * 2**30)
-    monkeypatch.setattr(torch.cuda, "reset_peak_memory_stats", lambda i=None: calls.append("reset"))
+    # each counter answers for its own GPU: reading GPU 0's for a run on GPU 1 would read 0
+    monkeypatch.setattr(torch.cuda, "max_memory_reserved", lambda i=None: 5 * 2**30 if i == 1 else 0)
+    monkeypatch.setattr(torch.cuda, "reset_peak_memory_stats", lambda i=None: calls.append(f"reset{i}"))
     cuda = probe.Device("1", "cuda", 1, "NVIDIA T4")
     probe.make_sync(cuda)()
     mem = probe.MemoryPeak(cuda)
+    assert mem.to_dict() == {"peak_host_rss_bytes": None, "peak_accelerator_bytes": None,
+                             "accelerator_measure": None}  # never sampled: not measured, not 0
     mem.reset()
     mem.sample()
-    assert calls[-2:] == ["cuda1", "reset"]
+    assert calls[-2:] == ["cuda1", "reset1"]
     assert mem.to_dict()["peak_accelerator_bytes"] == 5 * 2**30
     assert mem.to_dict()["peak_host_rss_bytes"] > 0
     assert probe.make_sync(probe.Device("cpu", "cpu", None, "x"))() is None
@@ -322,7 +325,12 @@ def test_collections_ultralytics_schedules_are_steady_cost_not_one_offs() -> Non
         assert len(pauses.pauses) == 1
 
 
-def test_memory_peak_reads_the_workers_every_tenth_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_memory_peak_counts_the_workers_own_memory_once_at_the_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a review: a worker's RSS counts every page it shares with this process (a fork), so eight workers
+    added gigabytes that do not exist. Their private memory is read instead, once (it walks their page tables)."""
+    import multiprocessing
+    import time
+
     import psutil
 
     walks = []
@@ -333,11 +341,26 @@ def test_memory_peak_reads_the_workers_every_tenth_sample(monkeypatch: pytest.Mo
         return real_children(self, recursive=recursive)
 
     monkeypatch.setattr(psutil.Process, "children", counting_children)
-    mem = probe.MemoryPeak(probe.Device("cpu", "cpu", None, "x"))
-    for _ in range(25):
-        mem.sample()
-    assert walks == [True, True, True]  # samples 1, 11 and 21
-    assert mem.host_rss_bytes >= psutil.Process().memory_info().rss * 0.5
+    ballast = bytearray(200 * 2**20)  # 200 MiB this process holds, which a fork shares until it writes
+    worker = multiprocessing.get_context("fork").Process(target=time.sleep, args=(30,))
+    worker.start()
+    try:
+        time.sleep(0.3)
+        mem = probe.MemoryPeak(probe.Device("cpu", "cpu", None, "x"))
+        for _ in range(25):
+            mem.sample()
+        assert walks == []  # nothing between timed steps walks the workers
+        own = psutil.Process().memory_info().rss
+        child = psutil.Process(worker.pid).memory_info()
+        assert child.rss > 100 * 2**20  # the fork's RSS shows the shared ballast...
+        mem.sample(children=True)
+        assert walks == [True]
+        # ...its own memory does not: the peak is this process plus a few MiB, not plus the child's RSS
+        assert own <= mem.host_rss_bytes < own + 0.5 * child.rss
+    finally:
+        worker.kill()
+        worker.join()
+        del ballast
 
 
 def test_out_of_memory_is_one_line_that_says_what_to_change() -> None:

@@ -34,7 +34,8 @@ def val_pass(c: Clock, batches: list[tuple[float, float, int]], fixed: float) ->
 
 
 def epoch(c: Clock, e: int, batches: list[tuple[float, float]], tail: float, boundary: float,
-          val: list[tuple[float, float, int]], plotted: tuple[int, ...] = (), spilled: tuple[int, ...] = ()) -> None:
+          val: list[tuple[float, float, int]], plotted: tuple[int, ...] = (), spilled: tuple[int, ...] = (),
+          pre_val: float = 0.0) -> None:
     c.mark("epoch_start", e)
     for i, (d, comp) in enumerate(batches):
         c.wait(d)
@@ -43,6 +44,7 @@ def epoch(c: Clock, e: int, batches: list[tuple[float, float]], tail: float, bou
         c.mark("batch_end", e, 1 if i in plotted else (2 if i in spilled else 0))
     c.wait(tail)
     c.mark("epoch_end", e)
+    c.wait(pre_val)  # ultralytics' _clear_memory before the validation
     val_pass(c, val, 0.05)
     c.wait(boundary)
     c.mark("fit_epoch_end", e)
@@ -88,6 +90,26 @@ def test_parts_partition_the_wall_time_exactly() -> None:
     assert parts["epoch_fixed"] == pytest.approx(1.0)
     # final: 1.1 + 1.0 + 0.45 after the last training epoch's fit end
     assert parts["final"] == pytest.approx(2.55)
+
+
+def test_the_parts_of_a_run_cut_off_anywhere_add_up_to_its_end() -> None:
+    """Found by a review: a run stopped inside its second epoch counted that epoch's batches twice (in data and
+    compute, and again in the final section), 27.55 s of parts for 23.35 s; one stopped in its first lost time."""
+    ev = probe_events()
+    for k in range(len(ev)):
+        stop = float(ev[k - 1][1]) + 0.05 if k else 0.05  # stopped 50 ms after the k-th event
+        tl = parse([*ev[:k], ["end", stop, 0, 0]])
+        parts = tl.parts()
+        assert sum(parts.values()) == pytest.approx(stop, abs=1e-9), (k, ev[k - 1] if k else None, parts)
+        assert min(parts.values()) >= 0, (k, parts)
+    # stopped during epoch 1's third batch (after its 2nd batch_end): epoch 0 whole, epoch 1's two batches, the rest
+    # of epoch 1 (the wait and compute in flight) as epoch fixed, no final section
+    k = next(i for i, e in enumerate(ev) if e[0] == "batch_end" and e[2] == 1) + 4
+    assert ev[k - 1][0] == "batch_start"
+    parts = parse([*ev[:k], ["end", float(ev[k - 1][1]) + 1.0, 0, 0]]).parts()
+    assert parts["final"] == 0.0
+    assert parts["data"] == pytest.approx(5 * 0.2 + 2 * 0.1) and parts["compute"] == pytest.approx(13.0 + 2 * 2.0)
+    assert parts["epoch_fixed"] == pytest.approx(0.5 + 0.1 + 1.0)  # epoch 0's boundary; epoch 1's wait + 1 s
 
 
 def test_final_fit_epoch_end_does_not_overwrite_the_epoch() -> None:
@@ -477,6 +499,43 @@ def test_memory_clearing_after_every_epoch_is_paid_in_every_epoch() -> None:
     assert seen.profile.epoch_fixed_seconds.median == pytest.approx(0.8)
     assert seen.profile.warmup_excess_seconds == pytest.approx(plain.profile.warmup_excess_seconds)
     assert seen.profile.final_fixed_seconds == pytest.approx(plain.profile.final_fixed_seconds)
+
+
+def test_an_epoch_whose_validation_was_skipped_pays_the_clearing_before_it() -> None:
+    """Found by a review: ultralytics clears memory before each validation (gc.collect and empty_cache: every epoch
+    on MPS). A probe that skips its second validation (budget spent) skips that call too, and its only steady
+    boundary read 0.2 s short of what every full-run epoch pays."""
+    c = Clock()
+    c.wait(3.0)
+    c.mark("setup_end")
+    epoch(c, 0, [(0.2, 5.0), (0.2, 2.0), (0.2, 2.1), (0.2, 1.9), (0.2, 2.0)], tail=0.01, boundary=0.49,
+          val=[(0.1, 1.0, 32), (0.1, 1.0, 32)], pre_val=0.2)
+    # epoch 1 without validation: its boundary 0.5 s, no clearing before a validation
+    c.mark("epoch_start", 1)
+    for _ in range(3):
+        c.wait(0.1)
+        c.mark("batch_start", 1, 16)
+        c.wait(2.0)
+        c.mark("batch_end", 1, 0)
+    c.wait(0.01)
+    c.mark("epoch_end", 1)
+    c.wait(0.49)
+    c.mark("fit_epoch_end", 1)
+    val_pass(c, [(0.1, 1.0, 32)], 1.0)
+    c.mark("fit_epoch_end", 2)
+    c.wait(0.45)
+    c.mark("end")
+    ev = c.events
+    val_start = next(float(e[1]) for e in ev if e[0] == "val_start")
+    calls = [[val_start - 0.2, 0.2]]  # epoch 0's clearing before its validation: 0.2 s
+    plain, seen = derive(ev, WORKLOAD), derive(ev, WORKLOAD, clear_memory=calls)
+    assert plain.profile.epoch_fixed_seconds.median == pytest.approx(0.5)
+    assert seen.profile.epoch_fixed_seconds.median == pytest.approx(0.5 + 0.2)
+    # an epoch that validated paid it already: probe_events' epochs both validate, so nothing is added
+    both = probe_events()
+    vs = [float(e[1]) for e in both if e[0] == "val_start"]
+    assert derive(both, WORKLOAD, clear_memory=[[vs[0] - 0.005, 0.2], [vs[1] - 0.005, 0.2]]
+                  ).profile.epoch_fixed_seconds.median == pytest.approx(0.5)
 
 
 def test_a_run_without_memory_clearing_between_epochs_pays_none() -> None:
