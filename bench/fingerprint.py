@@ -69,6 +69,33 @@ def collect_memory() -> dict[str, Any]:
     return {}
 
 
+def collect_container(root: Path = Path("/sys/fs/cgroup")) -> dict[str, Any]:
+    """The container's limits, where a cgroup sets them: ``cgroup_cpus`` (CPU quota over period: 1.5 means one and
+    a half CPUs' time, whatever ``cpu_logical`` says) and ``cgroup_memory_bytes``. cgroup v2 (``cpu.max``,
+    ``memory.max``), else v1 (``cpu/cpu.cfs_quota_us`` and ``cpu.cfs_period_us``, ``memory/memory.limit_in_bytes``,
+    where a huge number means no limit). Absent when unlimited or unreadable."""
+    d: dict[str, Any] = {}
+
+    def read(name: str) -> list[str]:
+        try:
+            return (root / name).read_text().split()
+        except OSError:
+            return []
+
+    quota = read("cpu.max")
+    if len(quota) == 2 and quota[0] != "max":
+        with contextlib.suppress(ValueError, ZeroDivisionError):
+            d["cgroup_cpus"] = round(int(quota[0]) / int(quota[1]), 3)
+    elif not quota and (q := read("cpu/cpu.cfs_quota_us")) and (p := read("cpu/cpu.cfs_period_us")):
+        with contextlib.suppress(ValueError, ZeroDivisionError):
+            if int(q[0]) > 0:
+                d["cgroup_cpus"] = round(int(q[0]) / int(p[0]), 3)
+    mem = read("memory.max") or read("memory/memory.limit_in_bytes")
+    if mem and mem[0].isdigit() and int(mem[0]) < 2**60:  # v1 writes 2^63 rounded to a page for "no limit"
+        d["cgroup_memory_bytes"] = int(mem[0])
+    return d
+
+
 def collect_os() -> dict[str, Any]:
     return {
         "os": platform.system(),
@@ -112,6 +139,9 @@ def collect_torch(torch: Any) -> dict[str, Any]:
                              "capability": f"{p.major}.{p.minor}", "multiprocessors": p.multi_processor_count})
             d["gpus"] = gpus
             d["cudnn"] = torch.backends.cudnn.version()
+            with contextlib.suppress(Exception):  # e.g. 12040 for a 12.4 driver (a private call; absent if gone)
+                v = int(torch._C._cuda_getDriverVersion())
+                d["cuda_driver"] = f"{v // 1000}.{v % 1000 // 10}"
     with contextlib.suppress(Exception):
         d["mps_available"] = bool(torch.backends.mps.is_available())
     # with it set, an operator MPS lacks runs on the CPU instead of failing: the run is then not MPS alone
@@ -130,7 +160,7 @@ def machine_id(fp: dict[str, Any]) -> str:
 def collect(torch: Any | None = None) -> dict[str, Any]:
     """The whole fingerprint, flat."""
     fp: dict[str, Any] = {}
-    for part in (collect_cpu, collect_memory, collect_os, collect_packages, collect_git):
+    for part in (collect_cpu, collect_memory, collect_container, collect_os, collect_packages, collect_git):
         with contextlib.suppress(Exception):
             fp.update(part())
     if torch is not None:

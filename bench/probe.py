@@ -311,8 +311,9 @@ class MemoryPeak:
     A worker is a fork of this process: its RSS counts every page it still shares with this process (287 MB of
     RSS for 1 MB of its own, measured on a fork of a torch process), so eight workers' RSS would add gigabytes
     that do not exist. Their private memory (USS) is counted instead; reading it walks each worker's page tables
-    (about 10 ms a worker), so it is read once, when training ends, before the loaders close, and not between
-    timed steps. A sample between steps reads only this process's RSS and the device counters."""
+    (about 10 ms a worker), so it is read once, when training ends (ultralytics' ``on_train_end``, before it closes
+    its loaders, or when the run stops otherwise), and not between timed steps. A sample between steps reads only
+    this process's RSS and the device counters."""
 
     device: Device
     host_rss_bytes: int = 0
@@ -792,6 +793,11 @@ def run_training(
         rec.mark("val_end")
         mem.sample()  # after the clock read: its cost falls between the pass and the boundary's next event
 
+    def on_train_end(tr: Any) -> None:
+        # the workers' own memory, while they live: ultralytics closes its loaders right after this callback (a run
+        # that stops otherwise reads it when training ends, below). Its cost falls in the final section, a one-off
+        mem.sample(children=True)
+
     def on_fit_epoch_end(tr: Any) -> None:
         t = rec.mark("fit_epoch_end", tr.epoch)
         if state.get("in_final"):
@@ -821,7 +827,7 @@ def run_training(
             ("on_train_batch_end", on_train_batch_end), ("on_train_epoch_end", on_train_epoch_end),
             ("on_val_start", on_val_start), ("on_val_batch_start", on_val_batch_start),
             ("on_val_batch_end", on_val_batch_end), ("on_val_end", on_val_end),
-            ("on_fit_epoch_end", on_fit_epoch_end),
+            ("on_fit_epoch_end", on_fit_epoch_end), ("on_train_end", on_train_end),
         ):
             model.add_callback(name, _self_timed(fn, own))
     else:
@@ -880,7 +886,7 @@ def run_training(
                         error = f"{type(e).__name__} at the end of training: {e}".splitlines()[0][:300]
                 meter.mark("end", wall)
                 with contextlib.suppress(Exception):  # a broken device fails its counters too: keep what was read
-                    mem.sample(children=True)  # after the last clock read, before the loaders' workers exit
+                    mem.sample(children=True)  # a run stopped early still has its workers here (and its peaks)
                 tr = state["trainer"]
                 if tr is not None:
                     for loader in (getattr(tr, "train_loader", None), getattr(tr, "test_loader", None)):

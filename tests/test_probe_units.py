@@ -407,6 +407,48 @@ def test_the_fingerprint_records_the_mps_fallback(monkeypatch: pytest.MonkeyPatc
     assert collect_torch(fake)["mps_fallback"] == "1"
 
 
+def test_the_fingerprint_records_a_cuda_driver_and_gpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    from bench.fingerprint import collect_torch
+
+    props = types.SimpleNamespace(name="Tesla T4", total_memory=16 * 2**30, major=7, minor=5,
+                                  multi_processor_count=40)
+    fake = types.SimpleNamespace(
+        get_num_threads=lambda: 4, version=types.SimpleNamespace(cuda="12.4"),
+        cuda=types.SimpleNamespace(is_available=lambda: True, device_count=lambda: 1,
+                                   get_device_properties=lambda i: props),
+        backends=types.SimpleNamespace(cudnn=types.SimpleNamespace(version=lambda: 90100),
+                                       mps=types.SimpleNamespace(is_available=lambda: False)),
+        _C=types.SimpleNamespace(_cuda_getDriverVersion=lambda: 12040))
+    fp = collect_torch(fake)
+    assert fp["gpus"] == [{"name": "Tesla T4", "memory_bytes": 16 * 2**30, "capability": "7.5",
+                           "multiprocessors": 40}]
+    assert fp["cuda_driver"] == "12.4" and fp["cudnn"] == 90100
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    ({"cpu.max": "150000 100000\n", "memory.max": "4294967296\n"},
+     {"cgroup_cpus": 1.5, "cgroup_memory_bytes": 4294967296}),  # cgroup v2: 1.5 CPUs, 4 GiB
+    ({"cpu.max": "max 100000\n", "memory.max": "max\n"}, {}),  # v2 without limits
+    ({"cpu/cpu.cfs_quota_us": "200000\n", "cpu/cpu.cfs_period_us": "100000\n",
+      "memory/memory.limit_in_bytes": "8589934592\n"}, {"cgroup_cpus": 2.0, "cgroup_memory_bytes": 8589934592}),
+    ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n",
+      "memory/memory.limit_in_bytes": "9223372036854771712\n"}, {}),  # v1 without limits
+    ({}, {}),  # no cgroup files: nothing, no error
+])
+def test_the_fingerprint_records_the_container_limits(tmp_path: Path, files: dict[str, str],
+                                                      expected: dict[str, object]) -> None:
+    """A container's CPU quota and memory limit, which os.cpu_count and the total RAM do not show (review,
+    2026-12-08)."""
+    from bench.fingerprint import collect_container
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert collect_container(tmp_path) == expected
+
+
 @pytest.mark.parametrize(("device_type", "name", "allowed"), [
     ("cuda", "Tesla T4", True), ("cuda", "NVIDIA A10G", True), ("cuda", "NVIDIA H200", True),
     ("cuda", "NVIDIA GeForce GTX 1660 Ti", False), ("cuda", "NVIDIA T1000 8GB", False), ("cuda", "Tesla K40m", False),
