@@ -64,10 +64,15 @@ def _text(s: str) -> str:
 
 
 def _path(s: str) -> Path:
-    """An argparse type: a path, not empty (an empty one would silently mean the current directory)."""
+    """An argparse type: a path, not empty (an empty one would silently mean the current directory), with a leading
+    ``~`` expanded as a shell would (a quoted one reaches us as it is)."""
     if not s.strip():
         raise argparse.ArgumentTypeError("is empty; give a path, or leave the flag out for its default")
-    return Path(s)
+    try:
+        return Path(s).expanduser()
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(f"{s}: no home folder for the user it names; give the path without ~ or "
+                                         "with an existing user") from None
 
 
 def _utc_time(s: str) -> Any:

@@ -25,6 +25,7 @@ it needs (:data:`IMG_SUFFIXES` and :func:`label_path`).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import io
@@ -504,6 +505,8 @@ def _run_chunks(
         totals[split]["image_bytes"] += ib
         totals[split]["label_bytes"] += lb
         done += n
+        with contextlib.suppress(OSError):  # the folder's age says the generation is alive (_remove_stale_temps)
+            os.utime(root)
         if progress is not None:
             progress(done, total)
 
@@ -625,7 +628,9 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _remove_stale_temps(datasets_dir: Path) -> None:
-    """Remove temporary directories left by killed runs: owner pid dead, or older than STALE_TEMP_SECONDS.
+    """Remove temporary directories left by killed runs: owner pid dead, or untouched for STALE_TEMP_SECONDS (a
+    generation touches its folder as each chunk of images is written, so a long one stays young; the age rule
+    catches another host's folders and a dead owner whose pid was taken again).
 
     A live owner's directory (this process included) is never touched.
     """
@@ -675,7 +680,7 @@ def ensure_synthetic(
         jobs = _cpu_count()
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise UsageError(f"synthetic dataset: jobs={jobs!r} is not allowed; jobs must be an integer >= 1")
-    datasets_dir = Path(datasets_dir).expanduser().resolve()
+    datasets_dir = user_path(datasets_dir, "--datasets").resolve()
     try:
         datasets_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -756,6 +761,8 @@ def _read_yaml(yaml_path: Path) -> dict[str, Any]:
         data = yaml.safe_load(text)
     except RecursionError:
         raise UsageError(f"dataset file {yaml_path} is not valid YAML: nested too deeply to read") from None
+    except (ValueError, TypeError, OverflowError) as err:  # a value YAML parses but Python refuses: 2024-13-45
+        raise UsageError(f"dataset file {yaml_path} is not valid YAML: {' '.join(str(err).split())}") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -820,14 +827,14 @@ def _root(data: dict[str, Any], yaml_path: Path) -> Path:
         return yaml_path.parent.resolve()
     if not isinstance(path, str):
         raise UsageError(f"dataset file {yaml_path}: 'path' must be a folder name, not a {type(path).__name__}")
-    root = Path(path).expanduser()
+    root = user_path(path, f"dataset file {yaml_path}: 'path:'")
     if not root.is_absolute():
         root = yaml_path.parent / root
     root = root.resolve()
     if not root.is_dir():
         why = (
             "relative paths are taken from the yaml's folder, not from ultralytics' datasets_dir; "
-            if (not Path(path).expanduser().is_absolute())
+            if not user_path(path, "'path:'").is_absolute()
             else ""
         )
         ignored = " ('download:' is ignored: this benchmark never downloads)" if data.get("download") else ""
@@ -939,6 +946,24 @@ def _is_float(s: str) -> bool:
     return True
 
 
+def user_path(path: str | os.PathLike[str], what: str) -> Path:
+    """``path`` with a leading ``~`` or ``~user`` expanded; a user without a home folder is a UsageError naming
+    ``what`` (the flag or key it came from), not a RuntimeError."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        raise UsageError(f"{what} {path}: no home folder for the user it names; give the path without ~ or with "
+                         "an existing user") from None
+
+
+def _size(path: str) -> int:
+    """A file's size in bytes, 0 when it cannot be read."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
 def _looks_like_image(head: bytes) -> bool:
     """True when the first bytes carry the signature of a format ultralytics 8.4 trains on (JPEG/MPO, PNG, BMP,
     TIFF/DNG, WebP, HEIC/HEIF/AVIF, JPEG 2000; not GIF or PFM, which its ``IMG_FORMATS`` leave out, whatever the
@@ -977,14 +1002,16 @@ def _check_split(
             raise UsageError(f"dataset file {yaml_path}: image {image} is empty (0 bytes); remove or replace it")
         try:
             with open(image, "rb") as f:
-                if not _looks_like_image(f.read(16)):
-                    not_images.append(image)
+                head = f.read(16)
         except IsADirectoryError:
             raise UsageError(f"dataset file {yaml_path}: '{key}' lists {image}, which is a folder, not an image "
                              "file; rename or move it") from None
         except OSError as err:
             raise UsageError(f"dataset file {yaml_path}: cannot read image {image} ({err.strerror}); "
                              "check its permissions") from None
+        if not _looks_like_image(head):
+            not_images.append(image)  # ultralytics skips it: neither its bytes nor its label count
+            continue
         img_total += size
         label = _label_str(image)
         try:
@@ -1005,9 +1032,9 @@ def _check_split(
     if not_images and len(not_images) == len(images):
         raise UsageError(f"dataset file {yaml_path}: none of the {len(images)} '{key}' images is a readable image "
                          f"file (e.g. {not_images[0]}); check the files, or the suffixes of what '{key}' points to")
-    if missing == len(images):
+    if missing == len(images) - len(not_images):
         raise UsageError(
-            f"dataset file {yaml_path}: none of the {len(images)} '{key}' images has a label file; "
+            f"dataset file {yaml_path}: none of the {missing} '{key}' images has a label file; "
             f"for {images[0]} ultralytics reads {label_path(Path(images[0]))} (last /images/ -> /labels/, .txt)"
         )
     return img_total, lbl_total, missing, not_images, boxed
@@ -1025,11 +1052,11 @@ def load_dataset(yaml_path: Path) -> DatasetInfo:
     label line is well formed (5 numbers, a known class id, coordinates in [0, 1] with ultralytics' 1 %
     slack; polygon rows are accepted, as ultralytics turns them into boxes). Images are not decoded: that is
     ultralytics' job. A ``download`` key is ignored (this benchmark never downloads). A ``test`` split is
-    checked like the others when it exists on disk; a missing one only gives a warning (training does not use
-    it). About 5,000 labelled images check in well under a second. A path the system cannot take (a NUL byte, a
-    name too long) is a UsageError too.
+    checked like the others when it exists on disk; a missing or unusable one (unlabeled, a bad file) only gives
+    a warning (training does not use it). About 5,000 labelled images check in well under a second. A path the
+    system cannot take (a NUL byte, a name too long, ``~`` of a user without a home) is a UsageError too.
     """
-    yaml_path = Path(yaml_path).expanduser().absolute()
+    yaml_path = user_path(yaml_path, "--data").absolute()
     try:
         return _load_dataset(yaml_path)
     except (OSError, ValueError) as e:
@@ -1082,8 +1109,17 @@ def _load_dataset(yaml_path: Path) -> DatasetInfo:
     for key in SPLITS:
         if not found[key]:
             continue
-        sizes[key], lbl_bytes, missing, bad, boxed = _check_split(found[key], key, yaml_path, len(names),
-                                                                  pose_columns)
+        try:
+            sizes[key], lbl_bytes, missing, bad, boxed = _check_split(found[key], key, yaml_path, len(names),
+                                                                      pose_columns)
+        except UsageError as e:
+            if key != "test":
+                raise
+            # training never reads the test split, and many datasets ship it without labels: a warning, its size
+            # counted as the files stand
+            warnings.append(f"{e}; the test split is ignored (training does not use it)")
+            sizes[key] = sum(_size(f) for f in found[key])
+            continue
         if bad:
             warnings.append(f"{yaml_path}: {len(bad)} of {len(found[key])} {key} images are not files ultralytics "
                             f"trains on (e.g. {bad[0]}: no JPEG, PNG, BMP, TIFF, WebP, HEIC or JPEG 2000 signature); "
@@ -1153,7 +1189,7 @@ def cache_warning(info: DatasetInfo, imgsz: int, cache: str, *, available_ram: i
         try:
             with Image.open(p) as im:
                 w, h = im.size
-        except (OSError, ValueError):
+        except (OSError, ValueError, Image.DecompressionBombError):  # over 179 MP: PIL refuses even the header
             continue
         r = imgsz / max(w, h)
         sizes.append((round(w * r) if cache == "ram" else w) * (round(h * r) if cache == "ram" else h) * 3)

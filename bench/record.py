@@ -24,6 +24,7 @@ import contextlib
 import datetime as dt
 import errno
 import json
+import math
 import os
 import secrets
 import stat
@@ -93,7 +94,8 @@ def replace_files(files: dict[Path, str | bytes], lock: Path | None = None) -> l
     SIGTERM held. A failure or an interruption while writing leaves every old file as it was and no temporary
     file behind. A target that is a directory is refused before anything is written. ``lock``: a file or folder whose
     lock (:func:`locked`) is held during the renames, so that two processes writing the same set leave one whole set,
-    never a mix. Returns the paths."""
+    never a mix. A rename the file system refuses once the first has been made (a disk pulled out) would leave the
+    set mixed; renames within one folder do not otherwise fail. Returns the paths."""
     for path in files:
         if path.is_dir():
             raise UsageError(f"{path} is a directory; remove it or write elsewhere")
@@ -134,7 +136,8 @@ def atomic_write_json(path: Path, data: Any, *, overwrite: bool = False) -> Path
                 os.link(tmp, path)
             except FileExistsError:
                 raise
-            except OSError:  # no hard links here: exclusive create, then replace (still atomic for readers)
+            except OSError:  # no hard links here: exclusive create, then replace (a reader may see the empty
+                # placeholder for that moment, and skips it as not valid JSON; never a half-written record)
                 fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
                 os.close(fd)
                 try:
@@ -196,15 +199,29 @@ def _json_default(o: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(o).__name__}")
 
 
+def json_safe(x: Any) -> Any:
+    """``x`` with every NaN or infinite float written as the text ``"nan"``, ``"inf"`` or ``"-inf"``: standard JSON
+    has no such numbers, and a run whose loss went NaN (an ``invalid`` run) must still keep its record. A reader
+    that wants a number finds text there and treats it as missing."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else str(x)
+    if isinstance(x, dict):
+        return {k: json_safe(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [json_safe(v) for v in x]
+    return x
+
+
 def write_record(results_dir: Path, record: dict[str, Any], subdir: str | None = None) -> Path:
-    """Validate and write one record as ``<results_dir>[/subdir]/<run_id>.json``; refuses to overwrite."""
+    """Validate and write one record as ``<results_dir>[/subdir]/<run_id>.json``; refuses to overwrite. A
+    non-finite float is written as text (:func:`json_safe`)."""
     missing = [k for k in REQUIRED_KEYS if k not in record]
     if missing:
         raise ValueError(f"record lacks {missing}")
     if record["status"] not in STATUSES:
         raise ValueError(f"record status {record['status']!r} not in {STATUSES}")
     d = results_dir / subdir if subdir else results_dir
-    return keep(d / f"{record['run_id']}.json", record)
+    return keep(d / f"{record['run_id']}.json", json_safe(record))
 
 
 class RecordNotWritten(BenchError):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import extrapolate, fingerprint, load, record, timeline
-from bench.dataset import DatasetInfo, SyntheticSpec, cache_warning, ensure_synthetic, load_dataset
+from bench.dataset import DatasetInfo, SyntheticSpec, cache_warning, ensure_synthetic, load_dataset, user_path
 from bench.errors import Interrupted, RunFailed, UsageError, deferred_signals
 from bench.stats import Range, pct
 
@@ -93,7 +93,7 @@ def check_options(o: RunOptions) -> None:
 
 def check_writable(path: Path, flag: str) -> None:
     """``path`` is, or can be created as, a directory we may write in (checked before any work is done)."""
-    p = path
+    p = path = user_path(path, flag)
     while not p.exists() and p != p.parent:
         p = p.parent
     if not p.is_dir():
@@ -143,8 +143,7 @@ def execute(o: RunOptions, log: Callable[[str], None] = lambda s: print(s, file=
     with contextlib.ExitStack() as held:
         prev = None
         if o.resume:
-            prev, o = resumable(o)
-            held.enter_context(claimed(Path(prev["measurements"]["save_dir"]), str(prev["run_id"])))
+            prev, o = resumable(o, held)
         return _execute(o, prev, log)
 
 
@@ -225,8 +224,10 @@ def checkpoint_whole(path: Path) -> bool:
         return False
 
 
-def resumable(o: RunOptions) -> tuple[dict[str, Any], RunOptions]:
-    """The interrupted full run that ``--resume`` names, and the options to finish it with (its own config)."""
+def resumable(o: RunOptions, held: contextlib.ExitStack) -> tuple[dict[str, Any], RunOptions]:
+    """The interrupted full run that ``--resume`` names, and the options to finish it with (its own config). Its
+    folder is claimed for this process in ``held`` (:func:`claimed`) before its checkpoint is read, so that a
+    second ``--resume`` of it says another process has it, not that a checkpoint being saved is damaged."""
     assert o.resume is not None
     asked = o
     prev = record.find_record(o.results, o.resume, "--resume")
@@ -237,18 +238,26 @@ def resumable(o: RunOptions) -> tuple[dict[str, Any], RunOptions]:
     try:  # everything the finished run will read of it, so that a damaged record cannot cost the training
         save_dir = Path(prev["measurements"]["save_dir"])
         part, c = "config", prev["config"]
+        if not isinstance(c["amp_requested"], bool):  # bool("false") is True
+            raise ValueError(f"amp_requested {c['amp_requested']!r} is not true or false")
         o = replace(o, model=str(c["model"]), imgsz=int(c["imgsz"]), batch=int(c["batch"]),
-                    epochs=int(c["epochs"]), close_mosaic=int(c["close_mosaic"]), amp=bool(c["amp_requested"]),
+                    epochs=int(c["epochs"]), close_mosaic=int(c["close_mosaic"]), amp=c["amp_requested"],
                     cache=str(c["cache"]), seed=int(c["seed"]), full=True, data=Path(c["dataset"]["yaml_path"]),
                     workers=int(c["workers_requested"]))
+        check_options(replace(o, data=None))  # its values as the flags would be checked (the dataset: below)
         part = "measurements.events"
         timeline.parse(prev["measurements"]["events"])
         part = "measurements.wall_seconds"
-        if not 0 <= float(prev["measurements"]["wall_seconds"]) < math.inf:
+        if not 0 <= _wall_total(prev, 0.0) < math.inf:
             raise ValueError("not a number of seconds")
-    except (LookupError, TypeError, ValueError, ArithmeticError, AttributeError) as e:
+    except (LookupError, TypeError, ValueError, ArithmeticError, AttributeError, UsageError) as e:
         raise UsageError(f"--resume {prev.get('run_id')}: the record is damaged (its {part} is missing or wrong: "
                          f"{e}) and cannot be resumed; start the run again") from None
+    runs = o.results.resolve() / "runs"
+    if not save_dir.resolve().is_relative_to(runs):  # the run trains there and cleans it up: never elsewhere
+        raise UsageError(f"--resume {prev['run_id']}: its training folder {save_dir} is not under {runs} (the results "
+                         "folder was moved, or the record edited); resume it with the --results it was made in")
+    held.enter_context(claimed(save_dir, str(prev["run_id"])))
     later = [r for r in record.load_records(o.results).records if r.get("resumed_from") == prev["run_id"]]
     if later:
         r = later[-1]
@@ -309,6 +318,15 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, Path) and isinstance(b, Path):
         return a.expanduser().resolve() == b.expanduser().resolve()
     return bool(a == b)
+
+
+def _wall_total(prev: dict[str, Any] | None, wall: float) -> float:
+    """Training wall time of a full run over all its processes: ``wall`` plus the interrupted run it resumes, whose
+    own total covers the runs before it (a record before 2026-12-08 has only its own ``wall_seconds``)."""
+    if prev is None:
+        return wall
+    m = prev["measurements"]
+    return float(m.get("wall_seconds_total", m["wall_seconds"])) + wall
 
 
 def interruption_cost(prev: dict[str, Any], res: Any, derived: Any) -> dict[str, Any]:
@@ -450,8 +468,7 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
     full_run: Range | None = estimate.full_run_seconds if estimate else None
     if kind == "full" and status == "complete" and tl.end is not None:
         epochs_s = tl.epoch_seconds()
-        before = float(prev["measurements"]["wall_seconds"]) if prev is not None else 0.0
-        full_run = Range.exact(before + res.wall_seconds)
+        full_run = Range.exact(_wall_total(prev, res.wall_seconds))
         if epochs_s:
             per_epoch = Range.spread(epochs_s)  # the median epoch [fastest-slowest]
     if status == "invalid":
@@ -532,6 +549,8 @@ def assemble(o: RunOptions, *, device_type: str, device_name: str, run_id: str, 
         },
         "measurements": {
             "wall_seconds": res.wall_seconds,
+            # this process's and those of the interrupted runs it resumes, chain and all
+            "wall_seconds_total": _wall_total(prev, res.wall_seconds) if kind == "full" else res.wall_seconds,
             "callback_seconds": res.callback_seconds,
             "skipped": res.skipped,
             "trainer_epochs": res.trainer_epochs,

@@ -83,6 +83,10 @@ CASES = [
     ("validate --summary --since yesterday --results {R}", "not a UTC date or time"),
     ("validate --since 2026-11-29 --results {R}", "add --summary"),
     ("run --device cpu --results {R}/corrupt.json", "not a directory"),
+    # found by a review (2026-12-08): '~user' of no such user was a RuntimeError traceback
+    ("run --device cpu --datasets '~nosuchuser_bench/ds' --results {R}", "no home folder for the user it names"),
+    ("run --device cpu --data '~nosuchuser_bench/data.yaml' --results {R}", "no home folder for the user it names"),
+    ("report --results '~nosuchuser_bench/r'", "no home folder for the user it names"),
     ("run --device cpu --datasets {R}/corrupt.json/x --results {R}", "not a directory"),
     ("run --device cpu --resume nosuchrun --results {R}", "--resume nosuchrun: no such record"),
     ("run --device cpu --resume 20261130T000000Z-cpu-full-broken --results {R}", "the record is damaged"),
@@ -350,8 +354,9 @@ def test_resume_when_the_runs_dataset_is_gone(results: Path, tmp_path: Path,
     good = json.loads((results / "20261128T180143Z-cpu-probe-c84d97.json").read_text())
     rid = "20261130T000000Z-cpu-full-moved"
     cfg = {**good["config"], "dataset": {**good["config"]["dataset"], "yaml_path": str(tmp_path / "gone/data.yaml")}}
+    m = {**good["measurements"], "save_dir": str(results / "runs" / rid)}
     (results / f"{rid}.json").write_text(json.dumps({**good, "run_id": rid, "kind": "full", "status": "interrupted",
-                                                     "config": cfg}))
+                                                     "config": cfg, "measurements": m}))
     before = snapshot(results)
     assert main(["run", "--device", "cpu", "--resume", rid, "--results", str(results)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -387,8 +392,9 @@ def test_resume_takes_the_original_command_line_and_refuses_other_settings(
            "spec": {**good["config"]["dataset"]["synthetic"]["spec"], "train": 800}}
     cfg = {**good["config"], "epochs": 30, "close_mosaic": 10, "model": "yolov8n", "seed": 0,
            "dataset": {**good["config"]["dataset"], "yaml_path": str(yaml_path), "synthetic": syn}}
+    m = {**good["measurements"], "save_dir": str(results / "runs" / rid)}
     (results / f"{rid}.json").write_text(json.dumps({**good, "run_id": rid, "kind": "full", "status": "interrupted",
-                                                     "config": cfg}))
+                                                     "config": cfg, "measurements": m}))
     base = f"run --device cpu --full --resume {rid} --results {results}"
     for same in ("", "--epochs 30 --train-images 800 --model yolov8n --workers 2", "--close-mosaic 10 --seed 0"):
         assert main(shlex.split(f"{base} {same}")) == 2
@@ -448,7 +454,7 @@ def test_a_run_id_no_file_can_have_is_no_such_record(results: Path, capsys: pyte
     assert "../outside: no such record in" in capsys.readouterr().err
 
 
-def _interrupted(results: Path, rid: str, **measurements: object) -> None:
+def _interrupted(results: Path, rid: str, config: dict[str, object] | None = None, **measurements: object) -> None:
     """An interrupted --full run's record, made from the fixture's probe, with its folder under runs/."""
     import json
 
@@ -457,7 +463,8 @@ def _interrupted(results: Path, rid: str, **measurements: object) -> None:
     save_dir.mkdir(parents=True)
     m = {**good["measurements"], "save_dir": str(save_dir), **measurements}
     (results / f"{rid}.json").write_text(json.dumps({**good, "run_id": rid, "kind": "full", "status": "interrupted",
-                                                     "created_at": "2026-11-30T01:00:00Z", "measurements": m}))
+                                                     "created_at": "2026-11-30T01:00:00Z", "measurements": m,
+                                                     "config": {**good["config"], **(config or {})}}))
 
 
 @pytest.mark.parametrize(("change", "words"), [
@@ -465,13 +472,18 @@ def _interrupted(results: Path, rid: str, **measurements: object) -> None:
     ({"events": "cut"}, "its measurements.events is missing or wrong"),
     ({"wall_seconds": "12.5s"}, "its measurements.wall_seconds is missing or wrong"),
     ({"wall_seconds": float("inf")}, "its measurements.wall_seconds is missing or wrong"),
+    # found by a review (2026-12-08): the total over a chain of resumed runs, a folder outside the results (whose
+    # cache files the run deletes), settings the flags would refuse
+    ({"wall_seconds_total": "x"}, "its measurements.wall_seconds is missing or wrong"),
+    ({"config": {"amp_requested": "false"}}, "its config is missing or wrong: amp_requested 'false' is not true"),
+    ({"config": {"cache": "gpu"}}, "its config is missing or wrong: --cache gpu: use one of"),
 ])
 def test_resume_refuses_a_damaged_record_before_it_trains(results: Path, capsys: pytest.CaptureFixture[str],
                                                           change: dict[str, object], words: str) -> None:
     """Found by a review: --resume read the interrupted run's events and wall time only after the training, so a
     damaged record cost the whole resumed run (a traceback at the end, no record). Now refused up front."""
     rid = "20261130T010000Z-cpu-full-damage"
-    _interrupted(results, rid, **change)
+    _interrupted(results, rid, **change)  # type: ignore[arg-type]
     before = snapshot(results)
     assert main(["run", "--device", "cpu", "--resume", rid, "--results", str(results)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -499,6 +511,47 @@ def test_a_run_is_resumed_once(results: Path, capsys: pytest.CaptureFixture[str]
     assert main(["run", "--device", "cpu", "--resume", rid, "--results", str(results)]) == 2
     assert capsys.readouterr().err.strip().endswith("(status complete); its record is the run's result")
     assert set(snapshot(results)) == set(before)
+
+
+def test_a_resume_meeting_another_says_so_before_reading_the_checkpoint(results: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by a review: the checkpoint was read before the run's folder was claimed, so a second --resume that
+    met the first saving last.pt called it damaged. The folder is now claimed first."""
+    from bench.run import claimed
+
+    rid = "20261130T010000Z-cpu-full-busy"
+    _interrupted(results, rid)  # no last.pt at all: unclaimed, that is the complaint
+    with claimed(results / "runs" / rid, rid):
+        assert main(["run", "--device", "cpu", "--resume", rid, "--results", str(results)]) == 2
+    assert "another bench process is resuming that run now" in capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["run", "--device", "cpu", "--resume", rid, "--results", str(results)]) == 2
+    assert "another" not in capsys.readouterr().err  # released: on to the next check
+
+
+def test_resume_trains_only_in_its_own_results_folder(results: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by a review: the training folder came from the record as it stood, and the run deletes cache files
+    in it when it ends; a moved results folder, or an edited record, pointed it elsewhere."""
+    rid = "20261130T010000Z-cpu-full-moved"
+    _interrupted(results, rid, save_dir="/tmp")
+    before = snapshot(results)
+    assert main(["run", "--device", "cpu", "--resume", rid, "--results", str(results)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"--resume {rid}: its training folder /tmp is not under {results.resolve() / 'runs'}" \
+        in err[0] and err[0].endswith("resume it with the --results it was made in"), err
+    assert snapshot(results) == before
+
+
+def test_the_training_time_of_a_run_resumed_twice_counts_every_process() -> None:
+    """Found by a review: a run resumed twice (A interrupted, B resumes A and is interrupted, C resumes B) gave
+    B + C as its measured time; A's was lost. Each full run now records its total over the chain."""
+    from bench.run import _wall_total
+
+    a = {"measurements": {"wall_seconds": 100.0, "wall_seconds_total": 100.0}}
+    b = {"measurements": {"wall_seconds": 50.0, "wall_seconds_total": _wall_total(a, 50.0)}}
+    assert _wall_total(b, 30.0) == 180.0
+    assert _wall_total({"measurements": {"wall_seconds": 50.0}}, 30.0) == 80.0  # a record before the total
+    assert _wall_total(None, 30.0) == 30.0
 
 
 def test_one_process_at_a_time_resumes_a_run(tmp_path: Path) -> None:

@@ -587,6 +587,58 @@ def test_images_ultralytics_does_not_train_on_leave_the_counts(tmp_path: Path) -
                for w in info.warnings)
 
 
+def test_files_ultralytics_skips_count_nowhere(tmp_path: Path) -> None:
+    """Found by a review: a skipped non-image file still added its bytes and its (missing) label to the counts, so
+    '2 of 2 train images have no label file' was said of 2 usable images that both had one."""
+    from bench.dataset import load_dataset
+
+    _make(tmp_path, {"train": 4, "val": 2})
+    for i in (1, 3):
+        (tmp_path / "images" / "train" / f"{i}.jpg").write_bytes(b"GIF89a not a jpeg")
+        (tmp_path / "labels" / "train" / f"{i}.txt").unlink()
+    info = load_dataset(_yaml(tmp_path / "data.yaml", GOOD))
+    assert info.unlabeled_images == 0 and not any("no label file" in w for w in info.warnings)
+    assert info.train_bytes == 2 * len(b"\xff\xd8 not decoded")  # the two JPEGs only
+    # and when the usable images have no label between them, that is what is said
+    for i in (0, 2):
+        (tmp_path / "labels" / "train" / f"{i}.txt").unlink()
+    with pytest.raises(UsageError, match="none of the 2 'train' images has a label file"):
+        load_dataset(tmp_path / "data.yaml")
+
+
+def test_an_unusable_test_split_is_a_warning(tmp_path: Path) -> None:
+    """Found by a review: training never reads the test split, and many datasets ship it unlabeled; bench refused
+    the whole dataset for it."""
+    from bench.dataset import load_dataset
+
+    _make(tmp_path, {"train": 3, "val": 2, "test": 2})
+    for p in (tmp_path / "labels" / "test").iterdir():
+        p.unlink()
+    info = load_dataset(_yaml(tmp_path / "data.yaml", GOOD + "test: images/test\n"))
+    assert len(info.test_images) == 2 and info.test_bytes == 2 * len(b"\xff\xd8 not decoded")
+    assert any("none of the 2 'test' images has a label file" in w and "the test split is ignored" in w
+               for w in info.warnings)
+    (tmp_path / "labels" / "test" / "0.txt").write_text("7 0.5 0.5 0.2 0.2\n")  # a class the names lack
+    info = load_dataset(tmp_path / "data.yaml")
+    assert any("test split is ignored" in w for w in info.warnings)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("path: ~nosuchuser_bench/ds\ntrain: images/train\nval: images/val\nnames: [a]\n",
+     "no home folder for the user it names"),
+    ("path: .\ntrain: 2024-13-45\nval: images/val\nnames: [a]\n", "is not valid YAML: month must be in 1..12"),
+])
+def test_yaml_values_python_refuses_are_one_line(tmp_path: Path, text: str, expected: str) -> None:
+    """Found by a review: '~user' of no such user, and a date YAML reads but Python cannot make, were
+    tracebacks."""
+    from bench.dataset import load_dataset
+
+    _make(tmp_path)
+    with pytest.raises(UsageError, match=expected) as err:
+        load_dataset(_yaml(tmp_path / "data.yaml", text))
+    assert "\n" not in str(err.value)
+
+
 def test_a_train_split_without_a_box_is_refused(tmp_path: Path) -> None:
     """Empty label files count as labelled, and ultralytics trains them as background: a train split of nothing
     else gave a probe whose box loss was 0 throughout, and a record blaming the device."""

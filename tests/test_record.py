@@ -33,9 +33,25 @@ def test_write_is_atomic_and_never_overwrites(results_dir: Path) -> None:
     assert [x.name for x in results_dir.iterdir()] == ["r1.json"]  # no temporary file left behind
 
 
+def test_a_run_whose_loss_went_nan_keeps_its_record(results_dir: Path) -> None:
+    """Found by a review: NaN losses (the very case that marks a run invalid) made the standard-JSON write raise,
+    and the run ended in a traceback with no record."""
+    rec = minimal(status="invalid", measurements={"losses": [{"box": 1.5, "cls": float("nan")},
+                                                             {"box": float("inf"), "cls": -float("inf")}]})
+    p = record.write_record(results_dir, rec)
+
+    def strict(name: str) -> None:
+        raise ValueError(f"non-standard JSON number {name}")
+
+    data = json.loads(p.read_text(), parse_constant=strict)  # standard JSON: no NaN or Infinity tokens
+    assert data["measurements"]["losses"] == [{"box": 1.5, "cls": "nan"}, {"box": "inf", "cls": "-inf"}]
+    assert data["status"] == "invalid"
+    assert rec["measurements"]["losses"][0]["box"] == 1.5  # the caller's record is left as it was
+
+
 def test_failed_write_leaves_nothing(results_dir: Path) -> None:
-    with pytest.raises(ValueError):
-        record.write_record(results_dir, minimal(fingerprint={"x": float("nan")}))  # NaN is not JSON
+    with pytest.raises(TypeError):
+        record.write_record(results_dir, minimal(fingerprint={"x": object()}))  # not JSON, failed mid-write
     assert list(results_dir.iterdir()) == []
 
 
